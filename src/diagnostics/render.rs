@@ -1,0 +1,149 @@
+//! Rendering diagnostics for people, through miette's graphical handler.
+//!
+//! Our [`Diagnostic`] is plain data; [`MietteView`] lends it miette's
+//! `Diagnostic` trait together with the source text, so the handler can
+//! print `file:line:col`, the labelled snippet and the help line.
+
+use super::{Diagnostic, Diagnostics, Severity};
+use crate::source::SourceFile;
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
+use std::fmt;
+
+/// How to draw diagnostics.
+#[derive(Debug, Clone, Copy)]
+pub struct RenderOptions {
+    pub color: bool,
+    pub width: usize,
+}
+
+impl RenderOptions {
+    /// Plain text at a fixed width: what tests and snapshots use.
+    pub fn plain() -> Self {
+        RenderOptions {
+            color: false,
+            width: 100,
+        }
+    }
+}
+
+/// Renders every diagnostic of a file, in source order, followed by a
+/// one-line summary.
+pub fn render_all(diagnostics: &Diagnostics, file: &SourceFile, options: RenderOptions) -> String {
+    let source = NamedSource::new(&file.name, file.text.clone());
+    let mut out = String::new();
+    for diagnostic in diagnostics.sorted() {
+        out.push_str(&render_one(diagnostic, &source, options));
+    }
+    out
+}
+
+/// `error: could not compile specs/x.ftprep: 2 errors, 1 warning`, or the
+/// empty string when there is nothing to report.
+pub fn summary_line(diagnostics: &Diagnostics, file_name: &str) -> Option<String> {
+    let errors = diagnostics.count(Severity::Error);
+    let warnings = diagnostics.count(Severity::Warning);
+    if errors == 0 && warnings == 0 {
+        return None;
+    }
+    let mut parts = Vec::new();
+    if errors > 0 {
+        parts.push(plural(errors, "error"));
+    }
+    if warnings > 0 {
+        parts.push(plural(warnings, "warning"));
+    }
+    Some(format!("{file_name}: {}", parts.join(", ")))
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+pub fn render_one(
+    diagnostic: &Diagnostic,
+    source: &NamedSource<String>,
+    options: RenderOptions,
+) -> String {
+    let theme = if options.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(options.width)
+        .with_links(false);
+    let view = MietteView { diagnostic, source };
+    let mut out = String::new();
+    // Writing into a String cannot fail.
+    let _ = handler.render_report(&mut out, &view);
+    out
+}
+
+/// A [`Diagnostic`] seen through miette's trait.
+struct MietteView<'a> {
+    diagnostic: &'a Diagnostic,
+    source: &'a NamedSource<String>,
+}
+
+impl fmt::Debug for MietteView<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.diagnostic, f)
+    }
+}
+
+impl fmt::Display for MietteView<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.diagnostic.message)
+    }
+}
+
+impl std::error::Error for MietteView<'_> {}
+
+impl miette::Diagnostic for MietteView<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        Some(Box::new(self.diagnostic.full_code()))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.diagnostic.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+            Severity::Note => miette::Severity::Advice,
+        })
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.diagnostic
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        if self.diagnostic.labels.is_empty() {
+            None
+        } else {
+            Some(self.source)
+        }
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if self.diagnostic.labels.is_empty() {
+            return None;
+        }
+        let labels = self.diagnostic.labels.iter().map(|label| {
+            let text = (!label.message.is_empty()).then(|| label.message.clone());
+            let span = (label.span.start, label.span.len());
+            if label.primary {
+                LabeledSpan::new_primary_with_span(text, span)
+            } else {
+                LabeledSpan::new_with_span(text, span)
+            }
+        });
+        Some(Box::new(labels))
+    }
+}

@@ -1,0 +1,19 @@
+//! ftprep: a compiler for fine-tuning preparation specs.
+//!
+//! ```text
+//!  .ftprep text ──syntax──▶ ast::File ──model──▶ Spec ──checks──▶ Spec + diagnostics
+//!                                                  │                    │
+//!                                                  └──score (calibration)┘
+//!                                                                        │
+//!                                             emit (templates) ◀─────────┘──▶ artifacts
+//! ```
+//!
+//! Each stage reads the output of the one before and pushes diagnostics
+//! instead of stopping at the first problem. The CLI only wires stages
+//! together; see `ARCHITECTURE.md` for where each piece lives.
+
+pub mod diagnostics;
+pub mod source;
+pub mod syntax;
+pub mod model;
+pub mod score;

@@ -1,0 +1,411 @@
+//! The scoring semantics of a rubric, implemented once.
+//!
+//! The compiler uses this module to check that each calibration example
+//! scores as its author declared; the `score` command will use it to score
+//! judged data. Both go through [`ScoringRubric`], which is also exactly
+//! what `scoring.toml` records, so a scorer needs nothing else.
+//!
+//! The rules:
+//! - a category's score is YES / counted questions. An N/A answer follows its
+//!   question's policy: dropped from the category (the default), counted as
+//!   YES, or counted as NO. An answer left out for a conditional question
+//!   means the question was not asked: it is dropped whatever the policy.
+//! - a category whose every question was dropped scores full credit or is
+//!   dropped from the weighted score, as the category declares (default:
+//!   dropped, the remaining weights renormalised).
+//! - the weighted score is Σ weight × category score / Σ weight, over the
+//!   categories that were not dropped.
+//! - any NO on a gate question fails the response (N/A on a gate question
+//!   follows its policy; a judge error counts as NO everywhere).
+//! - a response passes when the gate holds and the weighted score is at
+//!   least the threshold.
+//!
+//! Arithmetic is exact: weights and the threshold are decimals with at most
+//! nine places, held as integers of 10⁻⁹, and scores are reduced fractions
+//! of `i128`, so a score that ties the threshold passes on every machine.
+
+mod ratio;
+
+pub use ratio::Ratio;
+
+use serde::{Deserialize, Serialize};
+
+/// 10⁹: weights and thresholds are held as integers of 10⁻⁹.
+pub const SCALE: i64 = 1_000_000_000;
+
+/// What an N/A answer counts as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum NaPolicy {
+    /// Dropped from its category's denominator.
+    #[default]
+    Drop,
+    /// Counted as YES.
+    Yes,
+    /// Counted as NO.
+    No,
+}
+
+/// What a category scores when every one of its questions was dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum AllNaPolicy {
+    /// The category leaves the weighted score; the other weights are
+    /// renormalised.
+    #[default]
+    Drop,
+    /// The category scores 1.
+    FullCredit,
+}
+
+/// One question as the scorer sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScoredQuestion {
+    pub id: String,
+    /// A conditional question may be answered N/A or left out.
+    pub conditional: bool,
+    pub na: NaPolicy,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScoredCategory {
+    pub id: String,
+    /// The weight in units of 10⁻⁹.
+    pub weight: i64,
+    pub all_na: AllNaPolicy,
+    pub questions: Vec<ScoredQuestion>,
+}
+
+/// A rubric reduced to what scoring needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScoringRubric {
+    /// The pass threshold in units of 10⁻⁹.
+    pub threshold: i64,
+    pub gate_id: String,
+    pub gate: Vec<ScoredQuestion>,
+    pub categories: Vec<ScoredCategory>,
+}
+
+/// One answer of a judge to one question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    Yes,
+    No,
+    Na,
+    /// Left out: for a conditional question, the question was not asked.
+    Omitted,
+    /// The judge call failed: a NO that is counted separately.
+    Error,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Pass,
+    Fail,
+    GateFail,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+            Verdict::GateFail => "gate_fail",
+        }
+    }
+}
+
+/// A category's result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CategoryOutcome {
+    pub yes: u32,
+    pub counted: u32,
+    /// `None` when the category was dropped from the weighted score.
+    pub score: Option<Ratio>,
+}
+
+/// The result of scoring one response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub gate_held: bool,
+    /// Indices (into `ScoringRubric::gate`) of the gate questions that failed.
+    pub gate_failures: Vec<usize>,
+    pub categories: Vec<CategoryOutcome>,
+    /// The weighted score in [0, 1].
+    pub score: Ratio,
+    pub verdict: Verdict,
+}
+
+/// Why an answer set cannot be scored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScoreError {
+    /// The answer list does not have one answer per question.
+    WrongLength { expected: usize, found: usize },
+    /// N/A or left out for a question that always applies.
+    NotApplicableUnconditional { question: String },
+}
+
+impl ScoringRubric {
+    /// The number of questions, gate first, then each category in order:
+    /// the order answers are given in.
+    pub fn question_count(&self) -> usize {
+        self.gate.len()
+            + self
+                .categories
+                .iter()
+                .map(|c| c.questions.len())
+                .sum::<usize>()
+    }
+
+    /// Every question in answer order.
+    pub fn questions(&self) -> impl Iterator<Item = &ScoredQuestion> {
+        self.gate
+            .iter()
+            .chain(self.categories.iter().flat_map(|c| c.questions.iter()))
+    }
+
+    /// The threshold as an exact fraction.
+    pub fn threshold_ratio(&self) -> Ratio {
+        Ratio::new(self.threshold as i128, SCALE as i128)
+    }
+
+    /// Scores one response. `answers` holds one answer per question, in the
+    /// order of [`ScoringRubric::questions`].
+    pub fn score(&self, answers: &[Answer]) -> Result<Outcome, ScoreError> {
+        if answers.len() != self.question_count() {
+            return Err(ScoreError::WrongLength {
+                expected: self.question_count(),
+                found: answers.len(),
+            });
+        }
+        for (question, answer) in self.questions().zip(answers) {
+            if !question.conditional && matches!(answer, Answer::Na | Answer::Omitted) {
+                return Err(ScoreError::NotApplicableUnconditional {
+                    question: question.id.clone(),
+                });
+            }
+        }
+        let (gate_answers, rest) = answers.split_at(self.gate.len());
+        let mut gate_failures = Vec::new();
+        for (i, (question, answer)) in self.gate.iter().zip(gate_answers).enumerate() {
+            if count_answer(question, *answer) == Some(false) {
+                gate_failures.push(i);
+            }
+        }
+
+        let mut categories = Vec::with_capacity(self.categories.len());
+        let mut weighted = Ratio::zero();
+        let mut active_weight: i128 = 0;
+        let mut offset = 0;
+        for category in &self.categories {
+            let slice = &rest[offset..offset + category.questions.len()];
+            offset += category.questions.len();
+            let mut yes = 0u32;
+            let mut counted = 0u32;
+            for (question, answer) in category.questions.iter().zip(slice) {
+                match count_answer(question, *answer) {
+                    Some(true) => {
+                        yes += 1;
+                        counted += 1;
+                    }
+                    Some(false) => counted += 1,
+                    None => {}
+                }
+            }
+            let score = if counted > 0 {
+                Some(Ratio::new(yes as i128, counted as i128))
+            } else {
+                match category.all_na {
+                    AllNaPolicy::FullCredit => Some(Ratio::one()),
+                    AllNaPolicy::Drop => None,
+                }
+            };
+            if let Some(score) = score {
+                weighted = weighted + score * Ratio::from_int(category.weight as i128);
+                active_weight += category.weight as i128;
+            }
+            categories.push(CategoryOutcome {
+                yes,
+                counted,
+                score,
+            });
+        }
+        // No category left to score (only possible for rubrics the compiler
+        // rejects): nothing earned, so the response cannot pass.
+        let score = if active_weight > 0 {
+            weighted / Ratio::from_int(active_weight)
+        } else {
+            Ratio::zero()
+        };
+        let gate_held = gate_failures.is_empty();
+        let verdict = if !gate_held {
+            Verdict::GateFail
+        } else if active_weight > 0 && score >= self.threshold_ratio() {
+            Verdict::Pass
+        } else {
+            Verdict::Fail
+        };
+        Ok(Outcome {
+            gate_held,
+            gate_failures,
+            categories,
+            score,
+            verdict,
+        })
+    }
+}
+
+/// `Some(true)` counts as YES, `Some(false)` as NO, `None` is dropped.
+fn count_answer(question: &ScoredQuestion, answer: Answer) -> Option<bool> {
+    match answer {
+        Answer::Yes => Some(true),
+        Answer::No | Answer::Error => Some(false),
+        Answer::Omitted => None,
+        Answer::Na => match question.na {
+            NaPolicy::Drop => None,
+            NaPolicy::Yes => Some(true),
+            NaPolicy::No => Some(false),
+        },
+    }
+}
+
+/// Parses a decimal such as `0.75` into units of 10⁻⁹. `None` when it is
+/// not a plain decimal, has more than nine places, or is too large.
+pub fn parse_decimal(raw: &str) -> Option<i64> {
+    let (whole, frac) = match raw.split_once('.') {
+        Some((w, f)) => (w, f),
+        None => (raw, ""),
+    };
+    if whole.is_empty()
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+        || frac.len() > 9
+        || (raw.contains('.') && frac.is_empty())
+    {
+        return None;
+    }
+    let whole: i64 = whole.parse().ok()?;
+    let mut frac_units: i64 = 0;
+    for (i, digit) in frac.bytes().enumerate() {
+        frac_units += (digit - b'0') as i64 * 10i64.pow(8 - i as u32);
+    }
+    whole.checked_mul(SCALE)?.checked_add(frac_units)
+}
+
+/// Formats units of 10⁻⁹ as the shortest decimal: 750000000 → `0.75`.
+pub fn format_decimal(units: i64) -> String {
+    let sign = if units < 0 { "-" } else { "" };
+    let units = units.unsigned_abs();
+    let whole = units / SCALE as u64;
+    let frac = units % SCALE as u64;
+    if frac == 0 {
+        return format!("{sign}{whole}");
+    }
+    let digits = format!("{frac:09}");
+    format!("{sign}{whole}.{}", digits.trim_end_matches('0'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(id: &str) -> ScoredQuestion {
+        ScoredQuestion {
+            id: id.into(),
+            conditional: false,
+            na: NaPolicy::Drop,
+        }
+    }
+
+    fn cq(id: &str, na: NaPolicy) -> ScoredQuestion {
+        ScoredQuestion {
+            id: id.into(),
+            conditional: true,
+            na,
+        }
+    }
+
+    fn rubric() -> ScoringRubric {
+        ScoringRubric {
+            threshold: 750_000_000,
+            gate_id: "safety".into(),
+            gate: vec![q("S1")],
+            categories: vec![
+                ScoredCategory {
+                    id: "a".into(),
+                    weight: 500_000_000,
+                    all_na: AllNaPolicy::Drop,
+                    questions: vec![q("A1"), q("A2")],
+                },
+                ScoredCategory {
+                    id: "b".into(),
+                    weight: 500_000_000,
+                    all_na: AllNaPolicy::Drop,
+                    questions: vec![cq("B1", NaPolicy::Drop), cq("B2", NaPolicy::No)],
+                },
+            ],
+        }
+    }
+
+    use Answer::*;
+
+    #[test]
+    fn a_score_on_the_threshold_passes() {
+        // a = 1/2, b = 1/1 (B1 dropped) → 0.75 exactly.
+        let outcome = rubric().score(&[Yes, Yes, No, Na, Yes]).unwrap();
+        assert_eq!(outcome.score, Ratio::new(3, 4));
+        assert_eq!(outcome.verdict, Verdict::Pass);
+    }
+
+    #[test]
+    fn na_policy_no_counts_against() {
+        // b: B1 yes, B2 N/A counted as NO → 1/2; a = 1 → 0.75.
+        let outcome = rubric().score(&[Yes, Yes, Yes, Yes, Na]).unwrap();
+        assert_eq!(outcome.categories[1].score, Some(Ratio::new(1, 2)));
+        assert_eq!(outcome.verdict, Verdict::Pass);
+    }
+
+    #[test]
+    fn all_dropped_category_renormalises() {
+        // b: both omitted → dropped; score = a = 1/2 → fail.
+        let outcome = rubric().score(&[Yes, Yes, No, Omitted, Omitted]).unwrap();
+        assert_eq!(outcome.categories[1].score, None);
+        assert_eq!(outcome.score, Ratio::new(1, 2));
+        assert_eq!(outcome.verdict, Verdict::Fail);
+    }
+
+    #[test]
+    fn any_gate_no_fails() {
+        let outcome = rubric().score(&[No, Yes, Yes, Yes, Yes]).unwrap();
+        assert_eq!(outcome.verdict, Verdict::GateFail);
+        assert_eq!(outcome.gate_failures, vec![0]);
+        let outcome = rubric().score(&[Error, Yes, Yes, Yes, Yes]).unwrap();
+        assert_eq!(outcome.verdict, Verdict::GateFail);
+    }
+
+    #[test]
+    fn unconditional_questions_refuse_na() {
+        let error = rubric().score(&[Yes, Na, Yes, Yes, Yes]).unwrap_err();
+        assert_eq!(
+            error,
+            ScoreError::NotApplicableUnconditional {
+                question: "A1".into()
+            }
+        );
+        assert!(rubric().score(&[Yes]).is_err());
+    }
+
+    #[test]
+    fn decimals_round_trip_exactly() {
+        assert_eq!(parse_decimal("0.75"), Some(750_000_000));
+        assert_eq!(parse_decimal("1"), Some(SCALE));
+        assert_eq!(parse_decimal("0.123456789"), Some(123_456_789));
+        assert_eq!(parse_decimal("0.1234567891"), None);
+        assert_eq!(parse_decimal("1."), None);
+        assert_eq!(parse_decimal(".5"), None);
+        assert_eq!(format_decimal(750_000_000), "0.75");
+        assert_eq!(format_decimal(SCALE), "1");
+        assert_eq!(format_decimal(50_000_000), "0.05");
+    }
+}

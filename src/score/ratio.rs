@@ -1,0 +1,174 @@
+//! Exact non-negative fractions for scores.
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::ops::{Add, Div, Mul};
+
+/// A reduced fraction `num / den` with `den > 0`.
+///
+/// Scores are sums of a handful of small fractions (YES / questions) times
+/// weights in units of 10⁻⁹, so `i128` holds them with a wide margin; the
+/// compiler rejects rubrics large enough to approach the limit
+/// (see `model::validate`). Overflow saturates rather than wraps, which can
+/// only happen beyond that limit.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Ratio {
+    num: i128,
+    den: i128,
+}
+
+fn gcd(mut a: i128, mut b: i128) -> i128 {
+    a = a.abs();
+    b = b.abs();
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+impl Ratio {
+    /// `num / den`, reduced. A zero denominator gives zero.
+    pub fn new(num: i128, den: i128) -> Self {
+        if den == 0 {
+            return Ratio::zero();
+        }
+        let sign = if den < 0 { -1 } else { 1 };
+        let g = gcd(num, den).max(1);
+        Ratio {
+            num: sign * num / g,
+            den: sign * den / g,
+        }
+    }
+
+    pub fn zero() -> Self {
+        Ratio { num: 0, den: 1 }
+    }
+
+    pub fn one() -> Self {
+        Ratio { num: 1, den: 1 }
+    }
+
+    pub fn from_int(n: i128) -> Self {
+        Ratio { num: n, den: 1 }
+    }
+
+    pub fn numer(&self) -> i128 {
+        self.num
+    }
+
+    pub fn denom(&self) -> i128 {
+        self.den
+    }
+
+    /// The value rounded half-to-even to `places` decimal places, as text:
+    /// the one rounding ftprep applies, and only for display.
+    pub fn to_decimal_string(&self, places: u32) -> String {
+        let scale = 10i128.pow(places);
+        let scaled = self.num.saturating_mul(scale);
+        let mut q = scaled.div_euclid(self.den);
+        let r = scaled.rem_euclid(self.den);
+        match (2 * r).cmp(&self.den) {
+            Ordering::Greater => q += 1,
+            Ordering::Equal if q % 2 != 0 => q += 1,
+            _ => {}
+        }
+        let sign = if q < 0 { "-" } else { "" };
+        let q = q.abs();
+        if places == 0 {
+            return format!("{sign}{q}");
+        }
+        format!(
+            "{sign}{}.{:0width$}",
+            q / scale,
+            q % scale,
+            width = places as usize
+        )
+    }
+
+    /// An `f64` approximation, for statistics and JSON only.
+    pub fn to_f64(&self) -> f64 {
+        self.num as f64 / self.den as f64
+    }
+}
+
+impl Add for Ratio {
+    type Output = Ratio;
+    fn add(self, other: Ratio) -> Ratio {
+        let g = gcd(self.den, other.den).max(1);
+        let den = (self.den / g).saturating_mul(other.den);
+        let num = self
+            .num
+            .saturating_mul(other.den / g)
+            .saturating_add(other.num.saturating_mul(self.den / g));
+        Ratio::new(num, den)
+    }
+}
+
+impl Mul for Ratio {
+    type Output = Ratio;
+    fn mul(self, other: Ratio) -> Ratio {
+        let g1 = gcd(self.num, other.den).max(1);
+        let g2 = gcd(other.num, self.den).max(1);
+        Ratio::new(
+            (self.num / g1).saturating_mul(other.num / g2),
+            (self.den / g2).saturating_mul(other.den / g1),
+        )
+    }
+}
+
+impl Div for Ratio {
+    type Output = Ratio;
+    fn div(self, other: Ratio) -> Ratio {
+        self * Ratio::new(other.den, other.num)
+    }
+}
+
+impl PartialOrd for Ratio {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Ratio {
+    fn cmp(&self, other: &Self) -> Ordering {
+        // Cross-multiplication; both denominators are positive.
+        self.num
+            .saturating_mul(other.den)
+            .cmp(&other.num.saturating_mul(self.den))
+    }
+}
+
+impl fmt::Debug for Ratio {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.num, self.den)
+    }
+}
+
+impl fmt::Display for Ratio {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_decimal_string(4))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arithmetic_is_exact() {
+        let third = Ratio::new(1, 3);
+        assert_eq!(third + third + third, Ratio::one());
+        assert_eq!(Ratio::new(2, 4), Ratio::new(1, 2));
+        assert_eq!(Ratio::new(3, 10) * Ratio::new(10, 3), Ratio::one());
+        assert!(Ratio::new(3, 4) >= Ratio::new(75, 100));
+        assert!(Ratio::new(74, 100) < Ratio::new(3, 4));
+    }
+
+    #[test]
+    fn rounding_is_half_to_even() {
+        assert_eq!(Ratio::new(1, 8).to_decimal_string(2), "0.12");
+        assert_eq!(Ratio::new(3, 8).to_decimal_string(2), "0.38");
+        assert_eq!(Ratio::new(2, 3).to_decimal_string(4), "0.6667");
+        assert_eq!(Ratio::one().to_decimal_string(2), "1.00");
+    }
+}

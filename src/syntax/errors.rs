@@ -1,0 +1,346 @@
+//! Explaining unreadable lines.
+//!
+//! The grammar turns any line it cannot read into a `junk` node. Here each
+//! junk node is parsed again with the item rule of the block it sits in;
+//! the failure of that parse says what was expected at the exact spot, and
+//! the word found there is compared with the expected keywords to suggest a
+//! fix.
+
+use super::parse::Junk;
+use super::{Rule, SpecParser};
+use crate::diagnostics::Diagnostic;
+use crate::source::Span;
+use pest::Parser;
+use pest::error::{ErrorVariant, InputLocation};
+
+pub fn explain_junk(source: &str, junk: &[Junk]) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    // A broken block swallows the lines after it; once a junk's re-parse ran
+    // past the start of the next junk, that next junk is the same mistake.
+    let mut covered_until = 0usize;
+    for item in junk {
+        if item.span.start < covered_until {
+            continue;
+        }
+        let (diagnostic, reach) = explain_one(source, item);
+        covered_until = covered_until.max(reach).max(item.span.end);
+        out.push(diagnostic);
+    }
+    out
+}
+
+fn explain_one(source: &str, junk: &Junk) -> (Diagnostic, usize) {
+    let start = junk.span.start;
+    let rest = &source[start..];
+    if let Some(diagnostic) = unterminated_string(source, junk.span) {
+        return (diagnostic, junk.span.end);
+    }
+    pest::set_error_detail(true);
+    let result = SpecParser::parse(junk.expected, rest);
+    pest::set_error_detail(false);
+    let error = match result {
+        Err(error) => error,
+        Ok(_) => {
+            // The item parses on its own: the line is unreadable only where it
+            // stands (for example a question outside any category).
+            let diagnostic = Diagnostic::error("syntax-error", "unexpected text")
+                .at(junk.span, "not expected here")
+                .help(context_help(junk));
+            return (diagnostic, junk.span.end);
+        }
+    };
+    let at = match error.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
+    };
+    let position = start + at;
+    let mut expected: Vec<String> = Vec::new();
+    if let ErrorVariant::ParsingError { positives, .. } = &error.variant {
+        for rule in positives {
+            if let Some(name) = describe_rule(*rule) {
+                push_unique(&mut expected, name);
+            }
+        }
+    }
+    // Literal tokens are not rules, so pest reports them only as expected
+    // tokens: keywords (the literal inside each `kw_*` rule) and punctuation
+    // (`{`, `,`, `..`). Whitespace, comment starts and quote characters are
+    // noise here; strings are already named by the `string` rule.
+    if let Some(attempts) = error.parse_attempts() {
+        let tokens: Vec<String> = attempts
+            .expected_tokens()
+            .iter()
+            .map(|t| t.to_string())
+            .collect();
+        for token in &tokens {
+            if token.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !token.is_empty() {
+                push_unique(&mut expected, format!("`{token}`"));
+            }
+        }
+        for token in &tokens {
+            let noise = token.trim().is_empty() || token == "#" || token.starts_with('"');
+            if !noise && !token.chars().any(|c| c.is_alphanumeric()) {
+                push_unique(&mut expected, format!("`{token}`"));
+            }
+        }
+    }
+    let (found_span, found) = found_at(source, position);
+    let message = if expected.is_empty() {
+        format!("unexpected {found}")
+    } else {
+        format!("expected {}, found {found}", join_alternatives(&expected))
+    };
+    let label = if found_span.is_empty() {
+        "expected here".to_string()
+    } else {
+        "unexpected".to_string()
+    };
+    let mut diagnostic = Diagnostic::error("syntax-error", message).at(found_span, label);
+    if position != start && junk.expected != Rule::top_item {
+        diagnostic = diagnostic.also(Span::new(start, start), "in the item that starts here");
+    }
+    let word = source[found_span.range()].to_string();
+    let help = suggestion(&word, &expected).unwrap_or_else(|| context_help(junk));
+    diagnostic = diagnostic.help(help);
+    if found_span.is_empty() && position >= source.len() {
+        diagnostic = diagnostic.also(
+            Span::new(start, (start + first_line_len(&source[start..])).min(source.len())),
+            "this block is not closed",
+        );
+    }
+    (diagnostic, position.max(junk.span.end))
+}
+
+/// A `"` on the junk line with no closing quote before the end of the line.
+fn unterminated_string(source: &str, span: Span) -> Option<Diagnostic> {
+    let line_end = source[span.start..]
+        .find('\n')
+        .map(|p| span.start + p)
+        .unwrap_or(source.len());
+    let line = &source[span.start..line_end];
+    let mut in_string = false;
+    let mut opened_at = 0;
+    let mut chars = line.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' if in_string => {
+                chars.next();
+            }
+            '"' if !in_string && line[i..].starts_with("\"\"\"") => return None,
+            '"' => {
+                in_string = !in_string;
+                opened_at = i;
+            }
+            '#' if !in_string => break,
+            _ => {}
+        }
+    }
+    in_string.then(|| {
+        let open = span.start + opened_at;
+        Diagnostic::error("syntax-error", "unterminated string")
+            .at(Span::new(open, line_end), "this string has no closing `\"`")
+            .help("close the string with `\"` on the same line; for text over several lines use a `\"\"\"` text block")
+    })
+}
+
+fn first_line_len(text: &str) -> usize {
+    text.find('\n').unwrap_or(text.len())
+}
+
+fn push_unique(list: &mut Vec<String>, item: String) {
+    if !list.contains(&item) {
+        list.push(item);
+    }
+}
+
+/// `a`, `a or b`, `a, b or c`.
+fn join_alternatives(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+/// What stands at `position`: a word, a string, a character or the end.
+fn found_at(source: &str, position: usize) -> (Span, String) {
+    let rest = &source[position.min(source.len())..];
+    let Some(first) = rest.chars().next() else {
+        return (Span::point(source.len()), "end of file".to_string());
+    };
+    if first.is_alphanumeric() || first == '_' {
+        let len = rest
+            .char_indices()
+            .find(|&(_, c)| !(c.is_alphanumeric() || c == '_' || c == '.'))
+            .map(|(i, _)| i)
+            .unwrap_or(rest.len());
+        let word = &rest[..len];
+        return (Span::new(position, position + len), format!("`{word}`"));
+    }
+    if first == '"' {
+        let len = rest.find('\n').unwrap_or(rest.len()).max(1);
+        let close = rest[1..].find('"').map(|p| p + 2).unwrap_or(len).min(len);
+        return (Span::new(position, position + close), "a string".to_string());
+    }
+    (
+        Span::new(position, position + first.len_utf8()),
+        format!("`{first}`"),
+    )
+}
+
+/// "did you mean `technique`?" when the word found is one typo away from
+/// an expected keyword.
+fn suggestion(word: &str, expected: &[String]) -> Option<String> {
+    if word.is_empty() {
+        return None;
+    }
+    expected
+        .iter()
+        .filter_map(|e| e.strip_prefix('`').and_then(|e| e.strip_suffix('`')))
+        .filter(|e| e.chars().all(|c| c.is_alphanumeric() || c == '_'))
+        .map(|e| (strsim::damerau_levenshtein(word, e), e))
+        .filter(|&(d, e)| d > 0 && d <= 2 && d < e.len())
+        .min()
+        .map(|(_, e)| format!("did you mean `{e}`?"))
+}
+
+fn context_help(junk: &Junk) -> String {
+    match junk.expected {
+        Rule::top_item => "a spec is made of top-level blocks: domain, framework, failure, always, never, rubric, calibration, fewshot, generation, judge, expert".to_string(),
+        _ => format!(
+            "see docs/language.md for what a `{}` block may contain",
+            junk.block
+        ),
+    }
+}
+
+/// The human name of a grammar rule, used in "expected ..." messages.
+///
+/// The match is exhaustive, so a new grammar rule cannot be added without
+/// deciding how errors name it.
+pub fn describe_rule(rule: Rule) -> Option<String> {
+    let keyword = |k: &str| Some(format!("`{k}`"));
+    match rule {
+        Rule::EOI => Some("end of file".into()),
+        Rule::COMMENT => None,
+        Rule::ident => Some("an identifier".into()),
+        Rule::reference => Some("a dotted reference such as `never.diagnose`".into()),
+        Rule::number => Some("a number".into()),
+        Rule::string | Rule::text_block => Some("a string".into()),
+        Rule::kw_domain => keyword("domain"),
+        Rule::kw_title => keyword("title"),
+        Rule::kw_role => keyword("role"),
+        Rule::kw_audience => keyword("audience"),
+        Rule::kw_about => keyword("about"),
+        Rule::kw_framework => keyword("framework"),
+        Rule::kw_principle => keyword("principle"),
+        Rule::kw_technique => keyword("technique"),
+        Rule::kw_when => keyword("when"),
+        Rule::kw_example => keyword("example"),
+        Rule::kw_instead_of => keyword("instead_of"),
+        Rule::kw_failure => keyword("failure"),
+        Rule::kw_source => keyword("source"),
+        Rule::kw_always => keyword("always"),
+        Rule::kw_never => keyword("never"),
+        Rule::kw_guards => keyword("guards"),
+        Rule::kw_rubric => keyword("rubric"),
+        Rule::kw_threshold => keyword("threshold"),
+        Rule::kw_define => keyword("define"),
+        Rule::kw_gate => keyword("gate"),
+        Rule::kw_category => keyword("category"),
+        Rule::kw_weight => keyword("weight"),
+        Rule::kw_all_na => keyword("all_na"),
+        Rule::kw_full_credit => keyword("full_credit"),
+        Rule::kw_drop => keyword("drop"),
+        Rule::kw_checks => keyword("checks"),
+        Rule::kw_na => keyword("na"),
+        Rule::kw_yes => keyword("yes"),
+        Rule::kw_no => keyword("no"),
+        Rule::kw_calibration => keyword("calibration"),
+        Rule::kw_expect => keyword("expect"),
+        Rule::kw_pass => keyword("pass"),
+        Rule::kw_fail => keyword("fail"),
+        Rule::kw_gate_fail => keyword("gate_fail"),
+        Rule::kw_answers => keyword("answers"),
+        Rule::kw_user => keyword("user"),
+        Rule::kw_assistant => keyword("assistant"),
+        Rule::kw_system => keyword("system"),
+        Rule::kw_fewshot => keyword("fewshot"),
+        Rule::kw_shows => keyword("shows"),
+        Rule::kw_why => keyword("why"),
+        Rule::kw_generation => keyword("generation"),
+        Rule::kw_turns => keyword("turns"),
+        Rule::kw_length => keyword("length"),
+        Rule::kw_format => keyword("format"),
+        Rule::kw_escalation => keyword("escalation"),
+        Rule::kw_scenario => keyword("scenario"),
+        Rule::kw_judge => keyword("judge"),
+        Rule::kw_evidence => keyword("evidence"),
+        Rule::kw_first => keyword("first"),
+        Rule::kw_none => keyword("none"),
+        Rule::kw_calls => keyword("calls"),
+        Rule::kw_single => keyword("single"),
+        Rule::kw_per_question => keyword("per_question"),
+        Rule::kw_note => keyword("note"),
+        Rule::kw_expert => keyword("expert"),
+        Rule::kw_perspective => keyword("perspective"),
+        Rule::kw_focus => keyword("focus"),
+        Rule::file | Rule::top_item => Some("a top-level block".into()),
+        Rule::domain => keyword("domain"),
+        Rule::framework => keyword("framework"),
+        Rule::technique => keyword("technique"),
+        Rule::failure => keyword("failure"),
+        Rule::always_block => keyword("always"),
+        Rule::never_block => keyword("never"),
+        Rule::rubric => keyword("rubric"),
+        Rule::gate => keyword("gate"),
+        Rule::category => keyword("category"),
+        Rule::calibration => keyword("calibration"),
+        Rule::fewshot => keyword("fewshot"),
+        Rule::generation => keyword("generation"),
+        Rule::judge => keyword("judge"),
+        Rule::expert => keyword("expert"),
+        Rule::anchor | Rule::anchor_item => Some("an anchor (`id \"text\"`)".into()),
+        Rule::question | Rule::group_item => Some("a question (`ID \"text\"`)".into()),
+        Rule::answer | Rule::answer_item => Some("an answer (`ID yes|no|na \"reason\"`)".into()),
+        Rule::answer_value => Some("`yes`, `no` or `na`".into()),
+        Rule::verdict => Some("`pass`, `fail` or `gate_fail`".into()),
+        Rule::conversation => Some("a conversation `{ user \"...\" assistant \"...\" }`".into()),
+        Rule::turn | Rule::conversation_item => Some("a turn (`user`, `assistant` or `system`)".into()),
+        Rule::example => keyword("example"),
+        Rule::instead_of => keyword("instead_of"),
+        Rule::guards => keyword("guards"),
+        Rule::threshold => keyword("threshold"),
+        Rule::define => keyword("define"),
+        Rule::all_na => keyword("all_na"),
+        Rule::checks => keyword("checks"),
+        Rule::question_body => Some("`{`".into()),
+        Rule::applies => keyword("when"),
+        Rule::na_policy => keyword("na"),
+        Rule::answers => keyword("answers"),
+        Rule::shows => keyword("shows"),
+        Rule::why => keyword("why"),
+        Rule::turns => keyword("turns"),
+        Rule::evidence => keyword("evidence"),
+        Rule::calls => keyword("calls"),
+        Rule::domain_item
+        | Rule::property_domain
+        | Rule::framework_item
+        | Rule::property_framework
+        | Rule::technique_item
+        | Rule::property_technique
+        | Rule::failure_item
+        | Rule::property_failure
+        | Rule::rubric_item
+        | Rule::question_item
+        | Rule::example_item
+        | Rule::generation_item
+        | Rule::property_generation
+        | Rule::judge_item
+        | Rule::property_judge
+        | Rule::expert_item
+        | Rule::property_expert => None,
+        Rule::junk | Rule::top_junk | Rule::junk_group => None,
+        Rule::WHITESPACE | Rule::ident_char | Rule::string_char | Rule::text => None,
+    }
+}

@@ -1,0 +1,108 @@
+//! Stage 1: source text → syntax tree.
+//!
+//! In: the text of one `.ftprep` file. Out: a lossless [`ast::File`] (every
+//! node with its byte span, comments kept) and the syntax diagnostics of the
+//! whole file. The grammar lives in `grammar/ftprep.pest`; its junk rules let
+//! one run report every unreadable line rather than only the first.
+
+pub mod ast;
+mod errors;
+mod parse;
+mod text;
+
+pub use errors::describe_rule;
+
+use crate::diagnostics::{Diagnostic, Diagnostics};
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/ftprep.pest"]
+pub struct SpecParser;
+
+/// The result of parsing: always a tree (possibly partial), plus every
+/// syntax problem found.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    pub file: ast::File,
+    pub diagnostics: Diagnostics,
+}
+
+/// Deeper nesting than any spec needs; refusing it up front keeps the
+/// recursive-descent parser away from the end of the stack.
+const MAX_NESTING: usize = 64;
+
+/// Parses a spec. Never fails: a file with errors gives a partial tree and
+/// diagnostics.
+pub fn parse(source: &str) -> Parsed {
+    let mut diagnostics = Diagnostics::new();
+    if let Some(diagnostic) = check_nesting(source) {
+        diagnostics.push(diagnostic);
+        return Parsed {
+            file: ast::File {
+                items: Vec::new(),
+                comments: Vec::new(),
+                span: crate::source::Span::new(0, source.len()),
+            },
+            diagnostics,
+        };
+    }
+    let mut builder = parse::Builder::new(source);
+    let file = builder.parse_file();
+    for error in builder.errors {
+        diagnostics.push(error);
+    }
+    for diagnostic in errors::explain_junk(source, &builder.junk) {
+        diagnostics.push(diagnostic);
+    }
+    Parsed { file, diagnostics }
+}
+
+/// Finds `{` nested deeper than [`MAX_NESTING`], outside strings and
+/// comments.
+fn check_nesting(source: &str) -> Option<Diagnostic> {
+    let bytes = source.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+                i += 3;
+                while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
+                    i += 1;
+                }
+                i += 2;
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    if bytes[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+            }
+            b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(
+                        Diagnostic::error(
+                            "syntax-error",
+                            format!("blocks are nested more than {MAX_NESTING} deep"),
+                        )
+                        .at(crate::source::Span::new(i, i + 1), "too deep")
+                        .help("a spec nests at most four levels (rubric, category, question, body); check for unbalanced `{`"),
+                    );
+                }
+            }
+            b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
