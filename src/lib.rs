@@ -12,8 +12,11 @@
 //! instead of stopping at the first problem. The CLI only wires stages
 //! together; see `ARCHITECTURE.md` for where each piece lives.
 
+pub mod cli;
+pub mod compile;
 pub mod diagnostics;
 pub mod source;
 pub mod syntax;
 pub mod model;
 pub mod score;
+pub mod emit;

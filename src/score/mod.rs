@@ -24,8 +24,10 @@
 //! nine places, held as integers of 10⁻⁹, and scores are reduced fractions
 //! of `i128`, so a score that ties the threshold passes on every machine.
 
+pub mod config;
 mod ratio;
 
+pub use config::ScoringFile;
 pub use ratio::Ratio;
 
 use serde::{Deserialize, Serialize};

@@ -1,0 +1,194 @@
+//! `ftprep build SPEC [--out DIR] [--check] [--templates DIR]`.
+
+use super::output::{Output, write_atomic};
+use super::{display_name, exit};
+use crate::compile::{compile, read_source};
+use crate::emit::{self, Artifact, Templates};
+use clap::Args;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// The spec to compile.
+    #[arg(value_name = "SPEC")]
+    pub spec: PathBuf,
+
+    /// Where to write the artifacts [default: out/<domain id>].
+    #[arg(long, short, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Write nothing; compare the artifacts on disk with what the spec
+    /// gives, print a diff of the stale ones and exit 1 if any.
+    #[arg(long)]
+    pub check: bool,
+
+    /// Override embedded templates with the `*.j2` files of DIR.
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+}
+
+pub fn run(args: BuildArgs, out: &Output) -> u8 {
+    let source = match read_source(&args.spec, &display_name(&args.spec)) {
+        Ok(source) => source,
+        Err(error) => return out.read_error(error, &args.spec),
+    };
+    let compilation = compile(source);
+    out.compilation(&compilation);
+    let Some(spec) = compilation.clean_spec() else {
+        out.stderr("error: no artifacts written: fix the errors above first\n");
+        return exit::SPEC_ERRORS;
+    };
+    let templates = match &args.templates {
+        Some(dir) => match Templates::from_dir(dir) {
+            Ok(t) => t,
+            Err(e) => {
+                out.error(&e.message, e.help.as_deref());
+                return exit::USAGE;
+            }
+        },
+        None => Templates::embedded(),
+    };
+    let file_name = args
+        .spec
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let artifacts = match emit::emit(spec, &file_name, &compilation.source.text, &templates) {
+        Ok(a) => a,
+        Err(e) => {
+            out.error(&e.message, e.help.as_deref());
+            return exit::USAGE;
+        }
+    };
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("out").join(&spec.domain.id.name));
+    let leftovers = leftover_judge_prompts(&dir, &artifacts);
+    if args.check {
+        check(&dir, &artifacts, &leftovers, out)
+    } else {
+        write(&dir, &artifacts, &leftovers, out)
+    }
+}
+
+/// Per-question judge prompts on disk that this build does not produce
+/// (for example after switching to `calls single`). They are never
+/// deleted: ftprep only touches the files it writes.
+fn leftover_judge_prompts(dir: &Path, artifacts: &[Artifact]) -> Vec<PathBuf> {
+    let judge_dir = dir.join("prompts").join("judge");
+    let Ok(entries) = std::fs::read_dir(&judge_dir) else {
+        return Vec::new();
+    };
+    let mut leftovers: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .filter(|p| {
+            let relative = format!(
+                "prompts/judge/{}",
+                p.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+            );
+            !artifacts.iter().any(|a| a.path == relative)
+        })
+        .collect();
+    leftovers.sort();
+    leftovers
+}
+
+fn target(dir: &Path, artifact: &Artifact) -> PathBuf {
+    let mut path = dir.to_path_buf();
+    for part in artifact.path.split('/') {
+        path.push(part);
+    }
+    path
+}
+
+fn write(dir: &Path, artifacts: &[Artifact], leftovers: &[PathBuf], out: &Output) -> u8 {
+    let mut changed = 0;
+    for artifact in artifacts {
+        let path = target(dir, artifact);
+        if std::fs::read(&path).ok().as_deref() == Some(artifact.contents.as_bytes()) {
+            continue;
+        }
+        if let Err(e) = write_atomic(&path, artifact.contents.as_bytes()) {
+            out.error(&format!("cannot write {}: {e}", path.display()), None);
+            return exit::USAGE;
+        }
+        changed += 1;
+    }
+    for path in leftovers {
+        out.stderr(&format!(
+            "warning: {} was not produced by this build (left in place; delete it if it is stale)\n",
+            path.display()
+        ));
+    }
+    let unchanged = artifacts.len() - changed;
+    let detail = if unchanged == 0 {
+        String::new()
+    } else {
+        format!(", {unchanged} unchanged")
+    };
+    out.stderr(&format!(
+        "wrote {} to {} ({changed} changed{detail})\n",
+        plural(artifacts.len(), "file"),
+        dir.display()
+    ));
+    exit::OK
+}
+
+fn check(dir: &Path, artifacts: &[Artifact], leftovers: &[PathBuf], out: &Output) -> u8 {
+    let mut stale = 0;
+    for artifact in artifacts {
+        let path = target(dir, artifact);
+        let shown = path.display().to_string();
+        match std::fs::read(&path) {
+            Ok(bytes) if bytes == artifact.contents.as_bytes() => {}
+            Ok(bytes) => {
+                stale += 1;
+                let old = String::from_utf8_lossy(&bytes);
+                let diff = similar::TextDiff::from_lines(old.as_ref(), artifact.contents.as_str());
+                out.stdout(
+                    &diff
+                        .unified_diff()
+                        .context_radius(3)
+                        .header(&format!("{shown} (on disk)"), &format!("{shown} (from the spec)"))
+                        .to_string(),
+                );
+            }
+            Err(_) => {
+                stale += 1;
+                out.stdout(&format!("missing: {shown}\n"));
+            }
+        }
+    }
+    for path in leftovers {
+        out.stderr(&format!(
+            "warning: {} is not produced by this spec (ftprep never deletes files)\n",
+            path.display()
+        ));
+    }
+    if stale > 0 {
+        out.stderr(&format!(
+            "error: {} in {} out of date with the spec: run `ftprep build` to update\n",
+            plural(stale, "artifact"),
+            dir.display()
+        ));
+        exit::SPEC_ERRORS
+    } else {
+        out.stderr(&format!(
+            "{} in {} up to date\n",
+            plural(artifacts.len(), "artifact"),
+            dir.display()
+        ));
+        exit::OK
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}

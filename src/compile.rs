@@ -1,0 +1,93 @@
+//! The compiler driver: source text in, spec and diagnostics out. Every
+//! front end (the CLI now, the language server later) calls this one
+//! function, so they report the same things.
+
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::model::{self, Spec};
+use crate::source::{SourceFile, Span};
+use crate::syntax::{self, ast};
+
+/// Everything known about one spec file after compiling it.
+#[derive(Debug, Clone)]
+pub struct Compilation {
+    pub source: SourceFile,
+    pub syntax: ast::File,
+    /// Present when the spec has the blocks a spec cannot do without; it
+    /// may still have errors (see `diagnostics`).
+    pub spec: Option<Spec>,
+    pub diagnostics: Diagnostics,
+}
+
+impl Compilation {
+    /// The spec, when it compiled without errors.
+    pub fn clean_spec(&self) -> Option<&Spec> {
+        if self.diagnostics.has_errors() {
+            None
+        } else {
+            self.spec.as_ref()
+        }
+    }
+}
+
+/// Parses, resolves and checks a spec.
+///
+/// Syntax errors come first: when the file has any, the model's own
+/// diagnostics are not reported, because a line the parser could not read
+/// would show up again as a string of unknown references and missing
+/// answers. The (partial) model is still built for editor features.
+pub fn compile(source: SourceFile) -> Compilation {
+    let parsed = syntax::parse(&source.text);
+    let mut diagnostics = parsed.diagnostics;
+    if parsed.file.items.is_empty() && diagnostics.is_empty() {
+        diagnostics.push(
+            Diagnostic::error("empty-spec", "this spec is empty")
+                .at(Span::point(0), "nothing to compile")
+                .help("run `ftprep init my_domain` for a starter spec, or see docs/language.md"),
+        );
+    }
+    let lowered = model::lower(&parsed.file);
+    if !diagnostics.has_errors() {
+        diagnostics.extend(lowered.diagnostics);
+    }
+    Compilation {
+        source,
+        syntax: parsed.file,
+        spec: lowered.spec,
+        diagnostics,
+    }
+}
+
+/// Why a spec file could not be read as text.
+#[derive(Debug)]
+pub enum ReadError {
+    /// The file could not be read at all.
+    Io(std::io::Error),
+    /// The file is not UTF-8: a diagnostic located at the first bad byte,
+    /// with the text decoded lossily for display.
+    NotUtf8(SourceFile, Diagnostic),
+}
+
+/// Reads a spec file. `name` is how diagnostics refer to it.
+pub fn read_source(path: &std::path::Path, name: &str) -> Result<SourceFile, ReadError> {
+    let bytes = std::fs::read(path).map_err(ReadError::Io)?;
+    source_from_bytes(name, bytes)
+}
+
+pub fn source_from_bytes(name: &str, bytes: Vec<u8>) -> Result<SourceFile, ReadError> {
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(SourceFile::new(name, text)),
+        Err(error) => {
+            let at = error.utf8_error().valid_up_to();
+            let bad_len = error.utf8_error().error_len().unwrap_or(1);
+            let lossy = String::from_utf8_lossy(error.as_bytes()).into_owned();
+            // In the lossy text the bad bytes became one U+FFFD (3 bytes).
+            let diagnostic = Diagnostic::error("invalid-utf8", "this file is not valid UTF-8")
+                .at(
+                    Span::new(at, at + '\u{FFFD}'.len_utf8()),
+                    format!("{bad_len} byte(s) that are not UTF-8"),
+                )
+                .help("save the spec as UTF-8 (most editors offer \"UTF-8\" under \"Save with encoding\")");
+            Err(ReadError::NotUtf8(SourceFile::new(name, lossy), diagnostic))
+        }
+    }
+}

@@ -1,0 +1,288 @@
+//! Stage 4: model → artifacts.
+//!
+//! In: a [`Spec`] without errors. Out: the files of a build, as
+//! `(relative path, contents)` pairs in a fixed order; writing them is the
+//! CLI's job. Markdown artifacts come from minijinja templates embedded in
+//! the binary (overridable with `--templates DIR`), rendered with strict
+//! undefined behaviour so a template naming a missing value is an error,
+//! never an empty string. `scoring.toml` and the JSON Schema are built with
+//! serde, not templates: machines read them.
+
+pub mod context;
+mod schema;
+
+use crate::model::Spec;
+use crate::score::config::{
+    CategoryEntry, GateEntry, QuestionEntry, SCORING_VERSION, ScoringFile, units_to_f64,
+};
+use indexmap::IndexMap;
+use minijinja::{Environment, UndefinedBehavior, syntax::SyntaxConfig, value::Serde};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The embedded templates, by name.
+pub const TEMPLATES: &[(&str, &str)] = &[
+    ("macros.j2", include_str!("templates/macros.j2")),
+    (
+        "evaluation-prompt.md.j2",
+        include_str!("templates/evaluation-prompt.md.j2"),
+    ),
+    (
+        "generation-prompt.md.j2",
+        include_str!("templates/generation-prompt.md.j2"),
+    ),
+    (
+        "judge-question.md.j2",
+        include_str!("templates/judge-question.md.j2"),
+    ),
+    (
+        "domain-frameworks.md.j2",
+        include_str!("templates/domain-frameworks.md.j2"),
+    ),
+    (
+        "evaluation-rubric.md.j2",
+        include_str!("templates/evaluation-rubric.md.j2"),
+    ),
+];
+
+/// One output file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Artifact {
+    /// Relative to the output directory, with `/` separators.
+    pub path: String,
+    pub contents: String,
+}
+
+/// Why the artifacts could not be produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmitError {
+    pub message: String,
+    pub help: Option<String>,
+}
+
+impl std::fmt::Display for EmitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Templates in use: the embedded ones, some possibly overridden.
+#[derive(Debug, Clone, Default)]
+pub struct Templates {
+    overrides: BTreeMap<String, String>,
+}
+
+impl Templates {
+    /// The embedded templates only.
+    pub fn embedded() -> Self {
+        Templates::default()
+    }
+
+    /// Reads every `*.j2` file of `dir` whose name matches an embedded
+    /// template; other files are an error, so a typo in a file name does
+    /// not silently fall back to the embedded template.
+    pub fn from_dir(dir: &Path) -> Result<Self, EmitError> {
+        let entries = std::fs::read_dir(dir).map_err(|e| EmitError {
+            message: format!("cannot read the templates directory {}: {e}", dir.display()),
+            help: None,
+        })?;
+        let mut overrides = BTreeMap::new();
+        let mut names: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+        names.sort();
+        for path in names {
+            let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            if !name.ends_with(".j2") {
+                continue;
+            }
+            if !TEMPLATES.iter().any(|(n, _)| *n == name) {
+                let known: Vec<&str> = TEMPLATES.iter().map(|(n, _)| *n).collect();
+                return Err(EmitError {
+                    message: format!("{} does not override any template", path.display()),
+                    help: Some(format!("template files are named {}", known.join(", "))),
+                });
+            }
+            let source = std::fs::read_to_string(&path).map_err(|e| EmitError {
+                message: format!("cannot read {}: {e}", path.display()),
+                help: None,
+            })?;
+            overrides.insert(name.to_string(), source);
+        }
+        Ok(Templates { overrides })
+    }
+
+    fn environment(&self) -> Result<Environment<'_>, EmitError> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        let syntax = SyntaxConfig::builder()
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            .build()
+            .map_err(template_error)?;
+        env.set_syntax(syntax);
+        // Prompts are markdown, not HTML.
+        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+        env.add_filter("sentence", sentence);
+        for (name, source) in TEMPLATES {
+            let source = self.overrides.get(*name).map(String::as_str).unwrap_or(source);
+            env.add_template(name, source).map_err(template_error)?;
+        }
+        Ok(env)
+    }
+}
+
+/// Ends a fragment of user text with a full stop unless it already ends
+/// with punctuation: `{{ t.when | sentence }}`.
+fn sentence(text: String) -> String {
+    let trimmed = text.trim_end();
+    match trimmed.chars().last() {
+        Some(c) if ".!?:;\"')…".contains(c) => trimmed.to_string(),
+        Some(_) => format!("{trimmed}."),
+        None => String::new(),
+    }
+}
+
+fn template_error(error: minijinja::Error) -> EmitError {
+    let mut message = format!("template error: {error}");
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        message.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    EmitError {
+        message,
+        help: Some(
+            "templates render with strict undefined values: every name must exist in the context documented in docs/templates.md"
+                .to_string(),
+        ),
+    }
+}
+
+/// Produces every artifact of a build, in a fixed order.
+pub fn emit(
+    spec: &Spec,
+    file_name: &str,
+    source: &str,
+    templates: &Templates,
+) -> Result<Vec<Artifact>, EmitError> {
+    let sha256 = sha256_hex(source.as_bytes());
+    let context = context::build(spec, file_name, &sha256);
+    let env = templates.environment()?;
+    let render = |name: &str, ctx: &context::Context| -> Result<String, EmitError> {
+        let template = env.get_template(name).map_err(template_error)?;
+        let text = template.render(Serde(ctx)).map_err(template_error)?;
+        Ok(finish(text))
+    };
+
+    let mut artifacts = vec![
+        Artifact {
+            path: "prompts/evaluation-prompt.md".into(),
+            contents: render("evaluation-prompt.md.j2", &context)?,
+        },
+        Artifact {
+            path: "prompts/generation-prompt.md".into(),
+            contents: render("generation-prompt.md.j2", &context)?,
+        },
+    ];
+    if spec.judge.per_question {
+        for q in &context.rubric.questions {
+            let mut ctx = context.clone();
+            ctx.question = Some(q.clone());
+            artifacts.push(Artifact {
+                path: format!("prompts/judge/{}.md", q.id),
+                contents: render("judge-question.md.j2", &ctx)?,
+            });
+        }
+    }
+    artifacts.push(Artifact {
+        path: "reference/domain-frameworks.md".into(),
+        contents: render("domain-frameworks.md.j2", &context)?,
+    });
+    artifacts.push(Artifact {
+        path: "reference/evaluation-rubric.md".into(),
+        contents: render("evaluation-rubric.md.j2", &context)?,
+    });
+    artifacts.push(Artifact {
+        path: "scoring.toml".into(),
+        contents: scoring_toml(spec, file_name, &sha256),
+    });
+    artifacts.push(Artifact {
+        path: "judge-output.schema.json".into(),
+        contents: schema::judge_output_schema(spec),
+    });
+    Ok(artifacts)
+}
+
+/// Exactly one newline at the end, none of the template's trailing blank
+/// lines.
+fn finish(mut text: String) -> String {
+    let trimmed = text.trim_end().len();
+    text.truncate(trimmed);
+    text.push('\n');
+    text
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The scoring file of a spec.
+pub fn scoring_file(spec: &Spec, sha256: &str) -> ScoringFile {
+    let rubric = &spec.rubric;
+    let mut questions = IndexMap::new();
+    for q in &rubric.questions {
+        questions.insert(
+            q.id.name.clone(),
+            QuestionEntry {
+                text: q.text.value.clone(),
+                group: spec.group(q.group).id.name.clone(),
+                when: q.condition.as_ref().map(|c| c.value.clone()),
+                na: q.condition.as_ref().map(|_| q.na),
+            },
+        );
+    }
+    let ids = |group: &crate::model::Group| -> Vec<String> {
+        group
+            .questions
+            .iter()
+            .map(|&i| rubric.questions[i].id.name.clone())
+            .collect()
+    };
+    ScoringFile {
+        version: SCORING_VERSION,
+        spec: spec.domain.id.name.clone(),
+        spec_sha256: sha256.to_string(),
+        threshold: units_to_f64(rubric.threshold.units),
+        gate: GateEntry {
+            id: rubric.gate.id.name.clone(),
+            title: rubric.gate.title.value.clone(),
+            questions: ids(&rubric.gate),
+        },
+        categories: rubric
+            .categories
+            .iter()
+            .map(|c| CategoryEntry {
+                id: c.id.name.clone(),
+                title: c.title.value.clone(),
+                weight: units_to_f64(c.weight.as_ref().map(|w| w.units).unwrap_or(0)),
+                all_na: c.all_na,
+                questions: ids(c),
+            })
+            .collect(),
+        questions,
+    }
+}
+
+fn scoring_toml(spec: &Spec, file_name: &str, sha256: &str) -> String {
+    let header = format!(
+        "# Scoring configuration for `{}`, generated by ftprep from {file_name}.\n\
+         # Edit the spec and rebuild rather than this file. Schema: docs/artifacts.md.\n\
+         # A response passes when no gate question is answered NO and the weighted\n\
+         # score (sum of weight x YES/answered per category) is at least `threshold`.\n\n",
+        spec.domain.id.name
+    );
+    header + &scoring_file(spec, sha256).to_toml()
+}
