@@ -6,7 +6,11 @@
 
 use super::{Diagnostic, Diagnostics, Severity};
 use crate::source::SourceFile;
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
+use crate::source::LineIndex;
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
+    SourceSpan, SpanContents,
+};
 use std::fmt;
 
 /// How to draw diagnostics.
@@ -29,7 +33,7 @@ impl RenderOptions {
 /// Renders every diagnostic of a file, in source order, followed by a
 /// one-line summary.
 pub fn render_all(diagnostics: &Diagnostics, file: &SourceFile, options: RenderOptions) -> String {
-    let source = NamedSource::new(&file.name, file.text.clone());
+    let source = SpecSource::new(file);
     let mut out = String::new();
     for diagnostic in diagnostics.sorted() {
         out.push_str(&render_one(diagnostic, &source, options));
@@ -63,11 +67,50 @@ fn plural(n: usize, word: &str) -> String {
     }
 }
 
-pub fn render_one(
-    diagnostic: &Diagnostic,
-    source: &NamedSource<String>,
-    options: RenderOptions,
-) -> String {
+/// The source text as miette reads it. miette's own `str` source counts
+/// columns in bytes; this one reports them in characters, through the one
+/// [`LineIndex`], so `file:line:col` is right for non-ASCII text.
+pub struct SpecSource {
+    name: String,
+    text: String,
+    index: LineIndex,
+}
+
+impl SpecSource {
+    pub fn new(file: &SourceFile) -> Self {
+        SpecSource {
+            name: file.name.clone(),
+            text: file.text.clone(),
+            index: file.line_index.clone(),
+        }
+    }
+}
+
+impl miette::SourceCode for SpecSource {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let contents =
+            self.text
+                .as_str()
+                .read_span(span, context_lines_before, context_lines_after)?;
+        let start = contents.span().offset();
+        let column = self.index.line_col(&self.text, start).column - 1;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            contents.data(),
+            *contents.span(),
+            contents.line(),
+            column,
+            contents.line_count(),
+        )))
+    }
+}
+
+pub fn render_one(diagnostic: &Diagnostic, source: &SpecSource, options: RenderOptions) -> String {
     let theme = if options.color {
         GraphicalTheme::unicode()
     } else {
@@ -86,7 +129,7 @@ pub fn render_one(
 /// A [`Diagnostic`] seen through miette's trait.
 struct MietteView<'a> {
     diagnostic: &'a Diagnostic,
-    source: &'a NamedSource<String>,
+    source: &'a SpecSource,
 }
 
 impl fmt::Debug for MietteView<'_> {

@@ -199,7 +199,7 @@ impl Names {
 
 /// The nearest candidate to `name`, if it is close enough to be a typo.
 pub(crate) fn nearest<'c>(name: &str, candidates: impl IntoIterator<Item = &'c String>) -> Option<&'c String> {
-    let limit = (name.chars().count() / 3).clamp(1, 3);
+    let limit = (name.chars().count() / 3).clamp(1, 5);
     candidates
         .into_iter()
         .map(|c| (strsim::damerau_levenshtein(name, c), c))
@@ -833,6 +833,9 @@ impl Lowerer {
                     .help("add `when \"...\"` to say when the question applies, or remove the `na` line"),
             );
         }
+        if let (Some(keyword), true) = (q.checks_keyword, q.checks.is_empty()) {
+            self.error(empty_list(keyword.span, "checks", "anchors or failure modes", "checks always.name_emotion"));
+        }
         let mut checks = Vec::new();
         for reference in &q.checks {
             if let Some(target) = self.resolve_check(reference, names) {
@@ -901,6 +904,9 @@ impl Lowerer {
                 // resolve guards of the declaration that was kept.
                 if anchors[index].span != anchor.span {
                     continue;
+                }
+                if let (Some(keyword), true) = (anchor.guards_keyword, anchor.guards.is_empty()) {
+                    self.error(empty_list(keyword.span, "guards", "failure modes", "guards toxic_positivity"));
                 }
                 for guard in &anchor.guards {
                     match names.failures.get(&guard.name) {
@@ -1206,6 +1212,9 @@ impl Lowerer {
                 ast::ExampleKind::FewShot => {
                     let mut targets = Vec::new();
                     for s in &shows {
+                        if s.targets.is_empty() {
+                            self.error(empty_list(s.keyword.span, "shows", "techniques or anchors", "shows cbt.socratic, always.name_emotion"));
+                        }
                         for reference in &s.targets {
                             if let Some(t) = self.resolve_show(reference, names) {
                                 targets.push((t, reference.span));
@@ -1366,6 +1375,12 @@ impl Lowerer {
         let answers = by_question.into_iter().flatten().collect();
         (answers, ok)
     }
+}
+
+fn empty_list(span: Span, keyword: &str, what: &str, example: &str) -> Diagnostic {
+    Diagnostic::error("empty-list", format!("`{keyword}` names no {what}"))
+        .at(span, format!("expected {what} after this"))
+        .help(format!("list them separated by commas, as in `{example}`, or remove `{keyword}`"))
 }
 
 /// `CP3 yes "..."  CP4 no "..."` for the unanswered questions.

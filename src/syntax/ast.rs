@@ -389,6 +389,8 @@ pub struct AnchorBlock {
 pub struct Anchor {
     pub id: Ident,
     pub text: Text,
+    /// The `guards` keyword, when present.
+    pub guards_keyword: Option<Keyword>,
     pub guards: Vec<Ident>,
     pub span: Span,
 }

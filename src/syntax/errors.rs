@@ -84,6 +84,9 @@ fn explain_one(source: &str, junk: &Junk) -> (Diagnostic, usize) {
             }
         }
     }
+    if position >= source.len() && expected.iter().any(|e| e == "`}`") {
+        return (unclosed_block(source, junk), source.len());
+    }
     let (found_span, found) = found_at(source, position);
     let message = if expected.is_empty() {
         format!("unexpected {found}")
@@ -97,17 +100,13 @@ fn explain_one(source: &str, junk: &Junk) -> (Diagnostic, usize) {
     };
     let mut diagnostic = Diagnostic::error("syntax-error", message).at(found_span, label);
     if position != start && junk.expected != Rule::top_item {
-        diagnostic = diagnostic.also(Span::new(start, start), "in the item that starts here");
+        diagnostic = diagnostic.also(Span::point(start), "in the item that starts here");
     }
     let word = source[found_span.range()].to_string();
-    let help = suggestion(&word, &expected).unwrap_or_else(|| context_help(junk));
+    let help = suggestion(&word, &expected)
+        .or_else(|| expected_help(&expected))
+        .unwrap_or_else(|| context_help(junk));
     diagnostic = diagnostic.help(help);
-    if found_span.is_empty() && position >= source.len() {
-        diagnostic = diagnostic.also(
-            Span::new(start, (start + first_line_len(&source[start..])).min(source.len())),
-            "this block is not closed",
-        );
-    }
     (diagnostic, position.max(junk.span.end))
 }
 
@@ -141,6 +140,26 @@ fn unterminated_string(source: &str, span: Span) -> Option<Diagnostic> {
             .at(Span::new(open, line_end), "this string has no closing `\"`")
             .help("close the string with `\"` on the same line; for text over several lines use a `\"\"\"` text block")
     })
+}
+
+/// A block whose closing `}` never comes: point at where it opens.
+fn unclosed_block(source: &str, junk: &Junk) -> Diagnostic {
+    let start = junk.span.start;
+    let line = &source[start..start + first_line_len(&source[start..])];
+    let keyword: String = line
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    let what = if keyword.is_empty() {
+        "this block".to_string()
+    } else {
+        format!("this `{keyword}` block")
+    };
+    let opened = Span::new(start, start + line.trim_end().len());
+    Diagnostic::error("syntax-error", "a block is not closed before the end of the file")
+        .at(opened, format!("{what}, or a block inside it, has no closing `}}`"))
+        .also(Span::point(source.len()), "the file ends here")
+        .help("add the missing `}`: every `{` needs one, and blocks close in the reverse order they open")
 }
 
 fn first_line_len(text: &str) -> usize {
@@ -202,6 +221,18 @@ fn suggestion(word: &str, expected: &[String]) -> Option<String> {
         .filter(|&(d, e)| d > 0 && d <= 2 && d < e.len())
         .min()
         .map(|(_, e)| format!("did you mean `{e}`?"))
+}
+
+/// A hint for the common single expectations.
+fn expected_help(expected: &[String]) -> Option<String> {
+    let first = expected.first()?.as_str();
+    let only = expected.len() == 1;
+    Some(match first {
+        "a string" if only => "write the text in double quotes (`\"...\"`), or as a `\"\"\"` block for several lines".to_string(),
+        "a number" if only => "write a decimal number such as `0.25`".to_string(),
+        "an identifier" => "an id is a name of letters, digits and `_`, starting with a letter, such as `name_emotion`".to_string(),
+        _ => return None,
+    })
 }
 
 fn context_help(junk: &Junk) -> String {

@@ -437,14 +437,17 @@ impl<'s> Builder<'s> {
         let mut id = None;
         let mut text = None;
         let mut guards = Vec::new();
+        let mut guards_keyword = None;
         for child in children(pair) {
             match child.as_rule() {
                 Rule::ident => id = Some(self.ident(&child)),
                 Rule::string | Rule::text_block => text = Some(self.text(&child)),
                 Rule::guards => {
                     for g in children(child) {
-                        if g.as_rule() == Rule::ident {
-                            guards.push(self.ident(&g));
+                        match g.as_rule() {
+                            Rule::ident => guards.push(self.ident(&g)),
+                            Rule::kw_guards => guards_keyword = Some(self.keyword(&g)),
+                            _ => {}
                         }
                     }
                 }
@@ -454,6 +457,7 @@ impl<'s> Builder<'s> {
         Anchor {
             id: id.unwrap_or_else(|| empty_ident(span)),
             text: text.unwrap_or_else(|| empty_text(span)),
+            guards_keyword,
             guards,
             span,
         }

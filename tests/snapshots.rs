@@ -1,0 +1,58 @@
+//! Snapshot tests: every artifact of every shipped spec, and the rendered
+//! diagnostics of every invalid fixture. Review changes with
+//! `cargo insta review` (see snapshots/README.md).
+
+mod common;
+
+use common::{compile_path, fixtures, render, settings, shipped_specs};
+use ftprep::emit::{Templates, emit};
+
+#[test]
+fn artifacts_of_every_shipped_spec() {
+    let specs = shipped_specs();
+    assert!(specs.len() >= 3, "expected the three shipped specs");
+    for path in specs {
+        let compilation = compile_path(&path);
+        let rendered = render(&compilation);
+        let spec = compilation
+            .clean_spec()
+            .unwrap_or_else(|| panic!("{} does not compile:\n{rendered}", path.display()));
+        let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let artifacts = emit(spec, &name, &compilation.source.text, &Templates::embedded())
+            .expect("the embedded templates render");
+        settings("artifacts").bind(|| {
+            for artifact in &artifacts {
+                let snapshot = format!("{stem}__{}", artifact.path.replace('/', "__"));
+                insta::assert_snapshot!(snapshot, artifact.contents);
+            }
+        });
+    }
+}
+
+#[test]
+fn diagnostics_of_every_invalid_fixture() {
+    let fixtures = fixtures("invalid");
+    assert!(fixtures.len() >= 9);
+    for path in fixtures {
+        let compilation = compile_path(&path);
+        assert!(
+            compilation.diagnostics.has_errors(),
+            "{} should not compile",
+            path.display()
+        );
+        for diagnostic in compilation.diagnostics.iter() {
+            assert!(
+                diagnostic.primary_span().is_some(),
+                "{}: `{}` has no location",
+                path.display(),
+                diagnostic.message
+            );
+            assert!(diagnostic.help.is_some(), "{}: `{}` has no help", path.display(), diagnostic.message);
+        }
+        let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+        settings("diagnostics").bind(|| {
+            insta::assert_snapshot!(stem, render(&compilation));
+        });
+    }
+}
