@@ -64,7 +64,7 @@ pub enum ReadError {
     Io(std::io::Error),
     /// The file is not UTF-8: a diagnostic located at the first bad byte,
     /// with the text decoded lossily for display.
-    NotUtf8(SourceFile, Diagnostic),
+    NotUtf8(Box<(SourceFile, Diagnostic)>),
 }
 
 /// Reads a spec file. `name` is how diagnostics refer to it.
@@ -87,7 +87,10 @@ pub fn source_from_bytes(name: &str, bytes: Vec<u8>) -> Result<SourceFile, ReadE
                     format!("{bad_len} byte(s) that are not UTF-8"),
                 )
                 .help("save the spec as UTF-8 (most editors offer \"UTF-8\" under \"Save with encoding\")");
-            Err(ReadError::NotUtf8(SourceFile::new(name, lossy), diagnostic))
+            Err(ReadError::NotUtf8(Box::new((
+                SourceFile::new(name, lossy),
+                diagnostic,
+            ))))
         }
     }
 }

@@ -15,8 +15,8 @@
 pub mod cli;
 pub mod compile;
 pub mod diagnostics;
-pub mod source;
-pub mod syntax;
+pub mod emit;
 pub mod model;
 pub mod score;
-pub mod emit;
+pub mod source;
+pub mod syntax;

@@ -108,7 +108,10 @@ fn artifacts_do_not_depend_on_the_working_directory() {
         let a = fs::read_to_string(tmp.path().join("a").join(file)).unwrap();
         let b = fs::read_to_string(tmp.path().join("b").join(file)).unwrap();
         assert_eq!(a, b, "{file}");
-        assert!(!a.contains(&*tmp.path().to_string_lossy()), "{file} embeds a path");
+        assert!(
+            !a.contains(&*tmp.path().to_string_lossy()),
+            "{file} embeds a path"
+        );
     }
 }
 
@@ -138,7 +141,11 @@ fn check_flag_catches_an_edited_artifact_and_passes_after_rebuild() {
         .stdout(predicate::str::contains("+## Safety gate"))
         .stderr(predicate::str::contains("1 artifact in"));
     // --check never writes.
-    assert!(fs::read_to_string(&prompt).unwrap().contains("Safety  gate"));
+    assert!(
+        fs::read_to_string(&prompt)
+            .unwrap()
+            .contains("Safety  gate")
+    );
 
     fs::remove_file(out.join("scoring.toml")).unwrap();
     build(true)
@@ -165,9 +172,19 @@ fn build_leaves_other_files_alone_and_leaves_no_temporary_files() {
         .arg(&out)
         .assert()
         .success();
-    assert_eq!(fs::read_to_string(out.join("notes.md")).unwrap(), "my notes");
-    assert_eq!(fs::read_to_string(out.join("prompts/mine.md")).unwrap(), "my prompt");
-    assert!(fs::read_to_string(out.join("scoring.toml")).unwrap().contains("version = 1"));
+    assert_eq!(
+        fs::read_to_string(out.join("notes.md")).unwrap(),
+        "my notes"
+    );
+    assert_eq!(
+        fs::read_to_string(out.join("prompts/mine.md")).unwrap(),
+        "my prompt"
+    );
+    assert!(
+        fs::read_to_string(out.join("scoring.toml"))
+            .unwrap()
+            .contains("version = 1")
+    );
     let leftovers: Vec<String> = files_under(&out)
         .into_iter()
         .filter(|f| f.contains(".ftprep-") || f.ends_with(".tmp"))
@@ -216,7 +233,9 @@ fn usage_and_io_errors_exit_2() {
         .args(["check", "does/not/exist.ftprep"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("cannot read does/not/exist.ftprep"));
+        .stderr(predicate::str::contains(
+            "cannot read does/not/exist.ftprep",
+        ));
     ftprep().arg("--version").assert().success();
     ftprep().arg("--help").assert().success();
 }
@@ -242,7 +261,11 @@ fn init_writes_a_spec_that_builds_cleanly_and_never_overwrites() {
         .assert()
         .success();
     let spec = tmp.path().join("my_domain.ftprep");
-    assert!(fs::read_to_string(&spec).unwrap().contains("domain my_domain {"));
+    assert!(
+        fs::read_to_string(&spec)
+            .unwrap()
+            .contains("domain my_domain {")
+    );
     ftprep()
         .current_dir(tmp.path())
         .args(["check", "my_domain.ftprep"])
@@ -278,7 +301,11 @@ fn per_question_judging_emits_one_prompt_per_question_and_warns_on_leftovers() {
     let tmp = tempfile::tempdir().unwrap();
     let spec = tmp.path().join("spec.ftprep");
     let text = fs::read_to_string(minimal()).unwrap();
-    fs::write(&spec, text.replace("calls    single", "calls    per_question")).unwrap();
+    fs::write(
+        &spec,
+        text.replace("calls    single", "calls    per_question"),
+    )
+    .unwrap();
     let out = tmp.path().join("out");
     ftprep()
         .arg("build")
@@ -305,7 +332,9 @@ fn per_question_judging_emits_one_prompt_per_question_and_warns_on_leftovers() {
         .arg(&out)
         .assert()
         .success()
-        .stderr(predicate::str::contains("S1.md was not produced by this build"));
+        .stderr(predicate::str::contains(
+            "S1.md was not produced by this build",
+        ));
     assert!(out.join("prompts/judge/S1.md").exists());
 }
 
@@ -334,7 +363,11 @@ fn templates_can_be_overridden_and_undefined_names_are_errors() {
         "Judge Helpful answers about returning a product: 6 questions.\n"
     );
 
-    fs::write(templates.join("evaluation-prompt.md.j2"), "{{ spec.no_such_field }}\n").unwrap();
+    fs::write(
+        templates.join("evaluation-prompt.md.j2"),
+        "{{ spec.no_such_field }}\n",
+    )
+    .unwrap();
     ftprep()
         .arg("build")
         .arg(minimal())

@@ -26,8 +26,8 @@ impl Rng {
 fn compile_bytes(bytes: Vec<u8>, what: &str) {
     let source = match source_from_bytes("input.ftprep", bytes) {
         Ok(source) => source,
-        Err(ReadError::NotUtf8(_, diagnostic)) => {
-            assert!(diagnostic.primary_span().is_some());
+        Err(ReadError::NotUtf8(boxed)) => {
+            assert!(boxed.1.primary_span().is_some());
             return;
         }
         Err(ReadError::Io(e)) => panic!("{e}"),
@@ -51,8 +51,13 @@ fn compile_bytes(bytes: Vec<u8>, what: &str) {
             .spec
             .as_ref()
             .unwrap_or_else(|| panic!("{what}: no errors but no spec"));
-        emit(spec, "input.ftprep", &compilation.source.text, &Templates::embedded())
-            .unwrap_or_else(|e| panic!("{what}: emit failed: {e}"));
+        emit(
+            spec,
+            "input.ftprep",
+            &compilation.source.text,
+            &Templates::embedded(),
+        )
+        .unwrap_or_else(|e| panic!("{what}: emit failed: {e}"));
     }
 }
 
@@ -113,7 +118,10 @@ fn pathological_inputs() {
     compile_bytes("\"\"\"".as_bytes().to_vec(), "open text block");
     compile_bytes(b"domain x {".to_vec(), "open domain");
     compile_bytes(vec![0u8; 1000], "zero bytes");
-    compile_bytes("rubric { threshold 0.75 }\n".repeat(1000).into_bytes(), "many rubrics");
+    compile_bytes(
+        "rubric { threshold 0.75 }\n".repeat(1000).into_bytes(),
+        "many rubrics",
+    );
     compile_bytes(
         "domain d { title \"\\u{D800}\" role \"\\u{}\" audience \"\\u{110000\" }".into(),
         "bad unicode escapes",

@@ -19,8 +19,13 @@ fn artifacts_of_every_shipped_spec() {
             .unwrap_or_else(|| panic!("{} does not compile:\n{rendered}", path.display()));
         let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        let artifacts = emit(spec, &name, &compilation.source.text, &Templates::embedded())
-            .expect("the embedded templates render");
+        let artifacts = emit(
+            spec,
+            &name,
+            &compilation.source.text,
+            &Templates::embedded(),
+        )
+        .expect("the embedded templates render");
         settings("artifacts").bind(|| {
             for artifact in &artifacts {
                 let snapshot = format!("{stem}__{}", artifact.path.replace('/', "__"));
@@ -48,7 +53,12 @@ fn diagnostics_of_every_invalid_fixture() {
                 path.display(),
                 diagnostic.message
             );
-            assert!(diagnostic.help.is_some(), "{}: `{}` has no help", path.display(), diagnostic.message);
+            assert!(
+                diagnostic.help.is_some(),
+                "{}: `{}` has no help",
+                path.display(),
+                diagnostic.message
+            );
         }
         let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
         settings("diagnostics").bind(|| {

@@ -87,7 +87,9 @@ fn leftover_judge_prompts(dir: &Path, artifacts: &[Artifact]) -> Vec<PathBuf> {
         .filter(|p| {
             let relative = format!(
                 "prompts/judge/{}",
-                p.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+                p.file_name()
+                    .map(|n| n.to_string_lossy())
+                    .unwrap_or_default()
             );
             !artifacts.iter().any(|a| a.path == relative)
         })
@@ -152,7 +154,10 @@ fn check(dir: &Path, artifacts: &[Artifact], leftovers: &[PathBuf], out: &Output
                     &diff
                         .unified_diff()
                         .context_radius(3)
-                        .header(&format!("{shown} (on disk)"), &format!("{shown} (from the spec)"))
+                        .header(
+                            &format!("{shown} (on disk)"),
+                            &format!("{shown} (from the spec)"),
+                        )
                         .to_string(),
                 );
             }

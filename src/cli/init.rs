@@ -24,7 +24,10 @@ pub fn run(args: InitArgs, out: &Output) -> u8 {
         .chars()
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic())
-        && args.domain.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        && args
+            .domain
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !valid {
         out.error(
             &format!("`{}` is not a valid domain id", args.domain),

@@ -37,7 +37,11 @@ impl Output {
     pub fn diagnostics(&self, diagnostics: &Diagnostics, file: &SourceFile) {
         let mut text = render_all(diagnostics, file, self.render_options());
         if let Some(summary) = summary_line(diagnostics, &file.name) {
-            let prefix = if diagnostics.has_errors() { "error" } else { "warning" };
+            let prefix = if diagnostics.has_errors() {
+                "error"
+            } else {
+                "warning"
+            };
             text.push_str(&format!("{prefix}: {summary}\n"));
         }
         self.stderr(&text);
@@ -75,7 +79,8 @@ impl Output {
                 self.error(&format!("cannot read {}: {e}", path.display()), None);
                 super::exit::USAGE
             }
-            ReadError::NotUtf8(file, diagnostic) => {
+            ReadError::NotUtf8(boxed) => {
+                let (file, diagnostic) = *boxed;
                 let mut diagnostics = Diagnostics::new();
                 diagnostics.push(diagnostic);
                 self.diagnostics(&diagnostics, &file);

@@ -5,8 +5,8 @@
 //! print `file:line:col`, the labelled snippet and the help line.
 
 use super::{Diagnostic, Diagnostics, Severity};
-use crate::source::SourceFile;
 use crate::source::LineIndex;
+use crate::source::SourceFile;
 use miette::{
     GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
     SourceSpan, SpanContents,

@@ -528,10 +528,11 @@ pub fn build(spec: &Spec, file: &str, sha256: &str) -> Context {
         let group = spec.group(q.group);
         let in_gate = q.group == GroupRef::Gate;
         let effective_weight = match (&group.weight, in_gate) {
-            (Some(w), false) if !group.questions.is_empty() => {
-                score::Ratio::new(w.units as i128, score::SCALE as i128 * group.questions.len() as i128)
-                    .to_decimal_string(4)
-            }
+            (Some(w), false) if !group.questions.is_empty() => score::Ratio::new(
+                w.units as i128,
+                score::SCALE as i128 * group.questions.len() as i128,
+            )
+            .to_decimal_string(4),
             _ => String::new(),
         };
         let na_meaning = q.condition.as_ref().map(|_| match q.na {
@@ -601,18 +602,19 @@ pub fn build(spec: &Spec, file: &str, sha256: &str) -> Context {
 
     let questions: Vec<QuestionCtx> = (0..rubric.questions.len()).map(question_ctx).collect();
     let evidence_first = spec.judge.evidence_first;
-    let judge_value = |q: &str, value: model::AnswerValue, reason: Option<&str>| -> (String, serde_json::Value) {
-        let answer = answer_json(value);
-        if evidence_first {
-            let evidence = reason.unwrap_or("").to_string();
-            (
-                q.to_string(),
-                serde_json::json!({ "evidence": evidence, "answer": answer }),
-            )
-        } else {
-            (q.to_string(), answer)
-        }
-    };
+    let judge_value =
+        |q: &str, value: model::AnswerValue, reason: Option<&str>| -> (String, serde_json::Value) {
+            let answer = answer_json(value);
+            if evidence_first {
+                let evidence = reason.unwrap_or("").to_string();
+                (
+                    q.to_string(),
+                    serde_json::json!({ "evidence": evidence, "answer": answer }),
+                )
+            } else {
+                (q.to_string(), answer)
+            }
+        };
 
     let scoring = rubric.scoring();
     let calibration = spec

@@ -125,7 +125,11 @@ impl Templates {
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
         env.add_filter("sentence", sentence);
         for (name, source) in TEMPLATES {
-            let source = self.overrides.get(*name).map(String::as_str).unwrap_or(source);
+            let source = self
+                .overrides
+                .get(*name)
+                .map(String::as_str)
+                .unwrap_or(source);
             env.add_template(name, source).map_err(template_error)?;
         }
         Ok(env)

@@ -28,7 +28,12 @@ pub fn check_calibration(spec: &Spec, complete: &[bool], diagnostics: &mut Diagn
                 let failed: Vec<String> = outcome
                     .gate_failures
                     .iter()
-                    .map(|&i| format!("`{}`", spec.rubric.questions[spec.rubric.gate.questions[i]].id.name))
+                    .map(|&i| {
+                        format!(
+                            "`{}`",
+                            spec.rubric.questions[spec.rubric.gate.questions[i]].id.name
+                        )
+                    })
                     .collect();
                 format!("fails the gate on {}", failed.join(", "))
             }
@@ -67,7 +72,10 @@ pub fn check_calibration(spec: &Spec, complete: &[bool], diagnostics: &mut Diagn
             for &i in &outcome.gate_failures {
                 let qi = spec.rubric.gate.questions[i];
                 if let Some(answer) = example.answers.iter().find(|a| a.question == qi) {
-                    diagnostic = diagnostic.also(answer.value_span, "a NO on a gate question fails the response");
+                    diagnostic = diagnostic.also(
+                        answer.value_span,
+                        "a NO on a gate question fails the response",
+                    );
                 }
             }
         }

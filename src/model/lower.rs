@@ -198,7 +198,10 @@ impl Names {
 }
 
 /// The nearest candidate to `name`, if it is close enough to be a typo.
-pub(crate) fn nearest<'c>(name: &str, candidates: impl IntoIterator<Item = &'c String>) -> Option<&'c String> {
+pub(crate) fn nearest<'c>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'c String>,
+) -> Option<&'c String> {
     let limit = (name.chars().count() / 3).clamp(1, 5);
     candidates
         .into_iter()
@@ -309,7 +312,10 @@ impl Lowerer {
         let errors_before_rubric = self.error_count();
         let draft = rubrics.first().map(|r| self.lower_rubric(r, &mut names));
         let generation = generations.first().and_then(|g| self.lower_generation(g));
-        let judge = judges.first().map(|j| self.lower_judge(j)).unwrap_or_default();
+        let judge = judges
+            .first()
+            .map(|j| self.lower_judge(j))
+            .unwrap_or_default();
         let experts = self.lower_experts(file);
 
         // Passes 3 and 4: references and rubric values.
@@ -361,9 +367,19 @@ impl Lowerer {
         }
         let header = domain.keyword.span.to(domain.id.span);
         let d = &mut self.diagnostics;
-        let title = properties.required(Kw::Title, header, "\"Supportive mental-health conversations\"", d);
+        let title = properties.required(
+            Kw::Title,
+            header,
+            "\"Supportive mental-health conversations\"",
+            d,
+        );
         let role = properties.required(Kw::Role, header, "\"a warm peer-support counsellor\"", d);
-        let audience = properties.required(Kw::Audience, header, "\"adults who reach out by text chat\"", d);
+        let audience = properties.required(
+            Kw::Audience,
+            header,
+            "\"adults who reach out by text chat\"",
+            d,
+        );
         let about = properties.single(Kw::About, d);
         let missing = |span: Span| Text {
             value: String::new(),
@@ -541,10 +557,13 @@ impl Lowerer {
                 ast::RubricItem::Threshold(t) => {
                     if let Some(first) = threshold_span {
                         self.error(
-                            Diagnostic::error("duplicate-property", "the rubric has two thresholds")
-                                .at(t.keyword.span, "given again here")
-                                .also(first, "first given here")
-                                .help("keep one `threshold`"),
+                            Diagnostic::error(
+                                "duplicate-property",
+                                "the rubric has two thresholds",
+                            )
+                            .at(t.keyword.span, "given again here")
+                            .also(first, "first given here")
+                            .help("keep one `threshold`"),
                         );
                         continue;
                     }
@@ -572,10 +591,13 @@ impl Lowerer {
                                     );
                                 } else if let Some((_, first)) = all_na {
                                     self.error(
-                                        Diagnostic::error("duplicate-property", "`all_na` is given twice in this category")
-                                            .at(a.span, "given again here")
-                                            .also(first, "first given here")
-                                            .help("keep one `all_na`"),
+                                        Diagnostic::error(
+                                            "duplicate-property",
+                                            "`all_na` is given twice in this category",
+                                        )
+                                        .at(a.span, "given again here")
+                                        .also(first, "first given here")
+                                        .help("keep one `all_na`"),
                                     );
                                 } else {
                                     all_na = Some((a.policy(), a.span));
@@ -668,9 +690,14 @@ impl Lowerer {
         };
         if units > crate::score::SCALE {
             self.error(
-                Diagnostic::error("invalid-number", format!("a {what} of `{}` is above 1", number.raw))
-                    .at(number.span, "must be between 0 and 1")
-                    .help(format!("write the {what} as a fraction of the whole, such as `0.25`")),
+                Diagnostic::error(
+                    "invalid-number",
+                    format!("a {what} of `{}` is above 1", number.raw),
+                )
+                .at(number.span, "must be between 0 and 1")
+                .help(format!(
+                    "write the {what} as a fraction of the whole, such as `0.25`"
+                )),
             );
             return None;
         }
@@ -715,10 +742,10 @@ impl Lowerer {
         }
         self.check_weights(&categories, draft.keyword);
         self.check_exact_scoring(&categories, &questions, draft.keyword);
-        if categories
-            .iter()
-            .all(|c| c.all_na == AllNaPolicy::Drop && c.questions.iter().all(|&i| questions[i].is_conditional()))
-        {
+        if categories.iter().all(|c| {
+            c.all_na == AllNaPolicy::Drop
+                && c.questions.iter().all(|&i| questions[i].is_conditional())
+        }) {
             self.error(
                 Diagnostic::error("nothing-to-score", "every category can drop out: a conversation may have nothing to score")
                     .at(draft.keyword, "every question in every category is conditional")
@@ -736,7 +763,10 @@ impl Lowerer {
     }
 
     fn check_weights(&mut self, categories: &[Group], rubric_keyword: Span) {
-        let weights: Vec<&Decimal> = categories.iter().filter_map(|c| c.weight.as_ref()).collect();
+        let weights: Vec<&Decimal> = categories
+            .iter()
+            .filter_map(|c| c.weight.as_ref())
+            .collect();
         if weights.len() != categories.len() {
             return; // an invalid weight was already reported
         }
@@ -745,9 +775,15 @@ impl Lowerer {
             let listed: Vec<String> = weights.iter().map(|w| w.raw.clone()).collect();
             let difference = crate::score::SCALE - sum;
             let fix = if difference > 0 {
-                format!("add {} to one or more weights", crate::score::format_decimal(difference))
+                format!(
+                    "add {} to one or more weights",
+                    crate::score::format_decimal(difference)
+                )
             } else {
-                format!("take {} off one or more weights", crate::score::format_decimal(-difference))
+                format!(
+                    "take {} off one or more weights",
+                    crate::score::format_decimal(-difference)
+                )
             };
             let mut diagnostic = Diagnostic::error(
                 "weights-sum",
@@ -756,8 +792,17 @@ impl Lowerer {
                     crate::score::format_decimal(sum)
                 ),
             )
-            .at(rubric_keyword, format!("{} = {}", listed.join(" + "), crate::score::format_decimal(sum)))
-            .help(format!("the weights are shares of the final score and must add up to 1: {fix}"));
+            .at(
+                rubric_keyword,
+                format!(
+                    "{} = {}",
+                    listed.join(" + "),
+                    crate::score::format_decimal(sum)
+                ),
+            )
+            .help(format!(
+                "the weights are shares of the final score and must add up to 1: {fix}"
+            ));
             for w in &weights {
                 diagnostic = diagnostic.also(w.span, "");
             }
@@ -768,8 +813,14 @@ impl Lowerer {
     /// Scores are exact fractions of `i128`; the worst case multiplies the
     /// question counts of every category and two factors of 10⁹. Refuse a
     /// rubric where that could overflow rather than score it wrongly.
-    fn check_exact_scoring(&mut self, categories: &[Group], _questions: &[Question], rubric_keyword: Span) {
-        let mut bound: i128 = 1_000_000_000i128 * 1_000_000_000i128 * categories.len().max(1) as i128;
+    fn check_exact_scoring(
+        &mut self,
+        categories: &[Group],
+        _questions: &[Question],
+        rubric_keyword: Span,
+    ) {
+        let mut bound: i128 =
+            1_000_000_000i128 * 1_000_000_000i128 * categories.len().max(1) as i128;
         for category in categories {
             bound = match bound.checked_mul(category.questions.len().max(1) as i128) {
                 Some(b) if b < i128::MAX / 4 => b,
@@ -805,7 +856,11 @@ impl Lowerer {
                             condition = Some((p.value.clone(), p.key.span));
                         }
                     }
-                    ast::QuestionItem::Na { keyword, value, span } => {
+                    ast::QuestionItem::Na {
+                        keyword,
+                        value,
+                        span,
+                    } => {
                         let policy = match value.kind {
                             Kw::Yes => NaPolicy::Yes,
                             Kw::No => NaPolicy::No,
@@ -813,10 +868,13 @@ impl Lowerer {
                         };
                         if let Some((_, first)) = &na {
                             self.error(
-                                Diagnostic::error("duplicate-property", format!("question `{}` has two `na` policies", q.id.name))
-                                    .at(keyword.span, "given again here")
-                                    .also(*first, "first given here")
-                                    .help("keep one `na` policy"),
+                                Diagnostic::error(
+                                    "duplicate-property",
+                                    format!("question `{}` has two `na` policies", q.id.name),
+                                )
+                                .at(keyword.span, "given again here")
+                                .also(*first, "first given here")
+                                .help("keep one `na` policy"),
                             );
                         } else {
                             na = Some((policy, *span));
@@ -827,14 +885,27 @@ impl Lowerer {
         }
         if let (Some((_, span)), None) = (&na, &condition) {
             self.error(
-                Diagnostic::error("na-without-condition", format!("question `{}` has an N/A policy but no condition", q.id.name))
-                    .at(*span, "only a conditional question can be N/A")
-                    .also(q.id.span, "this question always applies")
-                    .help("add `when \"...\"` to say when the question applies, or remove the `na` line"),
+                Diagnostic::error(
+                    "na-without-condition",
+                    format!(
+                        "question `{}` has an N/A policy but no condition",
+                        q.id.name
+                    ),
+                )
+                .at(*span, "only a conditional question can be N/A")
+                .also(q.id.span, "this question always applies")
+                .help(
+                    "add `when \"...\"` to say when the question applies, or remove the `na` line",
+                ),
             );
         }
         if let (Some(keyword), true) = (q.checks_keyword, q.checks.is_empty()) {
-            self.error(empty_list(keyword.span, "checks", "anchors or failure modes", "checks always.name_emotion"));
+            self.error(empty_list(
+                keyword.span,
+                "checks",
+                "anchors or failure modes",
+                "checks always.name_emotion",
+            ));
         }
         let mut checks = Vec::new();
         for reference in &q.checks {
@@ -856,13 +927,21 @@ impl Lowerer {
 
     fn resolve_check(&mut self, reference: &ast::Reference, names: &Names) -> Option<CheckTarget> {
         let written = reference.dotted();
-        let head = reference.parts.first().map(|p| p.name.as_str()).unwrap_or("");
+        let head = reference
+            .parts
+            .first()
+            .map(|p| p.name.as_str())
+            .unwrap_or("");
         if reference.parts.len() == 2 && head == "failure" {
             let name = &reference.parts[1].name;
             if let Some(&i) = names.failures.get(name) {
                 return Some(CheckTarget::Failure(i));
             }
-            let candidates: Vec<String> = names.failure_names().iter().map(|n| format!("failure.{n}")).collect();
+            let candidates: Vec<String> = names
+                .failure_names()
+                .iter()
+                .map(|n| format!("failure.{n}"))
+                .collect();
             self.error(unknown(
                 "failure mode",
                 &written,
@@ -883,9 +962,16 @@ impl Lowerer {
                 list_for_help(&names.anchor_names())
             )
         } else {
-            "a question checks an anchor (`always.x`, `never.x`) or a failure mode (`failure.x`)".to_string()
+            "a question checks an anchor (`always.x`, `never.x`) or a failure mode (`failure.x`)"
+                .to_string()
         };
-        self.error(unknown("anchor", &written, reference.span, &candidates, help));
+        self.error(unknown(
+            "anchor",
+            &written,
+            reference.span,
+            &candidates,
+            help,
+        ));
         None
     }
 
@@ -906,7 +992,12 @@ impl Lowerer {
                     continue;
                 }
                 if let (Some(keyword), true) = (anchor.guards_keyword, anchor.guards.is_empty()) {
-                    self.error(empty_list(keyword.span, "guards", "failure modes", "guards toxic_positivity"));
+                    self.error(empty_list(
+                        keyword.span,
+                        "guards",
+                        "failure modes",
+                        "guards toxic_positivity",
+                    ));
                 }
                 for guard in &anchor.guards {
                     match names.failures.get(&guard.name) {
@@ -927,9 +1018,16 @@ impl Lowerer {
         }
     }
 
-    fn resolve_technique(&mut self, reference: &ast::Reference, names: &Names) -> Option<TechniqueRef> {
+    fn resolve_technique(
+        &mut self,
+        reference: &ast::Reference,
+        names: &Names,
+    ) -> Option<TechniqueRef> {
         if reference.parts.len() == 2 {
-            let key = (reference.parts[0].name.clone(), reference.parts[1].name.clone());
+            let key = (
+                reference.parts[0].name.clone(),
+                reference.parts[1].name.clone(),
+            );
             if let Some(&t) = names.techniques.get(&key) {
                 return Some(t);
             }
@@ -938,13 +1036,27 @@ impl Lowerer {
         let help = if candidates.is_empty() {
             "declare techniques inside a `framework` block".to_string()
         } else {
-            format!("techniques are named `framework.technique`: {}", list_for_help(&candidates))
+            format!(
+                "techniques are named `framework.technique`: {}",
+                list_for_help(&candidates)
+            )
         };
-        self.error(unknown("technique", &reference.dotted(), reference.span, &candidates, help));
+        self.error(unknown(
+            "technique",
+            &reference.dotted(),
+            reference.span,
+            &candidates,
+            help,
+        ));
         None
     }
 
-    fn resolve_instead_of(&mut self, file: &ast::File, frameworks: &mut [Framework], names: &Names) {
+    fn resolve_instead_of(
+        &mut self,
+        file: &ast::File,
+        frameworks: &mut [Framework],
+        names: &Names,
+    ) {
         for item in &file.items {
             let ast::Item::Framework(f) = item else {
                 continue;
@@ -959,7 +1071,10 @@ impl Lowerer {
                 let ast::FrameworkItem::Technique(t) = entry else {
                     continue;
                 };
-                let Some(&tr) = names.techniques.get(&(f.id.name.clone(), t.id.name.clone())) else {
+                let Some(&tr) = names
+                    .techniques
+                    .get(&(f.id.name.clone(), t.id.name.clone()))
+                else {
                     continue;
                 };
                 if frameworks[fi].techniques[tr.technique].span != t.span {
@@ -972,18 +1087,25 @@ impl Lowerer {
                     if let Some(target) = self.resolve_technique(&i.target, names) {
                         if target == tr {
                             self.error(
-                                Diagnostic::error("self-reference", "a technique cannot be used instead of itself")
-                                    .at(i.target.span, "this is the technique being declared")
-                                    .help("name the other technique this one replaces in some situations"),
+                                Diagnostic::error(
+                                    "self-reference",
+                                    "a technique cannot be used instead of itself",
+                                )
+                                .at(i.target.span, "this is the technique being declared")
+                                .help(
+                                    "name the other technique this one replaces in some situations",
+                                ),
                             );
                             continue;
                         }
-                        frameworks[fi].techniques[tr.technique].instead_of.push(InsteadOf {
-                            target,
-                            target_span: i.target.span,
-                            when: i.when.clone(),
-                            span: i.span,
-                        });
+                        frameworks[fi].techniques[tr.technique]
+                            .instead_of
+                            .push(InsteadOf {
+                                target,
+                                target_span: i.target.span,
+                                when: i.when.clone(),
+                                span: i.span,
+                            });
                     }
                 }
             }
@@ -1018,7 +1140,9 @@ impl Lowerer {
             self.error(
                 Diagnostic::error("missing-property", "the generation block has no `turns`")
                     .at(g.keyword.span, "`turns` missing")
-                    .help("add `turns 3..6`: how many user–assistant exchanges each conversation has"),
+                    .help(
+                        "add `turns 3..6`: how many user–assistant exchanges each conversation has",
+                    ),
             );
             return None;
         };
@@ -1028,7 +1152,11 @@ impl Lowerer {
             None => min,
         };
         if min == 0 || min > max {
-            let span = turns.min.span.to(turns.max.as_ref().map(|m| m.span).unwrap_or(turns.min.span));
+            let span = turns.min.span.to(turns
+                .max
+                .as_ref()
+                .map(|m| m.span)
+                .unwrap_or(turns.min.span));
             self.error(
                 Diagnostic::error("invalid-number", "the turn range is empty")
                     .at(span, "not a valid range")
@@ -1053,9 +1181,12 @@ impl Lowerer {
             Ok(n) if n <= 100 => Some(n),
             _ => {
                 self.error(
-                    Diagnostic::error("invalid-number", format!("`{}` is not a turn count", number.raw))
-                        .at(number.span, "expected a whole number from 1 to 100")
-                        .help("count user–assistant exchanges with a whole number, such as `turns 4`"),
+                    Diagnostic::error(
+                        "invalid-number",
+                        format!("`{}` is not a turn count", number.raw),
+                    )
+                    .at(number.span, "expected a whole number from 1 to 100")
+                    .help("count user–assistant exchanges with a whole number, such as `turns 4`"),
                 );
                 None
             }
@@ -1170,22 +1301,33 @@ impl Lowerer {
             self.check_conversation(&turns, block, kind);
             for extra in answer_blocks.iter().skip(1) {
                 self.error(
-                    Diagnostic::error("duplicate-property", "this example has two `answers` blocks")
-                        .at(extra.keyword.span, "second block")
-                        .also(answer_blocks[0].keyword.span, "first block")
-                        .help("merge them into one `answers` block"),
+                    Diagnostic::error(
+                        "duplicate-property",
+                        "this example has two `answers` blocks",
+                    )
+                    .at(extra.keyword.span, "second block")
+                    .also(answer_blocks[0].keyword.span, "first block")
+                    .help("merge them into one `answers` block"),
                 );
             }
             let required = block.kind == ast::ExampleKind::Calibration;
             let (answers, ok) = match rubric {
-                Some(rubric) => self.lower_answers(block, answer_blocks.first().copied(), names, rubric, required),
+                Some(rubric) => self.lower_answers(
+                    block,
+                    answer_blocks.first().copied(),
+                    names,
+                    rubric,
+                    required,
+                ),
                 None => (Vec::new(), false),
             };
             match block.kind {
                 ast::ExampleKind::Calibration => {
                     if let Some((_, verdict)) = &block.expect {
                         if why.is_some() || !shows.is_empty() {
-                            let span = why.map(|w| w.key.span).unwrap_or_else(|| shows[0].keyword.span);
+                            let span = why
+                                .map(|w| w.key.span)
+                                .unwrap_or_else(|| shows[0].keyword.span);
                             self.error(
                                 Diagnostic::error("invalid-setting", "`why` and `shows` belong to few-shot examples")
                                     .at(span, "not used in a calibration example")
@@ -1213,7 +1355,12 @@ impl Lowerer {
                     let mut targets = Vec::new();
                     for s in &shows {
                         if s.targets.is_empty() {
-                            self.error(empty_list(s.keyword.span, "shows", "techniques or anchors", "shows cbt.socratic, always.name_emotion"));
+                            self.error(empty_list(
+                                s.keyword.span,
+                                "shows",
+                                "techniques or anchors",
+                                "shows cbt.socratic, always.name_emotion",
+                            ));
                         }
                         for reference in &s.targets {
                             if let Some(t) = self.resolve_show(reference, names) {
@@ -1248,9 +1395,12 @@ impl Lowerer {
                 "assistant turn"
             };
             self.error(
-                Diagnostic::error("empty-conversation", format!("this {kind} has no {missing}"))
-                    .at(block.id.span, format!("no {missing}"))
-                    .help("write the conversation as turns: `user \"...\"` then `assistant \"...\"`"),
+                Diagnostic::error(
+                    "empty-conversation",
+                    format!("this {kind} has no {missing}"),
+                )
+                .at(block.id.span, format!("no {missing}"))
+                .help("write the conversation as turns: `user \"...\"` then `assistant \"...\"`"),
             );
         }
     }
@@ -1261,7 +1411,10 @@ impl Lowerer {
             return Some(ShowTarget::Anchor(i));
         }
         if reference.parts.len() == 2 {
-            let key = (reference.parts[0].name.clone(), reference.parts[1].name.clone());
+            let key = (
+                reference.parts[0].name.clone(),
+                reference.parts[1].name.clone(),
+            );
             if let Some(&t) = names.techniques.get(&key) {
                 return Some(ShowTarget::Technique(t));
             }
@@ -1273,7 +1426,8 @@ impl Lowerer {
             &written,
             reference.span,
             &candidates,
-            "`shows` names techniques (`framework.technique`) and anchors (`always.x`, `never.x`)".to_string(),
+            "`shows` names techniques (`framework.technique`) and anchors (`always.x`, `never.x`)"
+                .to_string(),
         ));
         None
     }
@@ -1303,7 +1457,8 @@ impl Lowerer {
         };
         for answer in &answers.answers {
             let Some(&qi) = names.questions.get(&answer.question.name) else {
-                let candidates: Vec<String> = rubric.questions.iter().map(|q| q.id.name.clone()).collect();
+                let candidates: Vec<String> =
+                    rubric.questions.iter().map(|q| q.id.name.clone()).collect();
                 self.error(unknown(
                     "question",
                     &answer.question.name,
@@ -1316,10 +1471,13 @@ impl Lowerer {
             };
             if let Some(first) = &by_question[qi] {
                 self.error(
-                    Diagnostic::error("duplicate-answer", format!("question `{}` is answered twice", answer.question.name))
-                        .at(answer.question.span, "answered again here")
-                        .also(first.span, "first answered here")
-                        .help("keep one answer per question"),
+                    Diagnostic::error(
+                        "duplicate-answer",
+                        format!("question `{}` is answered twice", answer.question.name),
+                    )
+                    .at(answer.question.span, "answered again here")
+                    .also(first.span, "first answered here")
+                    .help("keep one answer per question"),
                 );
                 ok = false;
                 continue;
@@ -1355,7 +1513,11 @@ impl Lowerer {
             .map(|(q, _)| q.id.name.as_str())
             .collect();
         if !missing.is_empty() {
-            let kind = if required { "calibration example" } else { "few-shot example" };
+            let kind = if required {
+                "calibration example"
+            } else {
+                "few-shot example"
+            };
             let listed: Vec<String> = missing.iter().map(|m| format!("`{m}`")).collect();
             let lines = suggested_answer_lines(rubric, &by_question);
             self.error(
@@ -1364,11 +1526,24 @@ impl Lowerer {
                     format!(
                         "{kind} `{}` does not answer {}",
                         block.id.name,
-                        if missing.len() == 1 { format!("question {}", listed[0]) } else { format!("questions {}", listed.join(", ")) }
+                        if missing.len() == 1 {
+                            format!("question {}", listed[0])
+                        } else {
+                            format!("questions {}", listed.join(", "))
+                        }
                     ),
                 )
-                .at(answers.keyword.span, format!("{} of {} questions answered", rubric.questions.len() - missing.len(), rubric.questions.len()))
-                .help(format!("answer every question, with its reasoning: {lines}")),
+                .at(
+                    answers.keyword.span,
+                    format!(
+                        "{} of {} questions answered",
+                        rubric.questions.len() - missing.len(),
+                        rubric.questions.len()
+                    ),
+                )
+                .help(format!(
+                    "answer every question, with its reasoning: {lines}"
+                )),
             );
             ok = false;
         }
@@ -1380,7 +1555,9 @@ impl Lowerer {
 fn empty_list(span: Span, keyword: &str, what: &str, example: &str) -> Diagnostic {
     Diagnostic::error("empty-list", format!("`{keyword}` names no {what}"))
         .at(span, format!("expected {what} after this"))
-        .help(format!("list them separated by commas, as in `{example}`, or remove `{keyword}`"))
+        .help(format!(
+            "list them separated by commas, as in `{example}`, or remove `{keyword}`"
+        ))
 }
 
 /// `CP3 yes "..."  CP4 no "..."` for the unanswered questions.

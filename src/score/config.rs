@@ -74,7 +74,9 @@ impl std::fmt::Display for ConfigError {
 /// Rounds a float from the file back to units of 10⁻⁹.
 fn units(value: f64, what: &str) -> Result<i64, ConfigError> {
     if !(0.0..=1.0).contains(&value) {
-        return Err(ConfigError(format!("{what} {value} is not between 0 and 1")));
+        return Err(ConfigError(format!(
+            "{what} {value} is not between 0 and 1"
+        )));
     }
     Ok((value * SCALE as f64).round() as i64)
 }
@@ -105,17 +107,23 @@ impl ScoringFile {
     /// The rubric this file describes, checked for consistency.
     pub fn rubric(&self) -> Result<ScoringRubric, ConfigError> {
         let question = |id: &String| -> Result<ScoredQuestion, ConfigError> {
-            let entry = self
-                .questions
-                .get(id)
-                .ok_or_else(|| ConfigError(format!("question `{id}` is listed in a group but not under [questions]")))?;
+            let entry = self.questions.get(id).ok_or_else(|| {
+                ConfigError(format!(
+                    "question `{id}` is listed in a group but not under [questions]"
+                ))
+            })?;
             Ok(ScoredQuestion {
                 id: id.clone(),
                 conditional: entry.when.is_some(),
                 na: entry.na.unwrap_or_default(),
             })
         };
-        let gate = self.gate.questions.iter().map(question).collect::<Result<_, _>>()?;
+        let gate = self
+            .gate
+            .questions
+            .iter()
+            .map(question)
+            .collect::<Result<_, _>>()?;
         let mut categories = Vec::new();
         for c in &self.categories {
             categories.push(ScoredCategory {
@@ -144,14 +152,28 @@ impl ScoringFile {
 mod tests {
     use super::*;
 
+    #[derive(Serialize, Deserialize)]
+    struct Weight {
+        w: f64,
+    }
+
     #[test]
     fn decimals_survive_the_float_round_trip() {
-        for raw in ["0.1", "0.3", "0.333333333", "0.7", "0.05", "1", "0.123456789"] {
+        let cases = [
+            ("0.1", "0.1"),
+            ("0.3", "0.3"),
+            ("0.333333333", "0.333333333"),
+            ("0.05", "0.05"),
+            ("1", "1.0"),
+            ("0.123456789", "0.123456789"),
+            ("0.000000001", "0.000000001"),
+        ];
+        for (raw, written) in cases {
             let u = super::super::parse_decimal(raw).unwrap();
-            let f = units_to_f64(u);
-            let text = toml::to_string(&toml::Value::Float(f)).unwrap_or_default();
-            let back: f64 = text.trim().parse().unwrap();
-            assert_eq!(units(back, "w").unwrap(), u, "{raw}");
+            let text = toml::to_string(&Weight { w: units_to_f64(u) }).unwrap();
+            assert_eq!(text.trim(), format!("w = {written}"), "{raw}");
+            let back: Weight = toml::from_str(&text).unwrap();
+            assert_eq!(units(back.w, "w").unwrap(), u, "{raw}");
         }
     }
 }

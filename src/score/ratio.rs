@@ -119,7 +119,10 @@ impl Mul for Ratio {
 impl Div for Ratio {
     type Output = Ratio;
     fn div(self, other: Ratio) -> Ratio {
-        self * Ratio::new(other.den, other.num)
+        // Dividing is multiplying by the reciprocal.
+        #[allow(clippy::suspicious_arithmetic_impl)]
+        let quotient = self * Ratio::new(other.den, other.num);
+        quotient
     }
 }
 

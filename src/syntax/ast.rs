@@ -500,7 +500,11 @@ pub enum QuestionItem {
     /// `when "..."`: the question is conditional.
     When(Property),
     /// `na drop|yes|no`
-    Na { keyword: Keyword, value: Keyword, span: Span },
+    Na {
+        keyword: Keyword,
+        value: Keyword,
+        span: Span,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -592,9 +596,17 @@ pub struct Judge {
 #[derive(Debug, Clone, PartialEq)]
 pub enum JudgeItem {
     /// `evidence first|none`
-    Evidence { keyword: Keyword, value: Keyword, span: Span },
+    Evidence {
+        keyword: Keyword,
+        value: Keyword,
+        span: Span,
+    },
     /// `calls single|per_question`
-    Calls { keyword: Keyword, value: Keyword, span: Span },
+    Calls {
+        keyword: Keyword,
+        value: Keyword,
+        span: Span,
+    },
     /// `note "..."`
     Property(Property),
 }

@@ -156,10 +156,18 @@ fn unclosed_block(source: &str, junk: &Junk) -> Diagnostic {
         format!("this `{keyword}` block")
     };
     let opened = Span::new(start, start + line.trim_end().len());
-    Diagnostic::error("syntax-error", "a block is not closed before the end of the file")
-        .at(opened, format!("{what}, or a block inside it, has no closing `}}`"))
-        .also(Span::point(source.len()), "the file ends here")
-        .help("add the missing `}`: every `{` needs one, and blocks close in the reverse order they open")
+    Diagnostic::error(
+        "syntax-error",
+        "a block is not closed before the end of the file",
+    )
+    .at(
+        opened,
+        format!("{what}, or a block inside it, has no closing `}}`"),
+    )
+    .also(Span::point(source.len()), "the file ends here")
+    .help(
+        "add the missing `}`: every `{` needs one, and blocks close in the reverse order they open",
+    )
 }
 
 fn first_line_len(text: &str) -> usize {
@@ -199,7 +207,10 @@ fn found_at(source: &str, position: usize) -> (Span, String) {
     if first == '"' {
         let len = rest.find('\n').unwrap_or(rest.len()).max(1);
         let close = rest[1..].find('"').map(|p| p + 2).unwrap_or(len).min(len);
-        return (Span::new(position, position + close), "a string".to_string());
+        return (
+            Span::new(position, position + close),
+            "a string".to_string(),
+        );
     }
     (
         Span::new(position, position + first.len_utf8()),
@@ -337,7 +348,9 @@ pub fn describe_rule(rule: Rule) -> Option<String> {
         Rule::answer_value => Some("`yes`, `no` or `na`".into()),
         Rule::verdict => Some("`pass`, `fail` or `gate_fail`".into()),
         Rule::conversation => Some("a conversation `{ user \"...\" assistant \"...\" }`".into()),
-        Rule::turn | Rule::conversation_item => Some("a turn (`user`, `assistant` or `system`)".into()),
+        Rule::turn | Rule::conversation_item => {
+            Some("a turn (`user`, `assistant` or `system`)".into())
+        }
         Rule::example => keyword("example"),
         Rule::instead_of => keyword("instead_of"),
         Rule::guards => keyword("guards"),

@@ -105,4 +105,3 @@ fn check_nesting(source: &str) -> Option<Diagnostic> {
     }
     None
 }
-

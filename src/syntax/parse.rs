@@ -90,10 +90,8 @@ impl<'s> Builder<'s> {
             for pair in children(file) {
                 match pair.as_rule() {
                     Rule::top_item => {
-                        if let Some(inner) = children(pair).next() {
-                            if let Some(item) = self.build_item(inner) {
-                                items.push(item);
-                            }
+                        if let Some(item) = children(pair).next().and_then(|p| self.build_item(p)) {
+                            items.push(item);
                         }
                     }
                     Rule::top_junk => self.junk.push(Junk {
@@ -584,7 +582,9 @@ impl<'s> Builder<'s> {
         let keyword = keywords
             .next()
             .unwrap_or(placeholder_keyword(Kw::AllNa, span));
-        let policy = keywords.next().unwrap_or(placeholder_keyword(Kw::Drop, span));
+        let policy = keywords
+            .next()
+            .unwrap_or(placeholder_keyword(Kw::Drop, span));
         AllNa {
             keyword,
             policy,
@@ -639,9 +639,8 @@ impl<'s> Builder<'s> {
                             _ => {
                                 let span = span_of(&inner);
                                 let mut keywords = children(inner).map(|c| self.keyword(&c));
-                                let keyword = keywords
-                                    .next()
-                                    .unwrap_or(placeholder_keyword(Kw::Na, span));
+                                let keyword =
+                                    keywords.next().unwrap_or(placeholder_keyword(Kw::Na, span));
                                 let value = keywords
                                     .next()
                                     .unwrap_or(placeholder_keyword(Kw::Drop, span));
@@ -905,10 +904,8 @@ impl<'s> Builder<'s> {
         match pair.as_rule() {
             Rule::ident => header.id = Some(self.ident(pair)),
             Rule::string | Rule::text_block => header.title = Some(self.text(pair)),
-            rule if keyword_kind(rule).is_some() => {
-                if header.keyword.is_none() {
-                    header.keyword = Some(self.keyword(pair));
-                }
+            rule if keyword_kind(rule).is_some() && header.keyword.is_none() => {
+                header.keyword = Some(self.keyword(pair));
             }
             _ => {}
         }

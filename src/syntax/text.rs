@@ -164,7 +164,10 @@ mod tests {
         let raw = "\"\"\"\n    user: hi\n      assistant: hello\n\n    end\n    \"\"\"";
         assert_eq!(dedent_block(raw), "user: hi\n  assistant: hello\n\nend");
         assert_eq!(dedent_block("\"\"\"one line\"\"\""), "one line");
-        assert_eq!(dedent_block("\"\"\"first\n  second\n  \"\"\""), "first\nsecond");
+        assert_eq!(
+            dedent_block("\"\"\"first\n  second\n  \"\"\""),
+            "first\nsecond"
+        );
         assert_eq!(dedent_block("\"\"\"\r\n  a\r\n  \"\"\""), "a");
     }
 }

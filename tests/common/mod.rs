@@ -42,7 +42,8 @@ pub fn compile_path(path: &Path) -> Compilation {
     let bytes = std::fs::read(path).unwrap();
     match source_from_bytes(&relative(path), bytes) {
         Ok(source) => compile(source),
-        Err(ReadError::NotUtf8(source, diagnostic)) => {
+        Err(ReadError::NotUtf8(boxed)) => {
+            let (source, diagnostic) = *boxed;
             let mut diagnostics = Diagnostics::new();
             diagnostics.push(diagnostic);
             Compilation {
