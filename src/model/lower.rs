@@ -741,7 +741,7 @@ impl Lowerer {
             );
         }
         self.check_weights(&categories, draft.keyword);
-        self.check_exact_scoring(&categories, &questions, draft.keyword);
+        self.check_exact_scoring(&categories);
         if categories.iter().all(|c| {
             c.all_na == AllNaPolicy::Drop
                 && c.questions.iter().all(|&i| questions[i].is_conditional())
@@ -810,29 +810,38 @@ impl Lowerer {
         }
     }
 
-    /// Scores are exact fractions of `i128`; the worst case multiplies the
-    /// question counts of every category and two factors of 10⁹. Refuse a
-    /// rubric where that could overflow rather than score it wrongly.
-    fn check_exact_scoring(
-        &mut self,
-        categories: &[Group],
-        _questions: &[Question],
-        rubric_keyword: Span,
-    ) {
-        let mut bound: i128 =
-            1_000_000_000i128 * 1_000_000_000i128 * categories.len().max(1) as i128;
+    /// Scores are exact fractions of `i128`. A category score's
+    /// denominator is at most its question count, so every sum of category
+    /// scores has a denominator dividing L = lcm(1..=largest category); the
+    /// weights and the threshold add two factors of 10⁹. Refuse a category
+    /// large enough for that to approach `i128::MAX` (about 42 questions)
+    /// rather than ever score it wrongly.
+    fn check_exact_scoring(&mut self, categories: &[Group]) {
+        const LIMIT: i128 = i128::MAX / (4 * 1_000_000_000 * 1_000_000_000);
         for category in categories {
-            bound = match bound.checked_mul(category.questions.len().max(1) as i128) {
-                Some(b) if b < i128::MAX / 4 => b,
-                _ => {
-                    self.error(
-                        Diagnostic::error("rubric-too-large", "this rubric is too large to score exactly")
-                            .at(rubric_keyword, "too many questions across too many categories")
-                            .help("a rubric works best with 4 to 6 categories of 3 to 4 questions; split or trim it"),
-                    );
-                    return;
+            let n = category.questions.len() as i128;
+            let mut lcm: i128 = 1;
+            let mut fits = true;
+            for k in 2..=n {
+                let g = gcd(lcm, k);
+                match (lcm / g).checked_mul(k) {
+                    Some(next) if next <= LIMIT => lcm = next,
+                    _ => {
+                        fits = false;
+                        break;
+                    }
                 }
-            };
+            }
+            if !fits {
+                self.error(
+                    Diagnostic::error(
+                        "rubric-too-large",
+                        format!("category `{}` has too many questions to score exactly", category.id.name),
+                    )
+                    .at(category.id.span, format!("{n} questions"))
+                    .help("exact scoring supports up to 42 questions per category, and the method suggests 3 to 4: split the category"),
+                );
+            }
         }
     }
 
@@ -1570,6 +1579,13 @@ fn suggested_answer_lines(rubric: &Rubric, answered: &[Option<Answer>]) -> Strin
         .map(|(q, _)| format!("`{} yes \"<why>\"`", q.id.name))
         .collect();
     lines.join(", ")
+}
+
+fn gcd(mut a: i128, mut b: i128) -> i128 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a.abs()
 }
 
 fn lower_turns(turns: &[ast::Turn]) -> Vec<Turn> {

@@ -6,11 +6,11 @@ use std::ops::{Add, Div, Mul};
 
 /// A reduced fraction `num / den` with `den > 0`.
 ///
-/// Scores are sums of a handful of small fractions (YES / questions) times
-/// weights in units of 10⁻⁹, so `i128` holds them with a wide margin; the
-/// compiler rejects rubrics large enough to approach the limit
-/// (see `model::validate`). Overflow saturates rather than wraps, which can
-/// only happen beyond that limit.
+/// Scores are sums of small fractions (YES / questions) times weights in
+/// units of 10⁻⁹, so `i128` holds them with a wide margin; the compiler
+/// rejects categories large enough to approach the limit (see
+/// `check_exact_scoring` in `model::lower`). Overflow saturates rather than
+/// wraps, which can only happen beyond that limit.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Ratio {
     num: i128,
