@@ -185,6 +185,30 @@ fn build_leaves_other_files_alone_and_leaves_no_temporary_files() {
             .unwrap()
             .contains("version = 1")
     );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |f: &str| fs::metadata(out.join(f)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(
+            mode("prompts/evaluation-prompt.md"),
+            0o644,
+            "a new artifact is world-readable"
+        );
+        fs::set_permissions(out.join("scoring.toml"), fs::Permissions::from_mode(0o600)).unwrap();
+        fs::write(out.join("scoring.toml"), "stale again").unwrap();
+        ftprep()
+            .arg("build")
+            .arg(minimal())
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .success();
+        assert_eq!(
+            mode("scoring.toml"),
+            0o600,
+            "a replaced file keeps its permissions"
+        );
+    }
     let leftovers: Vec<String> = files_under(&out)
         .into_iter()
         .filter(|f| f.contains(".ftprep-") || f.ends_with(".tmp"))

@@ -103,10 +103,20 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir)?;
-    let mut temp = tempfile::Builder::new()
-        .prefix(".ftprep-")
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".ftprep-").suffix(".tmp");
+    // A temporary file is private (0600); give the result the permissions
+    // of the file it replaces, or those of an ordinary new file.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let permissions = match std::fs::metadata(path) {
+            Ok(existing) => existing.permissions(),
+            Err(_) => std::fs::Permissions::from_mode(0o644),
+        };
+        builder.permissions(permissions);
+    }
+    let mut temp = builder.tempfile_in(dir)?;
     temp.write_all(contents)?;
     temp.as_file().sync_all()?;
     temp.persist(path).map_err(|e| e.error)?;
