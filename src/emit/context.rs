@@ -224,6 +224,9 @@ pub struct FewShotCtx {
 pub struct ShowCtx {
     pub reference: String,
     pub title: String,
+    /// `TECHNIQUE`, `ALWAYS` or `NEVER` (an example shows a NEVER anchor
+    /// by avoiding it).
+    pub polarity: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -681,10 +684,12 @@ pub fn build(spec: &Spec, file: &str, sha256: &str) -> Context {
                         ShowTarget::Technique(r) => ShowCtx {
                             reference: spec.technique_reference(*r),
                             title: text(&spec.technique(*r).title),
+                            polarity: "TECHNIQUE",
                         },
                         ShowTarget::Anchor(a) => ShowCtx {
                             reference: spec.anchors[*a].reference(),
                             title: text(&spec.anchors[*a].text),
+                            polarity: polarity_label(spec.anchors[*a].polarity),
                         },
                     })
                     .collect(),

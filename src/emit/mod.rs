@@ -140,10 +140,31 @@ impl Templates {
 /// with punctuation: `{{ t.when | sentence }}`.
 fn sentence(text: String) -> String {
     let trimmed = text.trim_end();
-    match trimmed.chars().last() {
-        Some(c) if ".!?:;\"')…".contains(c) => trimmed.to_string(),
+    // Look through closing quotes and brackets: `... 'wrong'` needs a full
+    // stop, `... "Go home."` does not.
+    let last = trimmed
+        .chars()
+        .rev()
+        .find(|c| !"\"')]»”’".contains(*c));
+    match last {
+        None => trimmed.to_string(),
+        Some(c) if ".!?:;…".contains(c) => trimmed.to_string(),
         Some(_) => format!("{trimmed}."),
-        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sentence;
+
+    #[test]
+    fn sentence_adds_a_full_stop_only_where_missing() {
+        assert_eq!(sentence("Name the emotion".into()), "Name the emotion.");
+        assert_eq!(sentence("Name it.".into()), "Name it.");
+        assert_eq!(sentence("Never say 'wrong'".into()), "Never say 'wrong'.");
+        assert_eq!(sentence("Say \"Go home.\"".into()), "Say \"Go home.\"");
+        assert_eq!(sentence("Why?  ".into()), "Why?");
+        assert_eq!(sentence("".into()), "");
     }
 }
 
