@@ -72,7 +72,7 @@ fn corpus() -> Vec<(String, Vec<u8>)> {
 #[test]
 fn every_prefix_compiles_or_reports() {
     for (name, bytes) in corpus() {
-        let stride = (bytes.len() / 300).max(1);
+        let stride = (bytes.len() / 150).max(1);
         let mut end = 0;
         while end <= bytes.len() {
             compile_bytes(bytes[..end].to_vec(), &format!("{name}[..{end}]"));
@@ -86,7 +86,7 @@ fn random_mutations_compile_or_report() {
     const INTERESTING: &[u8] = b"{}\"#.,\n \\x9_\xff\xc3";
     let mut rng = Rng(0x5eed_f00d_dead_beef);
     for (name, original) in corpus() {
-        for round in 0..400 {
+        for round in 0..150 {
             let mut bytes = original.clone();
             for _ in 0..1 + rng.below(4) {
                 let at = rng.below(bytes.len() + 1);

@@ -386,25 +386,36 @@ fn object_per_line(members: &[(String, serde_json::Value)]) -> String {
 
 /// JSON on one line with a space after `:` and `,`, as people write it.
 fn inline_json(value: &serde_json::Value) -> String {
+    let mut out = String::new();
+    write_inline_json(value, &mut out);
+    out
+}
+
+fn write_inline_json(value: &serde_json::Value, out: &mut String) {
     match value {
         serde_json::Value::Object(map) => {
-            let members: Vec<String> = map
-                .iter()
-                .map(|(k, v)| {
-                    format!(
-                        "{}: {}",
-                        serde_json::to_string(k).unwrap_or_default(),
-                        inline_json(v)
-                    )
-                })
-                .collect();
-            format!("{{{}}}", members.join(", "))
+            out.push('{');
+            for (i, (k, v)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(&serde_json::Value::String(k.clone()).to_string());
+                out.push_str(": ");
+                write_inline_json(v, out);
+            }
+            out.push('}');
         }
         serde_json::Value::Array(items) => {
-            let items: Vec<String> = items.iter().map(inline_json).collect();
-            format!("[{}]", items.join(", "))
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_inline_json(item, out);
+            }
+            out.push(']');
         }
-        scalar => serde_json::to_string(scalar).unwrap_or_default(),
+        scalar => out.push_str(&scalar.to_string()),
     }
 }
 

@@ -16,7 +16,8 @@ use crate::score::config::{
     CategoryEntry, GateEntry, QuestionEntry, SCORING_VERSION, ScoringFile, units_to_f64,
 };
 use indexmap::IndexMap;
-use minijinja::{Environment, UndefinedBehavior, syntax::SyntaxConfig, value::Serde};
+use minijinja::value::{Serde, Value};
+use minijinja::{Environment, UndefinedBehavior, context, syntax::SyntaxConfig};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -124,6 +125,7 @@ impl Templates {
         // Prompts are markdown, not HTML.
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
         env.add_filter("sentence", sentence);
+        env.add_filter("fence", fence);
         for (name, source) in TEMPLATES {
             let source = self
                 .overrides
@@ -136,35 +138,35 @@ impl Templates {
     }
 }
 
+/// Wraps text in a markdown code fence longer than any run of backticks
+/// inside it, so a code block in a user's example cannot end the fence:
+/// `{{ c.transcript | fence("text") }}`.
+fn fence(text: String, language: String) -> String {
+    let mut longest = 0;
+    let mut run = 0;
+    for c in text.chars() {
+        if c == '`' {
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    let ticks = "`".repeat(longest.max(2) + 1);
+    format!("{ticks}{language}\n{text}\n{ticks}")
+}
+
 /// Ends a fragment of user text with a full stop unless it already ends
 /// with punctuation: `{{ t.when | sentence }}`.
 fn sentence(text: String) -> String {
     let trimmed = text.trim_end();
     // Look through closing quotes and brackets: `... 'wrong'` needs a full
     // stop, `... "Go home."` does not.
-    let last = trimmed
-        .chars()
-        .rev()
-        .find(|c| !"\"')]»”’".contains(*c));
+    let last = trimmed.chars().rev().find(|c| !"\"')]»”’".contains(*c));
     match last {
         None => trimmed.to_string(),
         Some(c) if ".!?:;…".contains(c) => trimmed.to_string(),
         Some(_) => format!("{trimmed}."),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::sentence;
-
-    #[test]
-    fn sentence_adds_a_full_stop_only_where_missing() {
-        assert_eq!(sentence("Name the emotion".into()), "Name the emotion.");
-        assert_eq!(sentence("Name it.".into()), "Name it.");
-        assert_eq!(sentence("Never say 'wrong'".into()), "Never say 'wrong'.");
-        assert_eq!(sentence("Say \"Go home.\"".into()), "Say \"Go home.\"");
-        assert_eq!(sentence("Why?  ".into()), "Why?");
-        assert_eq!(sentence("".into()), "");
     }
 }
 
@@ -194,39 +196,40 @@ pub fn emit(
     let sha256 = sha256_hex(source.as_bytes());
     let context = context::build(spec, file_name, &sha256);
     let env = templates.environment()?;
-    let render = |name: &str, ctx: &context::Context| -> Result<String, EmitError> {
+    // Serialised once: a minijinja value shares its data between renders.
+    let base = Value::from(Serde(&context));
+    let render = |name: &str, ctx: Value| -> Result<String, EmitError> {
         let template = env.get_template(name).map_err(template_error)?;
-        let text = template.render(Serde(ctx)).map_err(template_error)?;
+        let text = template.render(ctx).map_err(template_error)?;
         Ok(finish(text))
     };
 
     let mut artifacts = vec![
         Artifact {
             path: "prompts/evaluation-prompt.md".into(),
-            contents: render("evaluation-prompt.md.j2", &context)?,
+            contents: render("evaluation-prompt.md.j2", base.clone())?,
         },
         Artifact {
             path: "prompts/generation-prompt.md".into(),
-            contents: render("generation-prompt.md.j2", &context)?,
+            contents: render("generation-prompt.md.j2", base.clone())?,
         },
     ];
     if spec.judge.per_question {
         for q in &context.rubric.questions {
-            let mut ctx = context.clone();
-            ctx.question = Some(q.clone());
+            let ctx = context! { question => Serde(q), ..base.clone() };
             artifacts.push(Artifact {
                 path: format!("prompts/judge/{}.md", q.id),
-                contents: render("judge-question.md.j2", &ctx)?,
+                contents: render("judge-question.md.j2", ctx)?,
             });
         }
     }
     artifacts.push(Artifact {
         path: "reference/domain-frameworks.md".into(),
-        contents: render("domain-frameworks.md.j2", &context)?,
+        contents: render("domain-frameworks.md.j2", base.clone())?,
     });
     artifacts.push(Artifact {
         path: "reference/evaluation-rubric.md".into(),
-        contents: render("evaluation-rubric.md.j2", &context)?,
+        contents: render("evaluation-rubric.md.j2", base)?,
     });
     artifacts.push(Artifact {
         path: "scoring.toml".into(),
@@ -310,4 +313,28 @@ fn scoring_toml(spec: &Spec, file_name: &str, sha256: &str) -> String {
         spec.domain.id.name
     );
     header + &scoring_file(spec, sha256).to_toml()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{fence, sentence};
+
+    #[test]
+    fn fences_outgrow_the_backticks_inside() {
+        assert_eq!(fence("a".into(), "text".into()), "```text\na\n```");
+        assert_eq!(
+            fence("see ```diff\n-x\n```".into(), "text".into()),
+            "````text\nsee ```diff\n-x\n```\n````"
+        );
+    }
+
+    #[test]
+    fn sentence_adds_a_full_stop_only_where_missing() {
+        assert_eq!(sentence("Name the emotion".into()), "Name the emotion.");
+        assert_eq!(sentence("Name it.".into()), "Name it.");
+        assert_eq!(sentence("Never say 'wrong'".into()), "Never say 'wrong'.");
+        assert_eq!(sentence("Say \"Go home.\"".into()), "Say \"Go home.\"");
+        assert_eq!(sentence("Why?  ".into()), "Why?");
+        assert_eq!(sentence("".into()), "");
+    }
 }

@@ -342,15 +342,11 @@ pub fn describe_rule(rule: Rule) -> Option<String> {
         Rule::generation => keyword("generation"),
         Rule::judge => keyword("judge"),
         Rule::expert => keyword("expert"),
-        Rule::anchor | Rule::anchor_item => Some("an anchor (`id \"text\"`)".into()),
+        Rule::anchor => Some("an anchor (`id \"text\"`)".into()),
         Rule::question | Rule::group_item => Some("a question (`ID \"text\"`)".into()),
-        Rule::answer | Rule::answer_item => Some("an answer (`ID yes|no|na \"reason\"`)".into()),
-        Rule::answer_value => Some("`yes`, `no` or `na`".into()),
-        Rule::verdict => Some("`pass`, `fail` or `gate_fail`".into()),
+        Rule::answer => Some("an answer (`ID yes|no|na \"reason\"`)".into()),
         Rule::conversation => Some("a conversation `{ user \"...\" assistant \"...\" }`".into()),
-        Rule::turn | Rule::conversation_item => {
-            Some("a turn (`user`, `assistant` or `system`)".into())
-        }
+        Rule::turn => Some("a turn (`user`, `assistant` or `system`)".into()),
         Rule::example => keyword("example"),
         Rule::instead_of => keyword("instead_of"),
         Rule::guards => keyword("guards"),
@@ -367,8 +363,7 @@ pub fn describe_rule(rule: Rule) -> Option<String> {
         Rule::turns => keyword("turns"),
         Rule::evidence => keyword("evidence"),
         Rule::calls => keyword("calls"),
-        Rule::domain_item
-        | Rule::property_domain
+        Rule::property_domain
         | Rule::framework_item
         | Rule::property_framework
         | Rule::technique_item
@@ -382,9 +377,8 @@ pub fn describe_rule(rule: Rule) -> Option<String> {
         | Rule::property_generation
         | Rule::judge_item
         | Rule::property_judge
-        | Rule::expert_item
         | Rule::property_expert => None,
         Rule::junk | Rule::top_junk | Rule::junk_group => None,
-        Rule::WHITESPACE | Rule::ident_char | Rule::string_char | Rule::text => None,
+        Rule::WHITESPACE | Rule::ident_char | Rule::text => None,
     }
 }

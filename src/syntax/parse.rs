@@ -219,12 +219,8 @@ impl<'s> Builder<'s> {
             match child.as_rule() {
                 Rule::kw_domain => keyword = Some(self.keyword(&child)),
                 Rule::ident => id = Some(self.ident(&child)),
-                Rule::domain_item => {
-                    for inner in children(child) {
-                        properties.push(self.property(inner));
-                    }
-                }
-                Rule::junk => self.junk(&child, Rule::domain_item, "domain"),
+                Rule::property_domain => properties.push(self.property(child)),
+                Rule::junk => self.junk(&child, Rule::property_domain, "domain"),
                 _ => {}
             }
         }
@@ -346,12 +342,8 @@ impl<'s> Builder<'s> {
         let mut turns = Vec::new();
         for child in children(pair) {
             match child.as_rule() {
-                Rule::conversation_item => {
-                    for inner in children(child) {
-                        turns.push(self.build_turn(inner));
-                    }
-                }
-                Rule::junk => self.junk(&child, Rule::conversation_item, "conversation"),
+                Rule::turn => turns.push(self.build_turn(child)),
+                Rule::junk => self.junk(&child, Rule::turn, "conversation"),
                 _ => {}
             }
         }
@@ -409,12 +401,8 @@ impl<'s> Builder<'s> {
         for child in children(pair) {
             match child.as_rule() {
                 Rule::kw_always | Rule::kw_never => keyword = Some(self.keyword(&child)),
-                Rule::anchor_item => {
-                    for inner in children(child) {
-                        anchors.push(self.build_anchor(inner));
-                    }
-                }
-                Rule::junk => self.junk(&child, Rule::anchor_item, block),
+                Rule::anchor => anchors.push(self.build_anchor(child)),
+                Rule::junk => self.junk(&child, Rule::anchor, block),
                 _ => {}
             }
         }
@@ -674,10 +662,8 @@ impl<'s> Builder<'s> {
         for child in children(pair) {
             match child.as_rule() {
                 Rule::kw_expect => expect_keyword = Some(self.keyword(&child)),
-                Rule::verdict => {
-                    if let Some(v) = children(child).next() {
-                        verdict = Some(self.keyword(&v));
-                    }
+                Rule::kw_gate_fail | Rule::kw_pass | Rule::kw_fail => {
+                    verdict = Some(self.keyword(&child))
                 }
                 Rule::example_item => {
                     for inner in children(child) {
@@ -716,12 +702,8 @@ impl<'s> Builder<'s> {
         for child in children(pair) {
             match child.as_rule() {
                 Rule::kw_answers => keyword = self.keyword(&child),
-                Rule::answer_item => {
-                    for inner in children(child) {
-                        answers.push(self.build_answer(inner));
-                    }
-                }
-                Rule::junk => self.junk(&child, Rule::answer_item, "answers"),
+                Rule::answer => answers.push(self.build_answer(child)),
+                Rule::junk => self.junk(&child, Rule::answer, "answers"),
                 _ => {}
             }
         }
@@ -740,11 +722,7 @@ impl<'s> Builder<'s> {
         for child in children(pair) {
             match child.as_rule() {
                 Rule::ident => question = Some(self.ident(&child)),
-                Rule::answer_value => {
-                    if let Some(v) = children(child).next() {
-                        value = Some(self.keyword(&v));
-                    }
-                }
+                Rule::kw_yes | Rule::kw_no | Rule::kw_na => value = Some(self.keyword(&child)),
                 Rule::string | Rule::text_block => reason = Some(self.text(&child)),
                 _ => {}
             }
@@ -881,12 +859,8 @@ impl<'s> Builder<'s> {
         let mut properties = Vec::new();
         for child in children(pair) {
             match child.as_rule() {
-                Rule::expert_item => {
-                    for inner in children(child) {
-                        properties.push(self.property(inner));
-                    }
-                }
-                Rule::junk => self.junk(&child, Rule::expert_item, "expert"),
+                Rule::property_expert => properties.push(self.property(child)),
+                Rule::junk => self.junk(&child, Rule::property_expert, "expert"),
                 _ => self.header(&child, &mut header),
             }
         }

@@ -12,6 +12,9 @@ pub fn decode_string(raw: &str, offset: usize, errors: &mut Vec<Diagnostic>) -> 
         .strip_prefix('"')
         .and_then(|s| s.strip_suffix('"'))
         .unwrap_or(raw);
+    if !inner.contains('\\') {
+        return inner.to_string();
+    }
     let base = offset + 1;
     let mut out = String::with_capacity(inner.len());
     let mut chars = inner.char_indices().peekable();
