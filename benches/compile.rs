@@ -1,5 +1,6 @@
 //! Compile-stage benchmarks: parse, resolve (lower) and emit, on the
-//! therapy spec and on generated specs 1x, 10x and 100x its size.
+//! therapy spec and on generated specs of 1x, 10x and 100x its size in
+//! bytes.
 //!
 //! Run with `cargo bench --bench compile`; the figures are in
 //! docs/performance.md.
@@ -16,10 +17,13 @@ fn inputs() -> Vec<(String, String)> {
     let therapy =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/specs/therapy.ftprep"))
             .expect("specs/therapy.ftprep");
-    let mut inputs = vec![("therapy".to_string(), therapy)];
-    for k in [1, 10, 100] {
-        inputs.push((format!("generated-{k}x"), support::generated_spec(k)));
+    let unit = support::generated_spec(1).len();
+    let mut inputs = Vec::new();
+    for factor in [1, 10, 100] {
+        let k = (therapy.len() * factor).div_ceil(unit);
+        inputs.push((format!("generated-{factor}x"), support::generated_spec(k)));
     }
+    inputs.insert(0, ("therapy".to_string(), therapy));
     inputs
 }
 
@@ -35,6 +39,7 @@ fn stages(c: &mut Criterion) {
         group.throughput(Throughput::Bytes(text.len() as u64));
         if text.len() > 1_000_000 {
             group.sample_size(10);
+            group.measurement_time(std::time::Duration::from_secs(20));
         }
         group.bench_with_input(BenchmarkId::new("parse", &name), &text, |b, text| {
             b.iter(|| ftprep::syntax::parse(black_box(text)))

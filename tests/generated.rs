@@ -22,3 +22,13 @@ fn generated_specs_compile_cleanly() {
         assert_eq!(spec.rubric.questions.len(), 4 + 16 * k);
     }
 }
+
+#[test]
+fn generated_specs_grow_linearly() {
+    let one = support::generated_spec(1).len();
+    let hundred = support::generated_spec(100).len();
+    // Linear up to the fixed header and footer, so sizes computed from
+    // `generated_spec(1)` hold at scale.
+    let ratio = hundred as f64 / one as f64;
+    assert!((80.0..=100.0).contains(&ratio), "ratio {ratio}");
+}
