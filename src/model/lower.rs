@@ -1451,11 +1451,9 @@ impl Lowerer {
         rubric: &Rubric,
         required: bool,
     ) -> (Vec<Answer>, bool) {
-        let mut by_question: Vec<Option<Answer>> = vec![None; rubric.questions.len()];
-        let mut ok = true;
         let Some(answers) = answers else {
             if required {
-                let lines = suggested_answer_lines(rubric, &by_question);
+                let lines = suggested_answer_lines(rubric, &vec![None; rubric.questions.len()]);
                 self.error(
                     Diagnostic::error("missing-answer", format!("calibration example `{}` has no answers", block.id.name))
                         .at(block.id.span, "no `answers` block")
@@ -1464,6 +1462,8 @@ impl Lowerer {
             }
             return (Vec::new(), false);
         };
+        let mut by_question: Vec<Option<Answer>> = vec![None; rubric.questions.len()];
+        let mut ok = true;
         for answer in &answers.answers {
             let Some(&qi) = names.questions.get(&answer.question.name) else {
                 let candidates: Vec<String> =
