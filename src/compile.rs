@@ -3,6 +3,7 @@
 //! function, so they report the same things.
 
 use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::lint::{self, LintOptions};
 use crate::model::{self, Spec};
 use crate::source::{SourceFile, Span};
 use crate::syntax::{self, ast};
@@ -36,6 +37,14 @@ impl Compilation {
 /// would show up again as a string of unknown references and missing
 /// answers. The (partial) model is still built for editor features.
 pub fn compile(source: SourceFile) -> Compilation {
+    compile_with(source, &LintOptions::default())
+}
+
+/// [`compile`] with lint levels set on the command line.
+///
+/// Lint rules run only on a spec without errors: they read the resolved
+/// model, and a model with unresolved references would make them guess.
+pub fn compile_with(source: SourceFile, lint_options: &LintOptions) -> Compilation {
     let parsed = syntax::parse(&source.text);
     let mut diagnostics = parsed.diagnostics;
     if parsed.file.items.is_empty() && diagnostics.is_empty() {
@@ -48,6 +57,11 @@ pub fn compile(source: SourceFile) -> Compilation {
     let lowered = model::lower(&parsed.file);
     if !diagnostics.has_errors() {
         diagnostics.extend(lowered.diagnostics);
+    }
+    if !diagnostics.has_errors() {
+        if let Some(spec) = &lowered.spec {
+            diagnostics.extend(lint::lint(spec, &source.text, lint_options));
+        }
     }
     Compilation {
         source,

@@ -51,6 +51,9 @@ pub struct Diagnostic {
     pub labels: Vec<Label>,
     /// How to fix it, in one sentence.
     pub help: Option<String>,
+    /// For a lint finding, the rule's stable code (`FT203`); `code` is
+    /// then the rule's name (`compound-question`).
+    pub lint_code: Option<&'static str>,
 }
 
 impl Diagnostic {
@@ -61,6 +64,7 @@ impl Diagnostic {
             message: message.into(),
             labels: Vec::new(),
             help: None,
+            lint_code: None,
         }
     }
 
@@ -106,9 +110,18 @@ impl Diagnostic {
             .map(|label| label.span)
     }
 
-    /// The full code as shown to users and accepted by `explain`.
+    /// The code as shown to users: `ftprep::unknown-reference` for a
+    /// compiler error, `FT203 compound-question` for a lint finding.
     pub fn full_code(&self) -> String {
-        format!("ftprep::{}", self.code)
+        match self.lint_code {
+            Some(code) => format!("{code} {}", self.code),
+            None => format!("ftprep::{}", self.code),
+        }
+    }
+
+    /// The short code tools key on: `FT203`, or `unknown-reference`.
+    pub fn short_code(&self) -> &'static str {
+        self.lint_code.unwrap_or(self.code)
     }
 }
 

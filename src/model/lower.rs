@@ -198,7 +198,7 @@ impl Names {
 }
 
 /// The nearest candidate to `name`, if it is close enough to be a typo.
-pub(crate) fn nearest<'c>(
+pub fn nearest<'c>(
     name: &str,
     candidates: impl IntoIterator<Item = &'c String>,
 ) -> Option<&'c String> {
@@ -266,12 +266,14 @@ impl Lowerer {
         let mut rubrics = Vec::new();
         let mut generations = Vec::new();
         let mut judges = Vec::new();
+        let mut lints = Vec::new();
         for item in &file.items {
             match item {
                 ast::Item::Domain(d) => domains.push(d),
                 ast::Item::Rubric(r) => rubrics.push(r),
                 ast::Item::Generation(g) => generations.push(g),
                 ast::Item::Judge(j) => judges.push(j),
+                ast::Item::Lint(l) => lints.push(l),
                 _ => {}
             }
         }
@@ -279,6 +281,7 @@ impl Lowerer {
         self.at_most_one("rubric", rubrics.iter().map(|r| r.keyword.span));
         self.at_most_one("generation", generations.iter().map(|g| g.keyword.span));
         self.at_most_one("judge", judges.iter().map(|j| j.keyword.span));
+        self.at_most_one("lint", lints.iter().map(|l| l.keyword.span));
         let first = file.items[0].span();
         let start = Span::point(first.start);
         if domains.is_empty() {
@@ -336,6 +339,7 @@ impl Lowerer {
             generation: generation?,
             judge,
             experts,
+            lint: super::directives::collect(file),
         };
 
         // Pass 5: calibration verdicts, only on a sound rubric.
@@ -414,6 +418,7 @@ impl Lowerer {
             for entry in &f.items {
                 match entry {
                     ast::FrameworkItem::Property(p) => properties.add(p),
+                    ast::FrameworkItem::Allow(_) => {}
                     ast::FrameworkItem::Technique(t) => {
                         if !technique_names.declare(&t.id, &mut self.diagnostics) {
                             continue;
@@ -448,8 +453,8 @@ impl Lowerer {
             match entry {
                 ast::TechniqueItem::Property(p) => properties.add(p),
                 ast::TechniqueItem::Example(e) => examples.push(self.lower_snippet(e)),
-                // Resolved in pass 3.
-                ast::TechniqueItem::InsteadOf(_) => {}
+                // Resolved in pass 3; suppressions are gathered separately.
+                ast::TechniqueItem::InsteadOf(_) | ast::TechniqueItem::Allow(_) => {}
             }
         }
         Technique {
@@ -496,6 +501,7 @@ impl Lowerer {
                 match entry {
                     ast::FailureItem::Property(p) => properties.add(p),
                     ast::FailureItem::Example(e) => examples.push(self.lower_snippet(e)),
+                    ast::FailureItem::Allow(_) => {}
                 }
             }
             failures.push(FailureMode {
@@ -571,6 +577,7 @@ impl Lowerer {
                     draft.threshold = self.decimal(&t.value, "threshold");
                 }
                 ast::RubricItem::Define(d) => draft.definitions.push(lower_define(d)),
+                ast::RubricItem::Allow(_) => {}
                 ast::RubricItem::Group(g) => {
                     let declared = groups.declare(&g.id, &mut self.diagnostics);
                     let mut members = Vec::new();
@@ -582,6 +589,7 @@ impl Lowerer {
                                     members.push(q);
                                 }
                             }
+                            ast::GroupItem::Allow(_) => {}
                             ast::GroupItem::AllNa(a) => {
                                 if g.kind == ast::GroupKind::Gate {
                                     self.error(
@@ -853,6 +861,7 @@ impl Lowerer {
             for item in &body.items {
                 match item {
                     ast::QuestionItem::Define(d) => definitions.push(lower_define(d)),
+                    ast::QuestionItem::Allow(_) => {}
                     ast::QuestionItem::When(p) => {
                         if let Some((_, first)) = &condition {
                             self.error(
@@ -1292,6 +1301,7 @@ impl Lowerer {
             for entry in &block.items {
                 match entry {
                     ast::ExampleItem::Turn(t) => turns.push(t.clone()),
+                    ast::ExampleItem::Allow(_) => {}
                     ast::ExampleItem::Answers(a) => answer_blocks.push(a),
                     ast::ExampleItem::Shows(s) => shows.push(s),
                     ast::ExampleItem::Why(p) => {

@@ -9,9 +9,12 @@
 //! the language server can point at the exact text.
 
 mod calibration;
+mod directives;
 mod lower;
 
-pub use lower::lower;
+pub use directives::{LintBound, LintDirectives, LintLevelSetting, Suppression};
+
+pub use lower::{lower, nearest};
 
 use crate::score::{self, AllNaPolicy, NaPolicy, ScoringRubric, Verdict};
 use crate::source::Span;
@@ -31,6 +34,9 @@ pub struct Spec {
     pub generation: Generation,
     pub judge: JudgeSettings,
     pub experts: Vec<Expert>,
+    /// Lint settings and suppressions, as written; the lint engine
+    /// resolves their codes.
+    pub lint: LintDirectives,
 }
 
 #[derive(Debug, Clone)]

@@ -137,6 +137,10 @@ pub enum Kw {
     Expert,
     Perspective,
     Focus,
+    Lint,
+    Allow,
+    Warn,
+    Deny,
 }
 
 impl Kw {
@@ -201,6 +205,10 @@ impl Kw {
             Kw::Expert => "expert",
             Kw::Perspective => "perspective",
             Kw::Focus => "focus",
+            Kw::Lint => "lint",
+            Kw::Allow => "allow",
+            Kw::Warn => "warn",
+            Kw::Deny => "deny",
         }
     }
 }
@@ -226,6 +234,7 @@ pub enum Item {
     Generation(Generation),
     Judge(Judge),
     Expert(Expert),
+    Lint(Lint),
 }
 
 impl Item {
@@ -240,6 +249,7 @@ impl Item {
             Item::Generation(x) => x.span,
             Item::Judge(x) => x.span,
             Item::Expert(x) => x.span,
+            Item::Lint(x) => x.span,
         }
     }
 }
@@ -268,6 +278,7 @@ pub enum FrameworkItem {
     /// `about` or `principle`.
     Property(Property),
     Technique(Technique),
+    Allow(Allow),
 }
 
 /// `technique socratic "Socratic questioning" { ... }`
@@ -286,6 +297,7 @@ pub enum TechniqueItem {
     Property(Property),
     Example(Example),
     InsteadOf(InsteadOf),
+    Allow(Allow),
 }
 
 /// `instead_of act.defusion when "..."`
@@ -358,6 +370,7 @@ pub enum FailureItem {
     /// `about` or `source`.
     Property(Property),
     Example(Example),
+    Allow(Allow),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -392,6 +405,7 @@ pub struct Anchor {
     /// The `guards` keyword, when present.
     pub guards_keyword: Option<Keyword>,
     pub guards: Vec<Ident>,
+    pub allows: Vec<Allow>,
     pub span: Span,
 }
 
@@ -408,6 +422,7 @@ pub enum RubricItem {
     Threshold(Threshold),
     Define(Define),
     Group(Group),
+    Allow(Allow),
 }
 
 /// `threshold 0.75`
@@ -450,6 +465,7 @@ pub struct Group {
 pub enum GroupItem {
     AllNa(AllNa),
     Question(Question),
+    Allow(Allow),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -505,6 +521,7 @@ pub enum QuestionItem {
         value: Keyword,
         span: Span,
     },
+    Allow(Allow),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -533,6 +550,7 @@ pub enum ExampleItem {
     Shows(Shows),
     /// `why "..."`
     Why(Property),
+    Allow(Allow),
 }
 
 /// `answers { S1 yes "..." ... }`
@@ -619,4 +637,47 @@ pub struct Expert {
     pub name: Text,
     pub properties: Vec<Property>,
     pub span: Span,
+}
+
+/// A lint code or name as written: `FT203`, `compound-question`, `warnings`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LintCode {
+    pub text: String,
+    pub span: Span,
+}
+
+/// `allow FT203 "reason"`: a suppression of one lint rule, scoped to the
+/// item it is written in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Allow {
+    pub keyword: Keyword,
+    pub code: LintCode,
+    pub reason: Option<Text>,
+    pub span: Span,
+}
+
+/// `lint { ... }`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lint {
+    pub keyword: Keyword,
+    pub items: Vec<LintItem>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum LintItem {
+    Allow(Allow),
+    /// `deny CODE` or `warn CODE`.
+    Level {
+        keyword: Keyword,
+        code: LintCode,
+        span: Span,
+    },
+    /// `questions 15..20`, `similarity 0.6`.
+    Bound {
+        name: Ident,
+        min: Number,
+        max: Option<Number>,
+        span: Span,
+    },
 }

@@ -248,7 +248,7 @@ fn expected_help(expected: &[String]) -> Option<String> {
 
 fn context_help(junk: &Junk) -> String {
     match junk.expected {
-        Rule::top_item => "a spec is made of top-level blocks: domain, framework, failure, always, never, rubric, calibration, fewshot, generation, judge, expert".to_string(),
+        Rule::top_item => "a spec is made of top-level blocks: domain, framework, failure, always, never, rubric, calibration, fewshot, generation, judge, expert, lint".to_string(),
         _ => format!(
             "see docs/language.md for what a `{}` block may contain",
             junk.block
@@ -327,6 +327,14 @@ pub fn describe_rule(rule: Rule) -> Option<String> {
         Rule::kw_expert => keyword("expert"),
         Rule::kw_perspective => keyword("perspective"),
         Rule::kw_focus => keyword("focus"),
+        Rule::kw_lint => keyword("lint"),
+        Rule::kw_allow => keyword("allow"),
+        Rule::kw_warn => keyword("warn"),
+        Rule::kw_deny => keyword("deny"),
+        Rule::lint => keyword("lint"),
+        Rule::allow => keyword("allow"),
+        Rule::lint_code => Some("a lint rule code such as `FT203`".into()),
+        Rule::lint_item | Rule::lint_level | Rule::lint_bound => None,
         Rule::file | Rule::top_item => Some("a top-level block".into()),
         Rule::domain => keyword("domain"),
         Rule::framework => keyword("framework"),

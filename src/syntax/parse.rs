@@ -125,6 +125,7 @@ impl<'s> Builder<'s> {
             Rule::generation => Item::Generation(self.build_generation(pair)),
             Rule::judge => Item::Judge(self.build_judge(pair)),
             Rule::expert => Item::Expert(self.build_expert(pair)),
+            Rule::lint => Item::Lint(self.build_lint(pair)),
             _ => return None,
         })
     }
@@ -244,6 +245,9 @@ impl<'s> Builder<'s> {
                             Rule::technique => {
                                 items.push(FrameworkItem::Technique(self.build_technique(inner)))
                             }
+                            Rule::allow => {
+                                items.push(FrameworkItem::Allow(self.build_allow(inner)))
+                            }
                             _ => items.push(FrameworkItem::Property(self.property(inner))),
                         }
                     }
@@ -274,6 +278,7 @@ impl<'s> Builder<'s> {
                             Rule::instead_of => {
                                 TechniqueItem::InsteadOf(self.build_instead_of(inner))
                             }
+                            Rule::allow => TechniqueItem::Allow(self.build_allow(inner)),
                             _ => TechniqueItem::Property(self.property(inner)),
                         };
                         items.push(item);
@@ -375,6 +380,7 @@ impl<'s> Builder<'s> {
                     for inner in children(child) {
                         let item = match inner.as_rule() {
                             Rule::example => FailureItem::Example(self.build_example(inner)),
+                            Rule::allow => FailureItem::Allow(self.build_allow(inner)),
                             _ => FailureItem::Property(self.property(inner)),
                         };
                         items.push(item);
@@ -424,6 +430,7 @@ impl<'s> Builder<'s> {
         let mut text = None;
         let mut guards = Vec::new();
         let mut guards_keyword = None;
+        let mut allows = Vec::new();
         for child in children(pair) {
             match child.as_rule() {
                 Rule::ident => id = Some(self.ident(&child)),
@@ -437,6 +444,7 @@ impl<'s> Builder<'s> {
                         }
                     }
                 }
+                Rule::allow => allows.push(self.build_allow(child)),
                 _ => {}
             }
         }
@@ -445,6 +453,7 @@ impl<'s> Builder<'s> {
             text: text.unwrap_or_else(|| empty_text(span)),
             guards_keyword,
             guards,
+            allows,
             span,
         }
     }
@@ -461,6 +470,7 @@ impl<'s> Builder<'s> {
                         let item = match inner.as_rule() {
                             Rule::threshold => RubricItem::Threshold(self.build_threshold(inner)),
                             Rule::define => RubricItem::Define(self.build_define(inner)),
+                            Rule::allow => RubricItem::Allow(self.build_allow(inner)),
                             _ => RubricItem::Group(self.build_group(inner)),
                         };
                         items.push(item);
@@ -540,6 +550,7 @@ impl<'s> Builder<'s> {
                     for inner in children(child) {
                         let item = match inner.as_rule() {
                             Rule::all_na => GroupItem::AllNa(self.build_all_na(inner)),
+                            Rule::allow => GroupItem::Allow(self.build_allow(inner)),
                             _ => GroupItem::Question(self.build_question(inner)),
                         };
                         items.push(item);
@@ -624,6 +635,7 @@ impl<'s> Builder<'s> {
                         let item = match inner.as_rule() {
                             Rule::define => QuestionItem::Define(self.build_define(inner)),
                             Rule::applies => QuestionItem::When(self.property(inner)),
+                            Rule::allow => QuestionItem::Allow(self.build_allow(inner)),
                             _ => {
                                 let span = span_of(&inner);
                                 let mut keywords = children(inner).map(|c| self.keyword(&c));
@@ -671,6 +683,7 @@ impl<'s> Builder<'s> {
                             Rule::turn => ExampleItem::Turn(self.build_turn(inner)),
                             Rule::answers => ExampleItem::Answers(self.build_answers(inner)),
                             Rule::shows => ExampleItem::Shows(self.build_shows(inner)),
+                            Rule::allow => ExampleItem::Allow(self.build_allow(inner)),
                             _ => ExampleItem::Why(self.property(inner)),
                         };
                         items.push(item);
@@ -873,6 +886,102 @@ impl<'s> Builder<'s> {
         }
     }
 
+    fn lint_code(&self, pair: &Pair<'_, Rule>) -> LintCode {
+        LintCode {
+            text: pair.as_str().to_string(),
+            span: span_of(pair),
+        }
+    }
+
+    fn build_allow(&mut self, pair: Pair<'_, Rule>) -> Allow {
+        let span = span_of(&pair);
+        let mut keyword = placeholder_keyword(Kw::Allow, span);
+        let mut code = LintCode {
+            text: String::new(),
+            span: Span::point(span.start),
+        };
+        let mut reason = None;
+        for child in children(pair) {
+            match child.as_rule() {
+                Rule::kw_allow => keyword = self.keyword(&child),
+                Rule::lint_code => code = self.lint_code(&child),
+                Rule::string | Rule::text_block => reason = Some(self.text(&child)),
+                _ => {}
+            }
+        }
+        Allow {
+            keyword,
+            code,
+            reason,
+            span,
+        }
+    }
+
+    fn build_lint(&mut self, pair: Pair<'_, Rule>) -> Lint {
+        let span = span_of(&pair);
+        let mut keyword = placeholder_keyword(Kw::Lint, span);
+        let mut items = Vec::new();
+        for child in children(pair) {
+            match child.as_rule() {
+                Rule::kw_lint => keyword = self.keyword(&child),
+                Rule::lint_item => {
+                    for inner in children(child) {
+                        if let Some(item) = self.build_lint_item(inner) {
+                            items.push(item);
+                        }
+                    }
+                }
+                Rule::junk => self.junk(&child, Rule::lint_item, "lint"),
+                _ => {}
+            }
+        }
+        Lint {
+            keyword,
+            items,
+            span,
+        }
+    }
+
+    fn build_lint_item(&mut self, pair: Pair<'_, Rule>) -> Option<LintItem> {
+        let span = span_of(&pair);
+        match pair.as_rule() {
+            Rule::allow => Some(LintItem::Allow(self.build_allow(pair))),
+            Rule::lint_level => {
+                let mut level = placeholder_keyword(Kw::Warn, span);
+                let mut code = None;
+                for c in children(pair) {
+                    match c.as_rule() {
+                        Rule::lint_code => code = Some(self.lint_code(&c)),
+                        _ => level = self.keyword(&c),
+                    }
+                }
+                Some(LintItem::Level {
+                    keyword: level,
+                    code: code?,
+                    span,
+                })
+            }
+            _ => {
+                let mut name = None;
+                let mut numbers = Vec::new();
+                for c in children(pair) {
+                    match c.as_rule() {
+                        Rule::ident => name = Some(self.ident(&c)),
+                        Rule::number => numbers.push(self.number(&c)),
+                        _ => {}
+                    }
+                }
+                let mut numbers = numbers.into_iter();
+                Some(LintItem::Bound {
+                    name: name?,
+                    min: numbers.next()?,
+                    max: numbers.next(),
+                    span,
+                })
+            }
+        }
+    }
+
     /// Collects the `keyword id "Title"` header shared by most blocks.
     fn header(&mut self, pair: &Pair<'_, Rule>, header: &mut Header) {
         match pair.as_rule() {
@@ -988,6 +1097,10 @@ pub fn keyword_kind(rule: Rule) -> Option<Kw> {
         Rule::kw_expert => Kw::Expert,
         Rule::kw_perspective => Kw::Perspective,
         Rule::kw_focus => Kw::Focus,
+        Rule::kw_lint => Kw::Lint,
+        Rule::kw_allow => Kw::Allow,
+        Rule::kw_warn => Kw::Warn,
+        Rule::kw_deny => Kw::Deny,
         _ => return None,
     })
 }

@@ -1,0 +1,77 @@
+use super::*;
+
+pub struct DuplicateAnchors;
+
+static META: RuleMeta = RuleMeta {
+    code: "FT402",
+    name: "duplicate-anchors",
+    group: Group::Orthogonality,
+    level: Level::Warning,
+    summary: "Two ALWAYS (or two NEVER) anchors that say the same thing",
+    explanation: r#"# FT402 duplicate-anchors
+
+**What it does.** Reports two anchors of the same kind whose content words
+overlap as much as similar questions do (see FT401; the same `similarity`
+setting applies).
+
+**Why it matters.** The method asks for anchors that each check something
+distinct: "validate feelings" and "show empathy" are one behaviour written
+twice. Duplicates make the generation prompt longer without making it
+clearer, and invite two questions that double-count one behaviour.
+
+**Bad**
+```ftprep
+always {
+  name_emotion "Name the emotion the user expresses"
+  label_feeling "Name the user's emotion in the reply"
+}
+```
+
+**Good**
+```ftprep
+always {
+  name_emotion "Name the emotion the user expresses"
+  reflect_detail "Reflect one specific detail the user shared"
+}
+```
+"#,
+};
+
+impl Rule for DuplicateAnchors {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+        use crate::syntax::ast::Polarity;
+        for polarity in [Polarity::Always, Polarity::Never] {
+            let anchors: Vec<&crate::model::Anchor> = cx
+                .spec
+                .anchors
+                .iter()
+                .filter(|a| a.polarity == polarity)
+                .collect();
+            let sets: Vec<Vec<String>> = anchors
+                .iter()
+                .map(|a| crate::lint::text::content_stems(&a.text.value, cx.words))
+                .collect();
+            for pair in crate::lint::similarity::similar_pairs(&sets, cx.bounds.similarity) {
+                let (a, b) = (anchors[pair.first], anchors[pair.second]);
+                out.push(
+                    cx.finding(
+                        &META,
+                        format!(
+                            "anchors `{}` and `{}` say much the same (similarity {:.2})",
+                            a.reference(),
+                            b.reference(),
+                            pair.similarity
+                        ),
+                    )
+                    .at(b.text.span, "this anchor")
+                    .also(a.text.span, "reads much like this one")
+                    .help("keep one, or reword each around the behaviour only it asks for"),
+                );
+            }
+        }
+    }
+}

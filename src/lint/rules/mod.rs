@@ -1,0 +1,108 @@
+//! Every lint rule, one file each, and the registry.
+//!
+//! Adding a rule: write `rules/<name>.rs` with its `META` and check, add a
+//! `mod` line and a `RULES` entry below, add `tests/fixtures/lint/<CODE>/`
+//! with `fires.ftprep` and `quiet.ftprep`, and accept the snapshot. The
+//! tests check every registered rule has an explanation and fixtures.
+
+pub(crate) use super::{Context, Group, Level, Rule, RuleMeta};
+pub(crate) use crate::diagnostics::Diagnostic;
+pub(crate) use crate::source::Span;
+
+pub mod unused_suppression;
+
+mod always_count;
+mod category_count;
+mod category_size;
+mod fewshot_count;
+mod never_count;
+mod question_count;
+mod threshold_range;
+
+mod absence_outside_gate;
+mod compound_question;
+mod inverted_polarity;
+mod not_yes_no;
+mod presence_in_gate;
+mod scaled_wording;
+mod turn_label_id;
+mod vague_wording;
+
+mod abstract_anchor;
+mod anchor_not_verb;
+
+mod contradictory_anchors;
+mod duplicate_anchors;
+mod indistinct_calibration;
+mod similar_questions;
+
+mod unbalanced_weights;
+mod zero_weight;
+
+mod calibration_coverage;
+mod fewshot_fails_rubric;
+mod missing_example;
+mod missing_reasoning;
+mod unchecked_anchor;
+mod unchecked_failure;
+mod unguarded_failure;
+
+/// Every rule, in code order.
+pub static RULES: &[&dyn Rule] = &[
+    &unused_suppression::UnusedSuppression,
+    &question_count::QuestionCount,
+    &category_count::CategoryCount,
+    &category_size::CategorySize,
+    &always_count::AlwaysCount,
+    &never_count::NeverCount,
+    &fewshot_count::FewShotCount,
+    &threshold_range::ThresholdRange,
+    &not_yes_no::NotYesNo,
+    &scaled_wording::ScaledWording,
+    &compound_question::CompoundQuestion,
+    &vague_wording::VagueWording,
+    &absence_outside_gate::AbsenceOutsideGate,
+    &presence_in_gate::PresenceInGate,
+    &inverted_polarity::InvertedPolarity,
+    &turn_label_id::TurnLabelId,
+    &abstract_anchor::AbstractAnchor,
+    &anchor_not_verb::AnchorNotVerb,
+    &similar_questions::SimilarQuestions,
+    &duplicate_anchors::DuplicateAnchors,
+    &contradictory_anchors::ContradictoryAnchors,
+    &indistinct_calibration::IndistinctCalibration,
+    &unbalanced_weights::UnbalancedWeights,
+    &zero_weight::ZeroWeight,
+    &unguarded_failure::UnguardedFailure,
+    &unchecked_failure::UncheckedFailure,
+    &unchecked_anchor::UncheckedAnchor,
+    &missing_example::MissingExample,
+    &calibration_coverage::CalibrationCoverage,
+    &missing_reasoning::MissingReasoning,
+    &fewshot_fails_rubric::FewShotFailsRubric,
+];
+
+/// The span of a block's opening keyword, from the block's span.
+pub(crate) fn keyword_span(block: Span, keyword: &str) -> Span {
+    Span::new(block.start, block.start + keyword.len())
+}
+
+/// A count against a `(min, max)` bound: `Some("3, below the minimum of 4")`.
+pub(crate) fn out_of_bounds(count: u64, (min, max): (u64, u64)) -> Option<String> {
+    if count < min {
+        Some(format!("{count}, fewer than {min}"))
+    } else if count > max {
+        Some(format!("{count}, more than {max}"))
+    } else {
+        None
+    }
+}
+
+/// `a`, `a and b`, `a, b and c`.
+pub(crate) fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}

@@ -1,0 +1,300 @@
+//! Reading the wording of questions and anchors.
+//!
+//! The wording rules work on *masked* text: quoted phrases and
+//! parenthesised asides are blanked out (same length, so byte offsets stay
+//! valid), because a scale word inside a quoted phrase the response must
+//! contain, or a negation in "(not a canned template)", says nothing about
+//! how the question itself is built.
+
+use super::words::Words;
+use crate::source::Span;
+
+/// A word of a text: its byte range in the text and its lowercase form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Word {
+    pub start: usize,
+    pub end: usize,
+    pub lower: String,
+}
+
+/// Blanks out quoted phrases ('...', "...", ‘...’, “...”) and
+/// parenthesised asides, keeping every byte offset. An apostrophe inside a
+/// word (user's, don't) is not a quote.
+pub fn mask(text: &str) -> String {
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut out: Vec<u8> = text.as_bytes().to_vec();
+    let blank = |from: usize, to: usize, out: &mut Vec<u8>| {
+        for b in out.iter_mut().take(to).skip(from) {
+            *b = b' ';
+        }
+    };
+    let mut i = 0;
+    while i < chars.len() {
+        let (at, c) = chars[i];
+        let prev = if i == 0 { ' ' } else { chars[i - 1].1 };
+        let closer = match c {
+            '"' => Some('"'),
+            '“' => Some('”'),
+            '‘' => Some('’'),
+            '\'' if !prev.is_alphanumeric() => Some('\''),
+            '(' => Some(')'),
+            _ => None,
+        };
+        if let Some(closer) = closer {
+            // Find the closing mark; a closing apostrophe must not be
+            // followed by a letter (that would be "user's").
+            let mut j = i + 1;
+            let mut found = None;
+            while j < chars.len() {
+                let (_, d) = chars[j];
+                let next = chars.get(j + 1).map(|x| x.1).unwrap_or(' ');
+                if d == closer && !(closer == '\'' && next.is_alphanumeric()) {
+                    found = Some(j);
+                    break;
+                }
+                j += 1;
+            }
+            if let Some(j) = found {
+                let end = chars[j].0 + chars[j].1.len_utf8();
+                blank(at, end, &mut out);
+                i = j + 1;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    // Only ASCII bytes were replaced by spaces inside valid UTF-8 runs that
+    // were blanked whole, so the result is valid UTF-8.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// The words of a text: letters and digits, with inner hyphens and
+/// apostrophes (`4-7-8`, `user's`).
+pub fn words(text: &str) -> Vec<Word> {
+    let mut out = Vec::new();
+    let mut start: Option<usize> = None;
+    let bytes_end = text.len();
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    for (k, &(i, c)) in chars.iter().enumerate() {
+        let inner_joiner = (c == '-' || c == '\'' || c == '’')
+            && start.is_some()
+            && chars.get(k + 1).is_some_and(|n| n.1.is_alphanumeric());
+        if c.is_alphanumeric() || inner_joiner {
+            if start.is_none() {
+                start = Some(i);
+            }
+        } else if let Some(s) = start.take() {
+            out.push(word(text, s, i));
+        }
+    }
+    if let Some(s) = start {
+        out.push(word(text, s, bytes_end));
+    }
+    out
+}
+
+fn word(text: &str, start: usize, end: usize) -> Word {
+    Word {
+        start,
+        end,
+        lower: text[start..end].to_lowercase().replace('’', "'"),
+    }
+}
+
+/// Auxiliary verbs that open a yes/no question.
+pub const AUXILIARIES: &[&str] = &[
+    "does", "do", "did", "is", "are", "was", "were", "has", "have", "had", "can", "could", "will",
+    "would", "should", "may", "might", "must", "shall",
+];
+
+/// Words that open a conditional lead-in: "If the user ..., does ...?".
+const LEAD_INS: &[&str] = &[
+    "if", "when", "whenever", "where", "once", "unless", "given", "after", "before", "for", "in",
+    "while", "because", "since",
+];
+
+/// The structure of a question as the wording rules need it.
+#[derive(Debug, Clone)]
+pub struct QuestionShape {
+    /// The masked text.
+    pub masked: String,
+    pub words: Vec<Word>,
+    /// Index (in `words`) of the first word of the main clause, after a
+    /// conditional lead-in.
+    pub clause_start: usize,
+    /// Index of the opening auxiliary, when the clause opens with one.
+    pub auxiliary: Option<usize>,
+    /// Index of the main verb (or of `not`/`never`), when found.
+    pub main_verb: Option<usize>,
+}
+
+impl QuestionShape {
+    pub fn new(text: &str, words_list: &Words) -> Self {
+        let masked = mask(text);
+        let words = words(&masked);
+        let mut clause_start = 0;
+        if words
+            .first()
+            .is_some_and(|w| LEAD_INS.contains(&w.lower.as_str()))
+        {
+            // The main clause starts after the first comma that is followed
+            // by an auxiliary.
+            for (i, w) in words.iter().enumerate().skip(1) {
+                let before = &masked[words[i - 1].end..w.start];
+                if before.contains(',') && AUXILIARIES.contains(&w.lower.as_str()) {
+                    clause_start = i;
+                    break;
+                }
+            }
+        }
+        let auxiliary = words
+            .get(clause_start)
+            .filter(|w| AUXILIARIES.contains(&w.lower.as_str()))
+            .map(|_| clause_start);
+        let main_verb = auxiliary.and_then(|a| {
+            words
+                .iter()
+                .enumerate()
+                .skip(a + 1)
+                .take(8)
+                .find(|(_, w)| {
+                    words_list.verbs.contains(&w.lower) || w.lower == "not" || w.lower == "never"
+                })
+                .map(|(i, _)| i)
+        });
+        QuestionShape {
+            masked,
+            words,
+            clause_start,
+            auxiliary,
+            main_verb,
+        }
+    }
+
+    /// The main clause is phrased for absence: its main verb is "avoid",
+    /// "refrain", "not", "never" ..., or it asks whether the response is
+    /// "free of/from" something.
+    pub fn is_absence(&self, words_list: &Words) -> bool {
+        if let Some(v) = self.main_verb {
+            let w = &self.words[v].lower;
+            if words_list.absence.contains(w) {
+                return true;
+            }
+            // "Does the response stay clear of ...", "keep away from".
+            let next = self.words.get(v + 1).map(|w| w.lower.as_str());
+            if (w == "stay" || w == "keep") && matches!(next, Some("clear" | "away" | "free")) {
+                return true;
+            }
+        }
+        let Some(a) = self.auxiliary else {
+            return false;
+        };
+        // "Is the response free of ...", "Is it without ...": only with a
+        // copula, so "Does it follow up without being asked" stays presence.
+        if !matches!(self.words[a].lower.as_str(), "is" | "are" | "was" | "were") {
+            return false;
+        }
+        self.words
+            .iter()
+            .skip(a + 1)
+            .take(6)
+            .any(|w| w.lower == "free" || w.lower == "without")
+    }
+
+    pub fn span_of(&self, base: Span, word: usize) -> Span {
+        let w = &self.words[word];
+        Span::new(base.start + w.start, base.start + w.end)
+    }
+}
+
+/// Content tokens for similarity: lowercase, stop words dropped, stemmed.
+pub fn content_stems(text: &str, words_list: &Words) -> Vec<String> {
+    use rust_stemmers::{Algorithm, Stemmer};
+    thread_local! {
+        static STEMMER: Stemmer = Stemmer::create(Algorithm::English);
+    }
+    let mut out: Vec<String> = words(text)
+        .into_iter()
+        .filter(|w| !words_list.stopwords.contains(&w.lower))
+        .map(|w| STEMMER.with(|s| s.stem(&w.lower).into_owned()))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Finds `phrase` (lowercase words separated by spaces) in `words` as
+/// consecutive words; returns the index of its first word.
+pub fn find_phrase(words: &[Word], phrase: &str) -> Vec<usize> {
+    let parts: Vec<&str> = phrase.split_whitespace().collect();
+    if parts.is_empty() || words.len() < parts.len() {
+        return Vec::new();
+    }
+    (0..=words.len() - parts.len())
+        .filter(|&i| {
+            parts
+                .iter()
+                .enumerate()
+                .all(|(k, p)| words[i + k].lower == *p)
+        })
+        .collect()
+}
+
+/// The byte span of word `i` through word `j` (inclusive) in a text that
+/// starts at `base` in the file.
+pub fn words_span(words: &[Word], i: usize, j: usize, base: Span) -> Span {
+    Span::new(base.start + words[i].start, base.start + words[j].end)
+}
+
+/// The byte offset inside the spec of a text value's content: a quoted
+/// string's content starts one byte after its opening quote. For a text
+/// block or a string with escapes the offsets would drift, so `None`.
+pub fn content_base(text: &crate::syntax::ast::Text, source: &str) -> Option<Span> {
+    use crate::syntax::ast::TextStyle;
+    if text.style != TextStyle::Quoted {
+        return None;
+    }
+    let raw = source.get(text.span.range())?;
+    let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
+    (inner == text.value).then(|| Span::new(text.span.start + 1, text.span.end - 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masking_keeps_offsets_and_skips_apostrophes() {
+        let text = "Does the user's reply say 'at least' (not a template)?";
+        let masked = mask(text);
+        assert_eq!(masked.len(), text.len());
+        assert!(masked.contains("user's"));
+        assert!(!masked.contains("at least"));
+        assert!(!masked.contains("template"));
+    }
+
+    #[test]
+    fn question_shape_finds_the_main_verb_after_a_lead_in() {
+        let w = Words::get();
+        let q = QuestionShape::new(
+            "If the user mentions self-harm, does the response give a crisis line?",
+            w,
+        );
+        assert_eq!(q.words[q.main_verb.unwrap()].lower, "give");
+        let q = QuestionShape::new("Does the response avoid naming a diagnosis?", w);
+        assert!(q.is_absence(w));
+        let q = QuestionShape::new("Is the response free of jargon?", w);
+        assert!(q.is_absence(w));
+        let q = QuestionShape::new("Does the response follow up without being asked?", w);
+        assert!(!q.is_absence(w));
+    }
+
+    #[test]
+    fn words_keep_inner_hyphens() {
+        let ws: Vec<String> = words("the 4-7-8 pattern, user's")
+            .into_iter()
+            .map(|w| w.lower)
+            .collect();
+        assert_eq!(ws, ["the", "4-7-8", "pattern", "user's"]);
+    }
+}
