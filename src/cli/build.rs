@@ -2,7 +2,8 @@
 
 use super::output::{Output, write_atomic};
 use super::{display_name, exit};
-use crate::compile::{compile, read_source};
+use super::lint_args::LintArgs;
+use crate::compile::{compile_with, read_source};
 use crate::emit::{self, Artifact, Templates};
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -25,14 +26,24 @@ pub struct BuildArgs {
     /// Override embedded templates with the `*.j2` files of DIR.
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub lint: LintArgs,
 }
 
 pub fn run(args: BuildArgs, out: &Output) -> u8 {
+    let options = match args.lint.options() {
+        Ok(o) => o,
+        Err(message) => {
+            out.error(&message, None);
+            return exit::USAGE;
+        }
+    };
     let source = match read_source(&args.spec, &display_name(&args.spec)) {
         Ok(source) => source,
         Err(error) => return out.read_error(error, &args.spec),
     };
-    let compilation = compile(source);
+    let compilation = compile_with(source, &options);
     out.compilation(&compilation);
     let Some(spec) = compilation.clean_spec() else {
         out.stderr("error: no artifacts written: fix the errors above first\n");

@@ -4,6 +4,8 @@
 mod build;
 mod check;
 mod init;
+mod lint_args;
+mod rules;
 pub mod output;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -51,6 +53,10 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Write a starter spec that compiles cleanly.
     Init(init::InitArgs),
+    /// List every lint rule.
+    Rules(rules::RulesArgs),
+    /// Explain a lint rule, with a bad and a good example.
+    Explain(rules::ExplainArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -71,6 +77,8 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
         Command::Build(args) => build::run(args, &out),
         Command::Check(args) => check::run(args, &out),
         Command::Init(args) => init::run(args, &out),
+        Command::Rules(args) => rules::list(args, &out),
+        Command::Explain(args) => rules::explain(args, &out),
     };
     ExitCode::from(code)
 }
