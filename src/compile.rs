@@ -58,10 +58,8 @@ pub fn compile_with(source: SourceFile, lint_options: &LintOptions) -> Compilati
     if !diagnostics.has_errors() {
         diagnostics.extend(lowered.diagnostics);
     }
-    if !diagnostics.has_errors() {
-        if let Some(spec) = &lowered.spec {
-            diagnostics.extend(lint::lint(spec, &source.text, lint_options));
-        }
+    if let (false, Some(spec)) = (diagnostics.has_errors(), &lowered.spec) {
+        diagnostics.extend(lint::lint(spec, &source.text, lint_options));
     }
     Compilation {
         source,

@@ -1,8 +1,8 @@
 //! `ftprep build SPEC [--out DIR] [--check] [--templates DIR]`.
 
+use super::lint_args::LintArgs;
 use super::output::{Output, write_atomic};
 use super::{display_name, exit};
-use super::lint_args::LintArgs;
 use crate::compile::{compile_with, read_source};
 use crate::emit::{self, Artifact, Templates};
 use clap::Args;

@@ -5,8 +5,8 @@ mod build;
 mod check;
 mod init;
 mod lint_args;
-mod rules;
 pub mod output;
+mod rules;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;

@@ -2,8 +2,8 @@
 
 use super::exit;
 use super::output::Output;
-use crate::lint::rules::RULES;
 use crate::lint::find_rule;
+use crate::lint::rules::RULES;
 use clap::{Args, ValueEnum};
 
 #[derive(Debug, Args)]

@@ -141,7 +141,9 @@ pub fn github(reports: &[FileReport<'_>]) -> String {
 }
 
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 fn escape_property(s: &str) -> String {
@@ -176,7 +178,10 @@ pub fn sarif(reports: &[FileReport<'_>]) -> String {
                     None => d.message.clone(),
                 } },
             });
-            if let Some(index) = RULES.iter().position(|r| Some(r.meta().code) == d.lint_code) {
+            if let Some(index) = RULES
+                .iter()
+                .position(|r| Some(r.meta().code) == d.lint_code)
+            {
                 result["ruleIndex"] = json!(index);
             }
             let primary = d.labels.iter().find(|l| l.primary).or(d.labels.first());

@@ -266,9 +266,17 @@ fn resolve_bounds(spec: &Spec, diagnostics: &mut Diagnostics) -> Bounds {
     bounds
 }
 
-/// `0.70..0.80` for messages.
+/// `0.70..0.80` for messages: at least two decimal places.
 pub fn decimal_range(range: (i64, i64)) -> String {
-    format!("{}..{}", format_decimal(range.0), format_decimal(range.1))
+    let show = |units: i64| {
+        let text = format_decimal(units);
+        match text.split_once('.') {
+            Some((_, frac)) if frac.len() >= 2 => text,
+            Some(_) => format!("{text}0"),
+            None => format!("{text}.00"),
+        }
+    };
+    format!("{}..{}", show(range.0), show(range.1))
 }
 
 /// Validates command-line codes before anything runs.

@@ -77,7 +77,7 @@ pub fn similar_pairs(sets: &[Vec<String>], threshold: f64) -> Vec<SimilarPair> {
             index.entry(*token).or_default().push(i);
         }
     }
-    pairs.sort_by(|a, b| (a.second, a.first).cmp(&(b.second, b.first)));
+    pairs.sort_by_key(|p| (p.second, p.first));
     pairs
 }
 

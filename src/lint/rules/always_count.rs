@@ -57,9 +57,21 @@ impl Rule for AlwaysCount {
             "keep the behaviours every response needs; move situational ones to technique guidance"
         };
         out.push(
-            cx.finding(&META, format!("the spec has {problem} ALWAYS anchors"))
-                .at(spec.anchors.iter().find(|a| a.polarity == crate::syntax::ast::Polarity::Always).map(|a| a.id.span).unwrap_or(spec.domain.id.span), format!("{count} anchors"))
-                .help(format!("the method asks for {min}..{max} ALWAYS anchors (set with `always MIN..MAX` in the `lint` block): {advice}")),
+            cx.finding(
+                &META,
+                format!("the spec has {count} ALWAYS anchors, {problem}"),
+            )
+            .at(
+                spec.anchors
+                    .iter()
+                    .find(|a| a.polarity == crate::syntax::ast::Polarity::Always)
+                    .map(|a| a.id.span)
+                    .unwrap_or(spec.domain.id.span),
+                format!("{count} anchors"),
+            )
+            .help(format!(
+                "expected {min} to {max} (set with `always MIN..MAX` in the `lint` block): {advice}"
+            )),
         );
     }
 }

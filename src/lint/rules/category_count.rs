@@ -59,9 +59,9 @@ impl Rule for CategoryCount {
             "merge categories that measure the same goal"
         };
         out.push(
-            cx.finding(&META, format!("the spec has {problem} rubric groups (the gate counted)"))
+            cx.finding(&META, format!("the rubric has {count} groups (the gate counted), {problem}"))
                 .at(keyword_span(spec.rubric.span, "rubric"), format!("{count} groups"))
-                .help(format!("the method asks for {min}..{max} rubric groups (the gate counted) (set with `categories MIN..MAX` in the `lint` block): {advice}")),
+                .help(format!("expected {min} to {max} (set with `categories MIN..MAX` in the `lint` block): {advice}")),
         );
     }
 }

@@ -55,14 +55,9 @@ impl Rule for CategorySize {
                 "split the category, or drop the questions that overlap"
             };
             out.push(
-                cx.finding(
-                    &META,
-                    format!("category `{}` has {problem} questions", category.id.name),
-                )
-                .at(category.id.span, format!("{count} questions"))
-                .help(format!(
-                    "the method asks for {min}..{max} questions per category: {advice}"
-                )),
+                cx.finding(&META, format!("category `{}` has {count} questions, {problem}", category.id.name))
+                    .at(category.id.span, format!("{count} questions"))
+                    .help(format!("expected {min} to {max} questions per category (set with `category_size MIN..MAX`): {advice}")),
             );
         }
     }

@@ -43,8 +43,19 @@ impl Rule for CompoundQuestion {
 
     fn check(&self, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         const LIST_MARKERS: &[&str] = &["such", "e.g", "eg", "example", "including", "like", "i.e"];
-        const SKIP: &[&str] = &["also", "then", "still", "both", "either", "clearly", "explicitly"];
-        const DETERMINERS: &[&str] = &["a", "an", "the", "their", "his", "her", "its", "this", "that", "any", "each", "every", "no"];
+        const SKIP: &[&str] = &[
+            "also",
+            "then",
+            "still",
+            "both",
+            "either",
+            "clearly",
+            "explicitly",
+        ];
+        const DETERMINERS: &[&str] = &[
+            "a", "an", "the", "their", "his", "her", "its", "this", "that", "any", "each", "every",
+            "no",
+        ];
         for (qi, question) in cx.spec.rubric.questions.iter().enumerate() {
             let shape = &cx.questions[qi];
             let words = &shape.words;
@@ -57,7 +68,10 @@ impl Rule for CompoundQuestion {
                     continue;
                 }
                 // After "such as", "for example", ... the rest is a list of examples.
-                if words[main..i].iter().any(|w| LIST_MARKERS.contains(&w.lower.as_str())) {
+                if words[main..i]
+                    .iter()
+                    .any(|w| LIST_MARKERS.contains(&w.lower.as_str()))
+                {
                     break;
                 }
                 // "refund or replace the item": alternatives of one verb share an
@@ -66,14 +80,18 @@ impl Rule for CompoundQuestion {
                     continue;
                 }
                 let mut k = i + 1;
-                while k < words.len() && (SKIP.contains(&words[k].lower.as_str()) || words[k].lower.ends_with("ly")) {
+                while k < words.len()
+                    && (SKIP.contains(&words[k].lower.as_str()) || words[k].lower.ends_with("ly"))
+                {
                     k += 1;
                 }
                 let Some(next) = words.get(k) else {
                     continue;
                 };
                 let new_clause = crate::lint::text::AUXILIARIES.contains(&next.lower.as_str())
-                    && words.get(k + 1).is_some_and(|w| DETERMINERS.contains(&w.lower.as_str()) || w.lower == "it");
+                    && words.get(k + 1).is_some_and(|w| {
+                        DETERMINERS.contains(&w.lower.as_str()) || w.lower == "it"
+                    });
                 // "or" between verb phrases usually lists acceptable alternatives
                 // ("refund or replace the item"), so only "and" joins two checks,
                 // unless "or" opens a new clause ("... or does it ...").

@@ -42,9 +42,9 @@ impl Rule for FewShotCount {
             "keep the most diverse examples"
         };
         out.push(
-            cx.finding(&META, format!("the spec has {problem} few-shot examples"))
+            cx.finding(&META, format!("the spec has {count} few-shot examples, {problem}"))
                 .at(spec.fewshots.first().map(|f| f.id.span).unwrap_or(spec.domain.id.span), format!("{count} examples"))
-                .help(format!("the method asks for {min}..{max} few-shot examples (set with `fewshots MIN..MAX` in the `lint` block): {advice}")),
+                .help(format!("expected {min} to {max} (set with `fewshots MIN..MAX` in the `lint` block): {advice}")),
         );
     }
 }

@@ -45,7 +45,11 @@ impl Rule for InvertedPolarity {
         use crate::syntax::ast::Polarity;
         const NEGATIONS: &[&str] = &["not", "no", "never", "without", "nor", "instead", "unless"];
         let spec = cx.spec;
-        let stem = |w: &str| crate::lint::text::content_stems(w, cx.words).pop().unwrap_or_default();
+        let stem = |w: &str| {
+            crate::lint::text::content_stems(w, cx.words)
+                .pop()
+                .unwrap_or_default()
+        };
         for (qi, question) in spec.rubric.questions.iter().enumerate() {
             let shape = &cx.questions[qi];
             if shape.is_absence(cx.words) {
@@ -73,7 +77,10 @@ impl Rule for InvertedPolarity {
                 let words = crate::lint::text::words(&text);
                 // "Give advice without asking": the bad behaviour is an absence,
                 // and a question asking for the presence of its opposite is right.
-                if words.iter().any(|w| NEGATIONS.contains(&w.lower.as_str()) || w.lower.ends_with("n't")) {
+                if words
+                    .iter()
+                    .any(|w| NEGATIONS.contains(&w.lower.as_str()) || w.lower.ends_with("n't"))
+                {
                     continue;
                 }
                 let Some(first) = words
@@ -86,7 +93,10 @@ impl Rule for InvertedPolarity {
                 // main verb, and most of the anchor's content words.
                 let same_verb = stem(&first.lower) == question_verb;
                 let target_stems = crate::lint::text::content_stems(&text, cx.words);
-                let common = question_stems.iter().filter(|s| target_stems.contains(s)).count();
+                let common = question_stems
+                    .iter()
+                    .filter(|s| target_stems.contains(s))
+                    .count();
                 let covers = common >= 2 && common as f64 >= 0.5 * target_stems.len() as f64;
                 if !(same_verb && covers) {
                     continue;

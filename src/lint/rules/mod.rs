@@ -87,12 +87,12 @@ pub(crate) fn keyword_span(block: Span, keyword: &str) -> Span {
     Span::new(block.start, block.start + keyword.len())
 }
 
-/// A count against a `(min, max)` bound: `Some("3, below the minimum of 4")`.
+/// A count against a `(min, max)` bound: `Some("fewer than 4")`.
 pub(crate) fn out_of_bounds(count: u64, (min, max): (u64, u64)) -> Option<String> {
     if count < min {
-        Some(format!("{count}, fewer than {min}"))
+        Some(format!("fewer than {min}"))
     } else if count > max {
-        Some(format!("{count}, more than {max}"))
+        Some(format!("more than {max}"))
     } else {
         None
     }

@@ -56,9 +56,21 @@ impl Rule for NeverCount {
             "merge anti-patterns that guard the same failure mode"
         };
         out.push(
-            cx.finding(&META, format!("the spec has {problem} NEVER anchors"))
-                .at(spec.anchors.iter().find(|a| a.polarity == crate::syntax::ast::Polarity::Never).map(|a| a.id.span).unwrap_or(spec.domain.id.span), format!("{count} anchors"))
-                .help(format!("the method asks for {min}..{max} NEVER anchors (set with `never MIN..MAX` in the `lint` block): {advice}")),
+            cx.finding(
+                &META,
+                format!("the spec has {count} NEVER anchors, {problem}"),
+            )
+            .at(
+                spec.anchors
+                    .iter()
+                    .find(|a| a.polarity == crate::syntax::ast::Polarity::Never)
+                    .map(|a| a.id.span)
+                    .unwrap_or(spec.domain.id.span),
+                format!("{count} anchors"),
+            )
+            .help(format!(
+                "expected {min} to {max} (set with `never MIN..MAX` in the `lint` block): {advice}"
+            )),
         );
     }
 }

@@ -66,7 +66,11 @@ impl Rule for NotYesNo {
                 } else {
                     cx.question_words_span(qi, first, first)
                 };
-                let opener = shape.words.get(first).map(|w| w.lower.as_str()).unwrap_or("");
+                let opener = shape
+                    .words
+                    .get(first)
+                    .map(|w| w.lower.as_str())
+                    .unwrap_or("");
                 Some((
                     format!("question `{id}` is not a yes/no question: it opens with `{opener}`"),
                     span,
@@ -82,7 +86,11 @@ impl Rule for NotYesNo {
                 None
             };
             if let Some((message, span, help)) = problem {
-                out.push(cx.finding(&META, message).at(span, "not a single yes/no question").help(help));
+                out.push(
+                    cx.finding(&META, message)
+                        .at(span, "not a single yes/no question")
+                        .help(help),
+                );
             }
         }
     }

@@ -52,9 +52,9 @@ impl Rule for QuestionCount {
             "merge or drop overlapping questions: fewer, distinct questions judge more reliably"
         };
         out.push(
-            cx.finding(&META, format!("the spec has {problem} rubric questions"))
+            cx.finding(&META, format!("the rubric has {count} questions, {problem}"))
                 .at(keyword_span(spec.rubric.span, "rubric"), format!("{count} questions"))
-                .help(format!("the method asks for {min}..{max} rubric questions (set with `questions MIN..MAX` in the `lint` block): {advice}")),
+                .help(format!("expected {min} to {max} (set with `questions MIN..MAX` in the `lint` block): {advice}")),
         );
     }
 }

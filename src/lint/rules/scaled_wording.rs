@@ -74,7 +74,11 @@ fn numeric_scale(words: &[crate::lint::text::Word]) -> Option<(usize, usize)> {
         if parts.len() == 2 && low(parts[0]) && high(parts[1]) {
             return Some((i, i));
         }
-        if i + 2 < words.len() && low(&w.lower) && words[i + 1].lower == "to" && high(&words[i + 2].lower) {
+        if i + 2 < words.len()
+            && low(&w.lower)
+            && words[i + 1].lower == "to"
+            && high(&words[i + 2].lower)
+        {
             return Some((i, i + 2));
         }
     }
