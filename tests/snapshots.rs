@@ -10,6 +10,7 @@ use ftprep::emit::{Templates, emit};
 #[test]
 fn artifacts_of_every_shipped_spec() {
     let specs = shipped_specs();
+    let mut expected = std::collections::BTreeSet::new();
     assert!(specs.len() >= 3, "expected the three shipped specs");
     for path in specs {
         let compilation = compile_path(&path);
@@ -29,10 +30,23 @@ fn artifacts_of_every_shipped_spec() {
         settings("artifacts").bind(|| {
             for artifact in &artifacts {
                 let snapshot = format!("{stem}__{}", artifact.path.replace('/', "__"));
+                expected.insert(format!("{snapshot}.snap"));
                 insta::assert_snapshot!(snapshot, artifact.contents);
             }
         });
     }
+    // A renamed question or spec must not leave its old snapshots behind.
+    let on_disk: std::collections::BTreeSet<String> =
+        std::fs::read_dir(common::root().join("snapshots/artifacts"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".snap"))
+            .collect();
+    let stale: Vec<&String> = on_disk.difference(&expected).collect();
+    assert!(
+        stale.is_empty(),
+        "snapshots of artifacts no spec produces: {stale:?}"
+    );
 }
 
 #[test]
