@@ -128,6 +128,10 @@ pub struct Context<'a> {
     pub words: &'static Words,
     /// The shape of each question, by index into `spec.rubric.questions`.
     pub questions: Vec<QuestionShape>,
+    /// Content stems of each question (see [`text::content_stems`]).
+    pub question_stems: Vec<Vec<String>>,
+    /// Content stems of each anchor, by index into `spec.anchors`.
+    pub anchor_stems: Vec<Vec<String>>,
 }
 
 impl Context<'_> {
@@ -178,6 +182,17 @@ pub fn lint(spec: &Spec, source: &str, options: &LintOptions) -> Diagnostics {
             .questions
             .iter()
             .map(|q| QuestionShape::new(&q.text.value, words))
+            .collect(),
+        question_stems: spec
+            .rubric
+            .questions
+            .iter()
+            .map(|q| text::content_stems(&q.text.value, words))
+            .collect(),
+        anchor_stems: spec
+            .anchors
+            .iter()
+            .map(|a| text::content_stems(&a.text.value, words))
             .collect(),
     };
     let mut findings = Vec::new();

@@ -46,20 +46,32 @@ pub fn similar_pairs(sets: &[Vec<String>], threshold: f64) -> Vec<SimilarPair> {
         })
         .collect();
 
-    let mut index: HashMap<usize, Vec<usize>> = HashMap::new();
+    // Posting lists by token id, and for each set the last set it was
+    // compared with, so a candidate met through several tokens is compared
+    // once (a marker array: no hashing in the inner loop).
+    let mut index: Vec<Vec<usize>> = vec![Vec::new(); ids.len()];
     let mut pairs = Vec::new();
-    let mut seen: HashMap<usize, ()> = HashMap::new();
+    let mut last_compared: Vec<usize> = vec![usize::MAX; sets.len()];
     for (i, tokens) in ordered.iter().enumerate() {
         if tokens.is_empty() {
             continue;
         }
         let required = ((threshold * tokens.len() as f64) - 1e-9).ceil().max(1.0) as usize;
         let prefix = tokens.len() - required.min(tokens.len()) + 1;
-        seen.clear();
         for token in &tokens[..prefix.min(tokens.len())] {
-            if let Some(candidates) = index.get(token) {
+            if let Some(candidates) = index.get(*token) {
                 for &j in candidates {
-                    if seen.insert(j, ()).is_some() {
+                    if last_compared[j] == i {
+                        continue;
+                    }
+                    last_compared[j] = i;
+                    // Size filter: |B| must reach t·|A| for Jaccard ≥ t.
+                    let (small, large) = if ordered[j].len() < tokens.len() {
+                        (ordered[j].len(), tokens.len())
+                    } else {
+                        (tokens.len(), ordered[j].len())
+                    };
+                    if (small as f64) < threshold * large as f64 - 1e-9 {
                         continue;
                     }
                     let similarity = jaccard(&ordered[j], tokens);
@@ -74,7 +86,7 @@ pub fn similar_pairs(sets: &[Vec<String>], threshold: f64) -> Vec<SimilarPair> {
             }
         }
         for token in &tokens[..prefix.min(tokens.len())] {
-            index.entry(*token).or_default().push(i);
+            index[*token].push(i);
         }
     }
     pairs.sort_by_key(|p| (p.second, p.first));

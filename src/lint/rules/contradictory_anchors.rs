@@ -51,11 +51,9 @@ impl Rule for ContradictoryAnchors {
                 .iter()
                 .any(|w| NEGATIONS.contains(&w.lower.as_str()) || w.lower.ends_with("n't"))
         };
-        let sets: Vec<Vec<String>> = anchors
-            .iter()
-            .map(|a| crate::lint::text::content_stems(&a.text.value, cx.words))
-            .collect();
-        for pair in crate::lint::similarity::similar_pairs(&sets, cx.bounds.contradiction) {
+        for pair in
+            crate::lint::similarity::similar_pairs(&cx.anchor_stems, cx.bounds.contradiction)
+        {
             let (a, b) = (&anchors[pair.first], &anchors[pair.second]);
             if a.polarity == b.polarity || negated(a) || negated(b) {
                 continue;

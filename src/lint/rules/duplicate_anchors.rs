@@ -45,15 +45,14 @@ impl Rule for DuplicateAnchors {
     fn check(&self, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         use crate::syntax::ast::Polarity;
         for polarity in [Polarity::Always, Polarity::Never] {
-            let anchors: Vec<&crate::model::Anchor> = cx
-                .spec
-                .anchors
-                .iter()
-                .filter(|a| a.polarity == polarity)
+            let indices: Vec<usize> = (0..cx.spec.anchors.len())
+                .filter(|&i| cx.spec.anchors[i].polarity == polarity)
                 .collect();
-            let sets: Vec<Vec<String>> = anchors
+            let anchors: Vec<&crate::model::Anchor> =
+                indices.iter().map(|&i| &cx.spec.anchors[i]).collect();
+            let sets: Vec<Vec<String>> = indices
                 .iter()
-                .map(|a| crate::lint::text::content_stems(&a.text.value, cx.words))
+                .map(|&i| cx.anchor_stems[i].clone())
                 .collect();
             for pair in crate::lint::similarity::similar_pairs(&sets, cx.bounds.similarity) {
                 let (a, b) = (anchors[pair.first], anchors[pair.second]);

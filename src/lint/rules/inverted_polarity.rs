@@ -59,7 +59,7 @@ impl Rule for InvertedPolarity {
                 continue;
             };
             let question_verb = stem(&shape.words[main].lower);
-            let question_stems = crate::lint::text::content_stems(&question.text.value, cx.words);
+            let question_stems = &cx.question_stems[qi];
             for (target, span) in &question.checks {
                 // A NEVER anchor names the bad behaviour as its first verb phrase;
                 // a failure mode names it in its title.

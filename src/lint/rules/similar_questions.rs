@@ -43,11 +43,8 @@ impl Rule for SimilarQuestions {
 
     fn check(&self, cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         let questions = &cx.spec.rubric.questions;
-        let sets: Vec<Vec<String>> = questions
-            .iter()
-            .map(|q| crate::lint::text::content_stems(&q.text.value, cx.words))
-            .collect();
-        for pair in crate::lint::similarity::similar_pairs(&sets, cx.bounds.similarity) {
+        for pair in crate::lint::similarity::similar_pairs(&cx.question_stems, cx.bounds.similarity)
+        {
             let (a, b) = (&questions[pair.first], &questions[pair.second]);
             out.push(
                 cx.finding(
