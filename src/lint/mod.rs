@@ -146,10 +146,7 @@ impl Context<'_> {
     /// text when the text's bytes do not map one to one (escapes, blocks).
     pub fn question_words_span(&self, q: usize, i: usize, j: usize) -> Span {
         let question = &self.spec.rubric.questions[q];
-        match text::content_base(&question.text, self.source) {
-            Some(base) => text::words_span(&self.questions[q].words, i, j, base),
-            None => question.text.span,
-        }
+        text::value_words_span(&question.text, self.source, &self.questions[q].words, i, j)
     }
 
     /// Like [`Context::question_words_span`] for any text value.
@@ -160,10 +157,7 @@ impl Context<'_> {
         i: usize,
         j: usize,
     ) -> Span {
-        match text::content_base(value, self.source) {
-            Some(base) => text::words_span(words, i, j, base),
-            None => value.span,
-        }
+        text::value_words_span(value, self.source, words, i, j)
     }
 }
 

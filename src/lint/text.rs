@@ -107,10 +107,16 @@ pub const AUXILIARIES: &[&str] = &[
     "would", "should", "may", "might", "must", "shall",
 ];
 
-/// Words that open a conditional lead-in: "If the user ..., does ...?".
-const LEAD_INS: &[&str] = &[
-    "if", "when", "whenever", "where", "once", "unless", "given", "after", "before", "for", "in",
-    "while", "because", "since",
+/// Nouns and gerunds that make "avoid X" a double negative.
+const NEGATIVE_NOUNS: &[&str] = &[
+    "omission",
+    "omissions",
+    "omitting",
+    "missing",
+    "failing",
+    "lacking",
+    "skipping",
+    "neglecting",
 ];
 
 /// The structure of a question as the wording rules need it.
@@ -133,12 +139,13 @@ impl QuestionShape {
         let masked = mask(text);
         let words = words(&masked);
         let mut clause_start = 0;
+        // A lead-in ("If the user ..., does ...", "As a hematologist, does
+        // ...", "Excluding the table, is ...") ends at the first comma
+        // followed by an auxiliary, where the main clause starts.
         if words
             .first()
-            .is_some_and(|w| LEAD_INS.contains(&w.lower.as_str()))
+            .is_some_and(|w| !AUXILIARIES.contains(&w.lower.as_str()))
         {
-            // The main clause starts after the first comma that is followed
-            // by an auxiliary.
             for (i, w) in words.iter().enumerate().skip(1) {
                 let before = &masked[words[i - 1].end..w.start];
                 if before.contains(',') && AUXILIARIES.contains(&w.lower.as_str()) {
@@ -177,7 +184,17 @@ impl QuestionShape {
     pub fn is_absence(&self, words_list: &Words) -> bool {
         if let Some(v) = self.main_verb {
             let w = &self.words[v].lower;
+            let next = self.words.get(v + 1).map(|w| w.lower.as_str());
+            // "avoid omission of ...", "avoid missing ...": a double
+            // negative, which asks for presence.
+            if w == "avoid" && next.is_some_and(|n| NEGATIVE_NOUNS.contains(&n)) {
+                return false;
+            }
             if words_list.absence.contains(w) {
+                return true;
+            }
+            // "have no ...", "contain no ...".
+            if matches!(w.as_str(), "have" | "has" | "contain" | "include") && next == Some("no") {
                 return true;
             }
             // "Does the response stay clear of ...", "keep away from".
@@ -194,11 +211,36 @@ impl QuestionShape {
         if !matches!(self.words[a].lower.as_str(), "is" | "are" | "was" | "were") {
             return false;
         }
-        self.words
+        // "Are there no ...?"
+        if self.words.get(a + 1).is_some_and(|w| w.lower == "there")
+            && self.words.get(a + 2).is_some_and(|w| w.lower == "no")
+        {
+            return true;
+        }
+        // "Is the response free of/from ...", before any comma; "Is it
+        // without ..." right after a short subject. "Are the sentences
+        // concise without wordiness?" is presence with a modifier.
+        let clause_end = self.masked[self.words[a].end..]
+            .find(',')
+            .map(|p| self.words[a].end + p)
+            .unwrap_or(self.masked.len());
+        let in_clause: Vec<&Word> = self
+            .words
             .iter()
             .skip(a + 1)
-            .take(6)
-            .any(|w| w.lower == "free" || w.lower == "without")
+            .take_while(|w| w.start < clause_end)
+            .collect();
+        // "free of" as the predicate of a short subject ("Is the generated
+        // text free of ..."), not a second predicate after "and" ("Are all
+        // sentences correct and free from errors?").
+        let free_of = in_clause
+            .iter()
+            .take(4)
+            .take_while(|w| w.lower != "and")
+            .zip(in_clause.iter().skip(1))
+            .any(|(w, next)| w.lower == "free" && matches!(next.lower.as_str(), "of" | "from"));
+        let without = in_clause.iter().take(3).any(|w| w.lower == "without");
+        free_of || without
     }
 
     pub fn span_of(&self, base: Span, word: usize) -> Span {
@@ -240,23 +282,67 @@ pub fn find_phrase(words: &[Word], phrase: &str) -> Vec<usize> {
         .collect()
 }
 
-/// The byte span of word `i` through word `j` (inclusive) in a text that
-/// starts at `base` in the file.
-pub fn words_span(words: &[Word], i: usize, j: usize, base: Span) -> Span {
-    Span::new(base.start + words[i].start, base.start + words[j].end)
-}
-
-/// The byte offset inside the spec of a text value's content: a quoted
-/// string's content starts one byte after its opening quote. For a text
-/// block or a string with escapes the offsets would drift, so `None`.
-pub fn content_base(text: &crate::syntax::ast::Text, source: &str) -> Option<Span> {
+/// Where each byte of a quoted string's decoded value sits in the spec:
+/// `map[i]` is the source offset of decoded byte `i` (and `map[len]` the
+/// closing quote), so a word found in the value can be labelled in the
+/// file even when escapes (`\"`, `\u{e9}`) make the two differ. Text
+/// blocks, whose indentation is removed, give `None`.
+pub fn source_map(text: &crate::syntax::ast::Text, source: &str) -> Option<Vec<usize>> {
     use crate::syntax::ast::TextStyle;
     if text.style != TextStyle::Quoted {
         return None;
     }
     let raw = source.get(text.span.range())?;
     let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
-    (inner == text.value).then(|| Span::new(text.span.start + 1, text.span.end - 1))
+    let base = text.span.start + 1;
+    let mut map = Vec::with_capacity(text.value.len() + 1);
+    let mut chars = inner.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        let decoded_len = if c == '\\' {
+            match chars.next() {
+                Some((_, 'u')) => {
+                    // `\u{...}`: one decoded char for the whole escape.
+                    let mut hex = String::new();
+                    for (_, d) in chars.by_ref() {
+                        if d == '}' {
+                            break;
+                        }
+                        if d != '{' {
+                            hex.push(d);
+                        }
+                    }
+                    u32::from_str_radix(&hex, 16)
+                        .ok()
+                        .and_then(char::from_u32)
+                        .map(char::len_utf8)
+                        .unwrap_or(0)
+                }
+                Some((_, 'n' | 't' | 'r' | '"' | '\\')) => 1,
+                Some((_, other)) => 1 + other.len_utf8(),
+                None => 1,
+            }
+        } else {
+            c.len_utf8()
+        };
+        map.extend(std::iter::repeat_n(base + at, decoded_len));
+    }
+    map.push(base + inner.len());
+    (map.len() == text.value.len() + 1).then_some(map)
+}
+
+/// The byte span in the spec of word `i` through word `j` (inclusive) of a
+/// text value, or the whole value when it cannot be mapped.
+pub fn value_words_span(
+    text: &crate::syntax::ast::Text,
+    source: &str,
+    words: &[Word],
+    i: usize,
+    j: usize,
+) -> Span {
+    match source_map(text, source) {
+        Some(map) => Span::new(map[words[i].start], map[words[j].end]),
+        None => text.span,
+    }
 }
 
 #[cfg(test)]
@@ -287,6 +373,24 @@ mod tests {
         assert!(q.is_absence(w));
         let q = QuestionShape::new("Does the response follow up without being asked?", w);
         assert!(!q.is_absence(w));
+    }
+
+    #[test]
+    fn escaped_strings_map_back_to_the_file() {
+        let source = r#"x "say \"hi\" \u{e9}t\u{e9} now""#;
+        let start = source.find('"').unwrap();
+        let value = crate::syntax::ast::Text {
+            value: "say \"hi\" \u{e9}t\u{e9} now".to_string(),
+            style: crate::syntax::ast::TextStyle::Quoted,
+            span: Span::new(start, source.len()),
+        };
+        let ws = words(&value.value);
+        let now = ws.iter().position(|w| w.lower == "now").unwrap();
+        let span = value_words_span(&value, source, &ws, now, now);
+        assert_eq!(&source[span.range()], "now");
+        let ete = ws.iter().position(|w| w.lower == "\u{e9}t\u{e9}").unwrap();
+        let span = value_words_span(&value, source, &ws, ete, ete);
+        assert_eq!(&source[span.range()], r"\u{e9}t\u{e9}");
     }
 
     #[test]

@@ -76,7 +76,10 @@ impl Rule for CompoundQuestion {
                 }
                 // "refund or replace the item": alternatives of one verb share an
                 // object; two checks each have their own.
-                if i - main < 2 {
+                // "acknowledge and incorporate X" joins two verbs on one
+                // object: two checks with "and", alternatives with "or".
+                let verb_and_verb = i == main + 1 && conjunction == "and";
+                if i - main < 2 && !verb_and_verb {
                     continue;
                 }
                 let mut k = i + 1;

@@ -2,6 +2,16 @@ use super::*;
 
 pub struct VagueWording;
 
+/// Words that introduce the standard a vague word is measured against.
+const STANDARD_MARKERS: &[&str] = &[
+    "according",
+    "correct",
+    "correctly",
+    "defined",
+    "per",
+    "following",
+];
+
 static META: RuleMeta = RuleMeta {
     code: "FT204",
     name: "vague-wording",
@@ -60,6 +70,15 @@ impl Rule for VagueWording {
                 for i in crate::lint::text::find_phrase(words, phrase) {
                     let j = i + len - 1;
                     if excepted.iter().any(|&(a, b)| a <= i && j <= b) {
+                        continue;
+                    }
+                    // "properly punctuated according to standard
+                    // conventions": the question names its standard.
+                    let names_standard = words[j + 1..]
+                        .iter()
+                        .take(6)
+                        .any(|w| STANDARD_MARKERS.contains(&w.lower.as_str()));
+                    if names_standard {
                         continue;
                     }
                     if hit.is_none_or(|(h, _, _)| i < h) {
