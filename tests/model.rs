@@ -118,8 +118,8 @@ fn exact_scoring_limits_category_size() {
             "domain d {{ title \"T\" role \"r\" audience \"a\" }}\nrubric {{\n  threshold 0.75\n  gate g \"G\" {{ S1 \"Does it avoid harm?\" }}\n  category c \"C\" weight 1 {{\n{questions}  }}\n}}\ngeneration {{ turns 1 }}\n"
         )
     };
-    assert_eq!(diagnostics(&category(42)), Vec::<String>::new());
-    let found = diagnostics(&category(60));
+    assert_eq!(diagnostics(&category(46)), Vec::<String>::new());
+    let found = diagnostics(&category(47));
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(found[0].starts_with("rubric-too-large"));
 }

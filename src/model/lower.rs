@@ -822,7 +822,7 @@ impl Lowerer {
     /// denominator is at most its question count, so every sum of category
     /// scores has a denominator dividing L = lcm(1..=largest category); the
     /// weights and the threshold add two factors of 10⁹. Refuse a category
-    /// large enough for that to approach `i128::MAX` (about 42 questions)
+    /// large enough for that to approach `i128::MAX` (more than 46 questions)
     /// rather than ever score it wrongly.
     fn check_exact_scoring(&mut self, categories: &[Group]) {
         const LIMIT: i128 = i128::MAX / (4 * 1_000_000_000 * 1_000_000_000);
@@ -847,7 +847,7 @@ impl Lowerer {
                         format!("category `{}` has too many questions to score exactly", category.id.name),
                     )
                     .at(category.id.span, format!("{n} questions"))
-                    .help("exact scoring supports up to 42 questions per category, and the method suggests 3 to 4: split the category"),
+                    .help("exact scoring supports up to 46 questions per category, and the method suggests 3 to 4: split the category"),
                 );
             }
         }
@@ -1538,6 +1538,13 @@ impl Lowerer {
                 "few-shot example"
             };
             let listed: Vec<String> = missing.iter().map(|m| format!("`{m}`")).collect();
+            let listed: Vec<String> = if listed.len() > 10 {
+                let mut first: Vec<String> = listed[..8].to_vec();
+                first.push(format!("and {} more", listed.len() - 8));
+                first
+            } else {
+                listed
+            };
             let lines = suggested_answer_lines(rubric, &by_question);
             self.error(
                 Diagnostic::error(
@@ -1581,14 +1588,24 @@ fn empty_list(span: Span, keyword: &str, what: &str, example: &str) -> Diagnosti
 
 /// `CP3 yes "..."  CP4 no "..."` for the unanswered questions.
 fn suggested_answer_lines(rubric: &Rubric, answered: &[Option<Answer>]) -> String {
-    let lines: Vec<String> = rubric
+    const SHOWN: usize = 4;
+    let missing: Vec<&Question> = rubric
         .questions
         .iter()
         .zip(answered)
         .filter(|(_, a)| a.is_none())
-        .map(|(q, _)| format!("`{} yes \"<why>\"`", q.id.name))
+        .map(|(q, _)| q)
         .collect();
-    lines.join(", ")
+    let mut text = missing
+        .iter()
+        .take(SHOWN)
+        .map(|q| format!("`{} yes \"<why>\"`", q.id.name))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if missing.len() > SHOWN {
+        text.push_str(&format!(" and {} more", missing.len() - SHOWN));
+    }
+    text
 }
 
 fn gcd(mut a: i128, mut b: i128) -> i128 {
