@@ -201,7 +201,7 @@ fn suppressions_need_a_reason_and_a_known_code() {
 #[test]
 fn lint_directive_errors_are_located_diagnostics() {
     let text = format!(
-        "{}\nlint {{\n  allow FT2O3 \"typo\"\n  qestions 10..20\n  allow FT203\n}}\n",
+        "{}\nlint {{\n  allow FT2O3 \"typo\"\n  qestions 10..20\n  threshold 0.9..0.8\n  warn warnings\n  allow FT203\n}}\n",
         base()
     );
     let c = compile(SourceFile::new(

@@ -25,9 +25,20 @@ fn findings_on_published_rubrics() {
         for d in compilation.diagnostics.sorted() {
             let line = d
                 .primary_span()
-                .map(|s| compilation.source.line_index.line_col(&compilation.source.text, s.start).line)
+                .map(|s| {
+                    compilation
+                        .source
+                        .line_index
+                        .line_col(&compilation.source.text, s.start)
+                        .line
+                })
                 .unwrap_or(0);
-            report.push_str(&format!("  {} {} (line {line}): {}\n", d.short_code(), d.code, d.message));
+            report.push_str(&format!(
+                "  {} {} (line {line}): {}\n",
+                d.short_code(),
+                d.code,
+                d.message
+            ));
         }
     }
     settings("precision").bind(|| insta::assert_snapshot!("findings", report));

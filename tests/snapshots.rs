@@ -80,3 +80,42 @@ fn diagnostics_of_every_invalid_fixture() {
         });
     }
 }
+
+/// Every error code the compiler can report has a fixture whose snapshot
+/// shows it, so no diagnostic reaches users unreviewed.
+#[test]
+fn every_compiler_diagnostic_has_a_snapshot() {
+    let mut codes = std::collections::BTreeSet::new();
+    let mut stack = vec![common::root().join("src")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for part in text.split("Diagnostic::error(").skip(1) {
+                    let part = part.trim_start();
+                    if let Some(rest) = part.strip_prefix('"') {
+                        if let Some(end) = rest.find('"') {
+                            codes.insert(rest[..end].to_string());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(codes.len() > 20, "{codes:?}");
+    let mut shown = String::new();
+    for entry in std::fs::read_dir(common::root().join("snapshots/diagnostics")).unwrap() {
+        shown.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
+    }
+    let missing: Vec<&String> = codes
+        .iter()
+        .filter(|c| !shown.contains(&format!("ftprep::{c}")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "diagnostics without a snapshot: {missing:?}"
+    );
+}
