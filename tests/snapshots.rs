@@ -96,10 +96,9 @@ fn every_compiler_diagnostic_has_a_snapshot() {
                 let text = std::fs::read_to_string(&path).unwrap();
                 for part in text.split("Diagnostic::error(").skip(1) {
                     let part = part.trim_start();
-                    if let Some(rest) = part.strip_prefix('"') {
-                        if let Some(end) = rest.find('"') {
-                            codes.insert(rest[..end].to_string());
-                        }
+                    if let Some((code, _)) = part.strip_prefix('"').and_then(|r| r.split_once('"'))
+                    {
+                        codes.insert(code.to_string());
                     }
                 }
             }
