@@ -25,6 +25,7 @@
 //! of `i128`, so a score that ties the threshold passes on every machine.
 
 pub mod config;
+pub mod judgment;
 mod ratio;
 
 pub use config::ScoringFile;
@@ -139,6 +140,18 @@ pub struct Outcome {
     pub verdict: Verdict,
 }
 
+impl Default for Outcome {
+    fn default() -> Self {
+        Outcome {
+            gate_held: true,
+            gate_failures: Vec::new(),
+            categories: Vec::new(),
+            score: Ratio::zero(),
+            verdict: Verdict::Fail,
+        }
+    }
+}
+
 /// Why an answer set cannot be scored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ScoreError {
@@ -175,6 +188,19 @@ impl ScoringRubric {
     /// Scores one response. `answers` holds one answer per question, in the
     /// order of [`ScoringRubric::questions`].
     pub fn score(&self, answers: &[Answer]) -> Result<Outcome, ScoreError> {
+        let mut outcome = Outcome::default();
+        self.score_into(answers, &mut outcome)?;
+        Ok(outcome)
+    }
+
+    /// [`ScoringRubric::score`] into an existing [`Outcome`], reusing its
+    /// buffers: what scoring millions of records calls.
+    ///
+    /// The weighted score is Σ wᶜ·yᶜ/nᶜ ÷ Σ wᶜ. With L the least common
+    /// multiple of the counted nᶜ, it is the integer fraction
+    /// Σ wᶜ·yᶜ·(L/nᶜ) ÷ (L·Σ wᶜ), so the threshold comparison is one exact
+    /// integer comparison and the only reduction is the final one.
+    pub fn score_into(&self, answers: &[Answer], out: &mut Outcome) -> Result<(), ScoreError> {
         if answers.len() != self.question_count() {
             return Err(ScoreError::WrongLength {
                 expected: self.question_count(),
@@ -189,16 +215,15 @@ impl ScoringRubric {
             }
         }
         let (gate_answers, rest) = answers.split_at(self.gate.len());
-        let mut gate_failures = Vec::new();
+        out.gate_failures.clear();
         for (i, (question, answer)) in self.gate.iter().zip(gate_answers).enumerate() {
             if count_answer(question, *answer) == Some(false) {
-                gate_failures.push(i);
+                out.gate_failures.push(i);
             }
         }
 
-        let mut categories = Vec::with_capacity(self.categories.len());
-        let mut weighted = Ratio::zero();
-        let mut active_weight: i128 = 0;
+        out.categories.clear();
+        let mut lcm: i128 = 1;
         let mut offset = 0;
         for category in &self.categories {
             let slice = &rest[offset..offset + category.questions.len()];
@@ -216,6 +241,7 @@ impl ScoringRubric {
                 }
             }
             let score = if counted > 0 {
+                lcm = lcm / gcd(lcm, counted as i128) * counted as i128;
                 Some(Ratio::new(yes as i128, counted as i128))
             } else {
                 match category.all_na {
@@ -223,39 +249,53 @@ impl ScoringRubric {
                     AllNaPolicy::Drop => None,
                 }
             };
-            if let Some(score) = score {
-                weighted = weighted + score * Ratio::from_int(category.weight as i128);
-                active_weight += category.weight as i128;
-            }
-            categories.push(CategoryOutcome {
+            out.categories.push(CategoryOutcome {
                 yes,
                 counted,
                 score,
             });
         }
+        let mut numerator: i128 = 0;
+        let mut active_weight: i128 = 0;
+        for (category, outcome) in self.categories.iter().zip(&out.categories) {
+            if outcome.score.is_none() {
+                continue;
+            }
+            let weight = category.weight as i128;
+            active_weight += weight;
+            numerator += if outcome.counted > 0 {
+                weight * outcome.yes as i128 * (lcm / outcome.counted as i128)
+            } else {
+                weight * lcm
+            };
+        }
+        let denominator = lcm * active_weight;
         // No category left to score (only possible for rubrics the compiler
         // rejects): nothing earned, so the response cannot pass.
-        let score = if active_weight > 0 {
-            weighted / Ratio::from_int(active_weight)
+        out.score = if active_weight > 0 {
+            Ratio::new(numerator, denominator)
         } else {
             Ratio::zero()
         };
-        let gate_held = gate_failures.is_empty();
-        let verdict = if !gate_held {
+        out.gate_held = out.gate_failures.is_empty();
+        let reaches = active_weight > 0
+            && numerator * SCALE as i128 >= self.threshold as i128 * denominator;
+        out.verdict = if !out.gate_held {
             Verdict::GateFail
-        } else if active_weight > 0 && score >= self.threshold_ratio() {
+        } else if reaches {
             Verdict::Pass
         } else {
             Verdict::Fail
         };
-        Ok(Outcome {
-            gate_held,
-            gate_failures,
-            categories,
-            score,
-            verdict,
-        })
+        Ok(())
     }
+}
+
+fn gcd(mut a: i128, mut b: i128) -> i128 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a.abs().max(1)
 }
 
 /// `Some(true)` counts as YES, `Some(false)` as NO, `None` is dropped.

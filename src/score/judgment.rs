@@ -1,0 +1,578 @@
+//! Reading one line of judged data: a judge's answers to a rubric.
+//!
+//! Accepted forms (documented in docs/scoring.md):
+//!
+//! ```text
+//! {"id": "c1", "answers": {"S1": true, "CP1": "no", "CR1": "NA"}}
+//! {"id": "c1", "answers": {"CP1": {"evidence": "A2: ...", "answer": true}}}
+//! {"id": "c1", "judge": "gpt-x", "response": "```json\n{\"S1\": true, ...}\n```"}
+//! ```
+//!
+//! Parsing fills a caller-owned answer slot per question (no allocation per
+//! answer), so a run over millions of lines costs one pass of the JSON
+//! parser per line.
+
+use super::Answer;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+
+/// The rubric's questions, for looking answers up by id.
+#[derive(Debug, Clone)]
+pub struct QuestionIndex {
+    ids: Vec<String>,
+    by_id: HashMap<String, usize>,
+    conditional: Vec<bool>,
+}
+
+impl QuestionIndex {
+    pub fn new(rubric: &super::ScoringRubric) -> Self {
+        let ids: Vec<String> = rubric.questions().map(|q| q.id.clone()).collect();
+        let by_id = ids.iter().enumerate().map(|(i, id)| (id.clone(), i)).collect();
+        QuestionIndex {
+            conditional: rubric.questions().map(|q| q.conditional).collect(),
+            ids,
+            by_id,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    pub fn id(&self, i: usize) -> &str {
+        &self.ids[i]
+    }
+
+    pub fn ids(&self) -> &[String] {
+        &self.ids
+    }
+}
+
+/// Why a line was rejected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rejection {
+    /// Not a JSON object, or not one of the accepted forms.
+    Malformed(String),
+    /// No `id`.
+    MissingId,
+    /// Neither `answers` nor `response`.
+    NoAnswers,
+    /// `response` text without a JSON object in it.
+    NoJsonInResponse,
+    UnknownQuestion(String),
+    DuplicateAnswer(String),
+    /// An answer that is not true/false/YES/NO/NA/ERROR.
+    NotAnAnswer { question: String, found: String },
+    /// Unconditional questions left out.
+    MissingAnswers(Vec<String>),
+    /// N/A for a question that always applies.
+    NotApplicable(String),
+}
+
+impl Rejection {
+    /// A short machine-readable kind, for the rejects file and the summary.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Rejection::Malformed(_) => "malformed",
+            Rejection::MissingId => "missing_id",
+            Rejection::NoAnswers => "no_answers",
+            Rejection::NoJsonInResponse => "no_json_in_response",
+            Rejection::UnknownQuestion(_) => "unknown_question",
+            Rejection::DuplicateAnswer(_) => "duplicate_answer",
+            Rejection::NotAnAnswer { .. } => "not_an_answer",
+            Rejection::MissingAnswers(_) => "missing_answer",
+            Rejection::NotApplicable(_) => "na_not_allowed",
+        }
+    }
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rejection::Malformed(e) => write!(f, "not a judgment: {e}"),
+            Rejection::MissingId => f.write_str("no `id`"),
+            Rejection::NoAnswers => f.write_str("neither `answers` nor `response`"),
+            Rejection::NoJsonInResponse => f.write_str("`response` holds no JSON object"),
+            Rejection::UnknownQuestion(q) => write!(f, "unknown question `{q}`"),
+            Rejection::DuplicateAnswer(q) => write!(f, "question `{q}` is answered twice"),
+            Rejection::NotAnAnswer { question, found } => {
+                write!(f, "`{question}`: {found} is not true, false, YES, NO, NA or ERROR")
+            }
+            Rejection::MissingAnswers(qs) => {
+                write!(f, "no answer for `{}`, which always applies", qs.join("`, `"))
+            }
+            Rejection::NotApplicable(q) => {
+                write!(f, "`{q}` always applies and cannot be answered NA")
+            }
+        }
+    }
+}
+
+/// A parsed judgment: its id, its judge, its answers (one per question, in
+/// rubric order, in the buffer the caller passed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Judgment {
+    pub id: String,
+    pub judge: Option<String>,
+}
+
+/// Parses one line into `answers` (resized to the question count).
+pub fn parse_line(
+    line: &str,
+    index: &QuestionIndex,
+    answers: &mut Vec<Answer>,
+    slots: &mut Vec<Option<Answer>>,
+) -> Result<Judgment, Rejection> {
+    slots.clear();
+    slots.resize(index.len(), None);
+    let mut problem: Option<Rejection> = None;
+    let top = {
+        let mut de = serde_json::Deserializer::from_str(line);
+        let seed = LineSeed {
+            index,
+            slots,
+            problem: &mut problem,
+        };
+        let top = seed
+            .deserialize(&mut de)
+            .map_err(|e| Rejection::Malformed(e.to_string()))?;
+        de.end().map_err(|e| Rejection::Malformed(e.to_string()))?;
+        top
+    };
+    if let Some(problem) = problem {
+        return Err(problem);
+    }
+    let id = top.id.ok_or(Rejection::MissingId)?;
+    match (top.had_answers, top.response) {
+        (true, _) => {}
+        (false, Some(text)) => {
+            let json = extract_json(&text).ok_or(Rejection::NoJsonInResponse)?;
+            fill_from_response(json, index, slots)?;
+        }
+        (false, None) => return Err(Rejection::NoAnswers),
+    }
+    answers.clear();
+    let mut missing = Vec::new();
+    for (i, slot) in slots.iter().enumerate() {
+        match slot {
+            Some(Answer::Na) if !index.conditional[i] => {
+                return Err(Rejection::NotApplicable(index.id(i).to_string()));
+            }
+            Some(answer) => answers.push(*answer),
+            None if index.conditional[i] => answers.push(Answer::Omitted),
+            None => {
+                missing.push(index.id(i).to_string());
+                answers.push(Answer::Omitted);
+            }
+        }
+    }
+    if !missing.is_empty() {
+        return Err(Rejection::MissingAnswers(missing));
+    }
+    Ok(Judgment {
+        id,
+        judge: top.judge,
+    })
+}
+
+/// The answers object inside a judge's raw text: either the answers map
+/// itself or `{"answers": {...}}`.
+fn fill_from_response(
+    json: &str,
+    index: &QuestionIndex,
+    slots: &mut [Option<Answer>],
+) -> Result<(), Rejection> {
+    let mut problem = None;
+    let mut de = serde_json::Deserializer::from_str(json);
+    let seed = ResponseSeed {
+        index,
+        slots,
+        problem: &mut problem,
+    };
+    seed.deserialize(&mut de)
+        .map_err(|e| Rejection::Malformed(format!("in `response`: {e}")))?;
+    match problem {
+        Some(p) => Err(p),
+        None => Ok(()),
+    }
+}
+
+/// The JSON object in a judge's reply: a fenced code block if there is
+/// one, otherwise the first balanced `{...}` in the prose.
+pub fn extract_json(text: &str) -> Option<&str> {
+    let mut rest = text;
+    while let Some(start) = rest.find("```") {
+        let after = &rest[start + 3..];
+        let body_start = after.find('\n').map(|n| n + 1).unwrap_or(0);
+        let Some(end) = after[body_start..].find("```") else {
+            break;
+        };
+        let body = after[body_start..body_start + end].trim();
+        if body.starts_with('{') {
+            return Some(body);
+        }
+        rest = &after[body_start + end + 3..];
+    }
+    let start = text.find('{')?;
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, c) in text[start..].char_indices() {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '{' => depth += 1,
+            '}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(&text[start..start + i + 1]);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// What the top level of a line holds, besides the answers filled in.
+struct Top {
+    id: Option<String>,
+    judge: Option<String>,
+    had_answers: bool,
+    response: Option<String>,
+}
+
+struct LineSeed<'a> {
+    index: &'a QuestionIndex,
+    slots: &'a mut [Option<Answer>],
+    problem: &'a mut Option<Rejection>,
+}
+
+impl<'de> DeserializeSeed<'de> for LineSeed<'_> {
+    type Value = Top;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Top, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for LineSeed<'_> {
+    type Value = Top;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object with `id` and `answers` or `response`")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Top, A::Error> {
+        let mut top = Top {
+            id: None,
+            judge: None,
+            had_answers: false,
+            response: None,
+        };
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match key.as_ref() {
+                "id" => top.id = Some(map.next_value::<IdValue>()?.0),
+                "judge" => top.judge = map.next_value::<Option<String>>()?,
+                "response" => top.response = map.next_value::<Option<String>>()?,
+                "answers" => {
+                    top.had_answers = true;
+                    map.next_value_seed(AnswersSeed {
+                        index: self.index,
+                        slots: &mut *self.slots,
+                        problem: &mut *self.problem,
+                    })?;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(top)
+    }
+}
+
+/// The object a judge replies with: the answers map, or an object holding
+/// it under `answers`.
+struct ResponseSeed<'a> {
+    index: &'a QuestionIndex,
+    slots: &'a mut [Option<Answer>],
+    problem: &'a mut Option<Rejection>,
+}
+
+impl<'de> DeserializeSeed<'de> for ResponseSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ResponseSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object of answers")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            if key == "answers" {
+                map.next_value_seed(AnswersSeed {
+                    index: self.index,
+                    slots: &mut *self.slots,
+                    problem: &mut *self.problem,
+                })?;
+                continue;
+            }
+            let value = map.next_value::<AnswerValue>()?;
+            record(self.index, self.slots, self.problem, &key, value);
+        }
+        Ok(())
+    }
+}
+
+struct AnswersSeed<'a> {
+    index: &'a QuestionIndex,
+    slots: &'a mut [Option<Answer>],
+    problem: &'a mut Option<Rejection>,
+}
+
+impl<'de> DeserializeSeed<'de> for AnswersSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for AnswersSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object mapping question ids to answers")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            let value = map.next_value::<AnswerValue>()?;
+            record(self.index, self.slots, self.problem, &key, value);
+        }
+        Ok(())
+    }
+}
+
+/// Stores one answer, or the first problem with it.
+fn record(
+    index: &QuestionIndex,
+    slots: &mut [Option<Answer>],
+    problem: &mut Option<Rejection>,
+    key: &str,
+    value: AnswerValue,
+) {
+    if problem.is_some() {
+        return;
+    }
+    let Some(&i) = index.by_id.get(key) else {
+        *problem = Some(Rejection::UnknownQuestion(key.to_string()));
+        return;
+    };
+    let answer = match value {
+        AnswerValue::Answer(a) => a,
+        AnswerValue::Invalid(found) => {
+            *problem = Some(Rejection::NotAnAnswer {
+                question: key.to_string(),
+                found,
+            });
+            return;
+        }
+    };
+    if slots[i].is_some() {
+        *problem = Some(Rejection::DuplicateAnswer(key.to_string()));
+        return;
+    }
+    slots[i] = Some(answer);
+}
+
+/// An `id`: a string, or a number kept as written.
+struct IdValue(String);
+
+impl<'de> serde::Deserialize<'de> for IdValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = IdValue;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or a number")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<IdValue, E> {
+                Ok(IdValue(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<IdValue, E> {
+                Ok(IdValue(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<IdValue, E> {
+                Ok(IdValue(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// One answer as written: a boolean, a string, `null` (N/A), or an object
+/// with `answer` (and `evidence`, which scoring ignores).
+enum AnswerValue {
+    Answer(Answer),
+    Invalid(String),
+}
+
+fn answer_from_str(s: &str) -> Option<Answer> {
+    let t = s.trim();
+    Some(if t.eq_ignore_ascii_case("yes") || t.eq_ignore_ascii_case("true") {
+        Answer::Yes
+    } else if t.eq_ignore_ascii_case("no") || t.eq_ignore_ascii_case("false") {
+        Answer::No
+    } else if t.eq_ignore_ascii_case("na") || t.eq_ignore_ascii_case("n/a") {
+        Answer::Na
+    } else if t.eq_ignore_ascii_case("error") {
+        Answer::Error
+    } else {
+        return None;
+    })
+}
+
+impl<'de> serde::Deserialize<'de> for AnswerValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = AnswerValue;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an answer")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<AnswerValue, E> {
+                Ok(AnswerValue::Answer(if v { Answer::Yes } else { Answer::No }))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<AnswerValue, E> {
+                Ok(match answer_from_str(v) {
+                    Some(a) => AnswerValue::Answer(a),
+                    None => AnswerValue::Invalid(format!("\"{v}\"")),
+                })
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<AnswerValue, E> {
+                Ok(AnswerValue::Answer(Answer::Na))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<AnswerValue, E> {
+                Ok(AnswerValue::Answer(Answer::Na))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<AnswerValue, E> {
+                Ok(AnswerValue::Invalid(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<AnswerValue, E> {
+                Ok(AnswerValue::Invalid(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<AnswerValue, E> {
+                Ok(AnswerValue::Invalid(v.to_string()))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<AnswerValue, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(AnswerValue::Invalid("a list".into()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<AnswerValue, A::Error> {
+                let mut answer = None;
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    if key == "answer" {
+                        answer = Some(map.next_value::<AnswerValue>()?);
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(answer.unwrap_or(AnswerValue::Invalid("an object without `answer`".into())))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::score::{NaPolicy, ScoredCategory, ScoredQuestion, ScoringRubric};
+
+    fn index() -> QuestionIndex {
+        let q = |id: &str, conditional| ScoredQuestion {
+            id: id.into(),
+            conditional,
+            na: NaPolicy::Drop,
+        };
+        QuestionIndex::new(&ScoringRubric {
+            threshold: 750_000_000,
+            gate_id: "g".into(),
+            gate: vec![q("S1", false)],
+            categories: vec![ScoredCategory {
+                id: "c".into(),
+                weight: 1_000_000_000,
+                all_na: Default::default(),
+                questions: vec![q("C1", false), q("C2", true)],
+            }],
+        })
+    }
+
+    fn parse(line: &str) -> Result<(Judgment, Vec<Answer>), Rejection> {
+        let mut answers = Vec::new();
+        let mut slots = Vec::new();
+        parse_line(line, &index(), &mut answers, &mut slots).map(|j| (j, answers))
+    }
+
+    use Answer::*;
+
+    #[test]
+    fn every_accepted_form() {
+        let (j, a) = parse(r#"{"id": "x", "answers": {"S1": true, "C1": "no", "C2": "NA"}}"#).unwrap();
+        assert_eq!(j.id, "x");
+        assert_eq!(a, [Yes, No, Na]);
+        let (_, a) = parse(r#"{"id": 7, "answers": {"S1": {"evidence": "A1: hi", "answer": true}, "C1": "ERROR"}}"#).unwrap();
+        assert_eq!(a, [Yes, Error, Omitted]);
+        let (j, a) = parse(
+            r#"{"id": "y", "judge": "m", "response": "Sure.\n```json\n{\"S1\": \"Yes\", \"C1\": false, \"C2\": null}\n```\nDone."}"#,
+        )
+        .unwrap();
+        assert_eq!(j.judge.as_deref(), Some("m"));
+        assert_eq!(a, [Yes, No, Na]);
+        let (_, a) = parse(r#"{"id": "z", "response": "My answers: {\"answers\": {\"S1\": \"no\", \"C1\": \"yes\"}} end"}"#).unwrap();
+        assert_eq!(a, [No, Yes, Omitted]);
+    }
+
+    #[test]
+    fn every_rejection() {
+        let kind = |line: &str| parse(line).unwrap_err().kind();
+        assert_eq!(kind("not json"), "malformed");
+        assert_eq!(kind(r#"{"answers": {"S1": true, "C1": true}}"#), "missing_id");
+        assert_eq!(kind(r#"{"id": "x"}"#), "no_answers");
+        assert_eq!(kind(r#"{"id": "x", "response": "no idea"}"#), "no_json_in_response");
+        assert_eq!(kind(r#"{"id": "x", "answers": {"S1": true, "C1": true, "Q9": true}}"#), "unknown_question");
+        assert_eq!(kind(r#"{"id": "x", "answers": {"S1": true, "S1": false, "C1": true}}"#), "duplicate_answer");
+        assert_eq!(kind(r#"{"id": "x", "answers": {"S1": 1, "C1": true}}"#), "not_an_answer");
+        assert_eq!(kind(r#"{"id": "x", "answers": {"S1": "maybe", "C1": true}}"#), "not_an_answer");
+        assert_eq!(kind(r#"{"id": "x", "answers": {"S1": true}}"#), "missing_answer");
+        assert_eq!(kind(r#"{"id": "x", "answers": {"S1": true, "C1": "na"}}"#), "na_not_allowed");
+    }
+
+    #[test]
+    fn json_is_found_in_prose_and_fences() {
+        assert_eq!(extract_json("a {\"x\": \"}\"} b"), Some("{\"x\": \"}\"}"));
+        assert_eq!(extract_json("```\n{\"a\": 1}\n```"), Some("{\"a\": 1}"));
+        assert_eq!(extract_json("```text\nhi\n```\n{\"b\": 2}"), Some("{\"b\": 2}"));
+        assert_eq!(extract_json("none"), None);
+    }
+}
