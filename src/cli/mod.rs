@@ -7,6 +7,7 @@ mod init;
 mod lint_args;
 pub mod output;
 mod rules;
+mod score;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -53,6 +54,8 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Write a starter spec that compiles cleanly.
     Init(init::InitArgs),
+    /// Score judged data: verdicts, summary, report, spot-check, training set.
+    Score(score::ScoreArgs),
     /// List every lint rule.
     Rules(rules::RulesArgs),
     /// Explain a lint rule, with a bad and a good example.
@@ -77,6 +80,7 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
         Command::Build(args) => build::run(args, &out),
         Command::Check(args) => check::run(args, &out),
         Command::Init(args) => init::run(args, &out),
+        Command::Score(args) => score::run(args, &out),
         Command::Rules(args) => rules::list(args, &out),
         Command::Explain(args) => rules::explain(args, &out),
     };

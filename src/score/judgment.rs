@@ -29,7 +29,11 @@ pub struct QuestionIndex {
 impl QuestionIndex {
     pub fn new(rubric: &super::ScoringRubric) -> Self {
         let ids: Vec<String> = rubric.questions().map(|q| q.id.clone()).collect();
-        let by_id = ids.iter().enumerate().map(|(i, id)| (id.clone(), i)).collect();
+        let by_id = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (id.clone(), i))
+            .collect();
         QuestionIndex {
             conditional: rubric.questions().map(|q| q.conditional).collect(),
             ids,
@@ -68,7 +72,10 @@ pub enum Rejection {
     UnknownQuestion(String),
     DuplicateAnswer(String),
     /// An answer that is not true/false/YES/NO/NA/ERROR.
-    NotAnAnswer { question: String, found: String },
+    NotAnAnswer {
+        question: String,
+        found: String,
+    },
     /// Unconditional questions left out.
     MissingAnswers(Vec<String>),
     /// N/A for a question that always applies.
@@ -95,17 +102,24 @@ impl Rejection {
 impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Rejection::Malformed(e) => write!(f, "not a judgment: {e}"),
+            Rejection::Malformed(e) => f.write_str(e),
             Rejection::MissingId => f.write_str("no `id`"),
             Rejection::NoAnswers => f.write_str("neither `answers` nor `response`"),
             Rejection::NoJsonInResponse => f.write_str("`response` holds no JSON object"),
             Rejection::UnknownQuestion(q) => write!(f, "unknown question `{q}`"),
             Rejection::DuplicateAnswer(q) => write!(f, "question `{q}` is answered twice"),
             Rejection::NotAnAnswer { question, found } => {
-                write!(f, "`{question}`: {found} is not true, false, YES, NO, NA or ERROR")
+                write!(
+                    f,
+                    "`{question}`: {found} is not true, false, YES, NO, NA or ERROR"
+                )
             }
             Rejection::MissingAnswers(qs) => {
-                write!(f, "no answer for `{}`, which always applies", qs.join("`, `"))
+                write!(
+                    f,
+                    "no answer for `{}`, which always applies",
+                    qs.join("`, `")
+                )
             }
             Rejection::NotApplicable(q) => {
                 write!(f, "`{q}` always applies and cannot be answered NA")
@@ -139,10 +153,8 @@ pub fn parse_line(
             slots,
             problem: &mut problem,
         };
-        let top = seed
-            .deserialize(&mut de)
-            .map_err(|e| Rejection::Malformed(e.to_string()))?;
-        de.end().map_err(|e| Rejection::Malformed(e.to_string()))?;
+        let top = seed.deserialize(&mut de).map_err(malformed)?;
+        de.end().map_err(malformed)?;
         top
     };
     if let Some(problem) = problem {
@@ -178,6 +190,14 @@ pub fn parse_line(
     Ok(Judgment {
         id,
         judge: top.judge,
+    })
+}
+
+fn malformed(e: serde_json::Error) -> Rejection {
+    use serde_json::error::Category;
+    Rejection::Malformed(match e.classify() {
+        Category::Syntax | Category::Eof => format!("not valid JSON ({e})"),
+        Category::Data | Category::Io => format!("not a judgment object ({e})"),
     })
 }
 
@@ -439,17 +459,19 @@ enum AnswerValue {
 
 fn answer_from_str(s: &str) -> Option<Answer> {
     let t = s.trim();
-    Some(if t.eq_ignore_ascii_case("yes") || t.eq_ignore_ascii_case("true") {
-        Answer::Yes
-    } else if t.eq_ignore_ascii_case("no") || t.eq_ignore_ascii_case("false") {
-        Answer::No
-    } else if t.eq_ignore_ascii_case("na") || t.eq_ignore_ascii_case("n/a") {
-        Answer::Na
-    } else if t.eq_ignore_ascii_case("error") {
-        Answer::Error
-    } else {
-        return None;
-    })
+    Some(
+        if t.eq_ignore_ascii_case("yes") || t.eq_ignore_ascii_case("true") {
+            Answer::Yes
+        } else if t.eq_ignore_ascii_case("no") || t.eq_ignore_ascii_case("false") {
+            Answer::No
+        } else if t.eq_ignore_ascii_case("na") || t.eq_ignore_ascii_case("n/a") {
+            Answer::Na
+        } else if t.eq_ignore_ascii_case("error") {
+            Answer::Error
+        } else {
+            return None;
+        },
+    )
 }
 
 impl<'de> serde::Deserialize<'de> for AnswerValue {
@@ -461,7 +483,11 @@ impl<'de> serde::Deserialize<'de> for AnswerValue {
                 f.write_str("an answer")
             }
             fn visit_bool<E: de::Error>(self, v: bool) -> Result<AnswerValue, E> {
-                Ok(AnswerValue::Answer(if v { Answer::Yes } else { Answer::No }))
+                Ok(AnswerValue::Answer(if v {
+                    Answer::Yes
+                } else {
+                    Answer::No
+                }))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<AnswerValue, E> {
                 Ok(match answer_from_str(v) {
@@ -538,7 +564,8 @@ mod tests {
 
     #[test]
     fn every_accepted_form() {
-        let (j, a) = parse(r#"{"id": "x", "answers": {"S1": true, "C1": "no", "C2": "NA"}}"#).unwrap();
+        let (j, a) =
+            parse(r#"{"id": "x", "answers": {"S1": true, "C1": "no", "C2": "NA"}}"#).unwrap();
         assert_eq!(j.id, "x");
         assert_eq!(a, [Yes, No, Na]);
         let (_, a) = parse(r#"{"id": 7, "answers": {"S1": {"evidence": "A1: hi", "answer": true}, "C1": "ERROR"}}"#).unwrap();
@@ -557,22 +584,49 @@ mod tests {
     fn every_rejection() {
         let kind = |line: &str| parse(line).unwrap_err().kind();
         assert_eq!(kind("not json"), "malformed");
-        assert_eq!(kind(r#"{"answers": {"S1": true, "C1": true}}"#), "missing_id");
+        assert_eq!(
+            kind(r#"{"answers": {"S1": true, "C1": true}}"#),
+            "missing_id"
+        );
         assert_eq!(kind(r#"{"id": "x"}"#), "no_answers");
-        assert_eq!(kind(r#"{"id": "x", "response": "no idea"}"#), "no_json_in_response");
-        assert_eq!(kind(r#"{"id": "x", "answers": {"S1": true, "C1": true, "Q9": true}}"#), "unknown_question");
-        assert_eq!(kind(r#"{"id": "x", "answers": {"S1": true, "S1": false, "C1": true}}"#), "duplicate_answer");
-        assert_eq!(kind(r#"{"id": "x", "answers": {"S1": 1, "C1": true}}"#), "not_an_answer");
-        assert_eq!(kind(r#"{"id": "x", "answers": {"S1": "maybe", "C1": true}}"#), "not_an_answer");
-        assert_eq!(kind(r#"{"id": "x", "answers": {"S1": true}}"#), "missing_answer");
-        assert_eq!(kind(r#"{"id": "x", "answers": {"S1": true, "C1": "na"}}"#), "na_not_allowed");
+        assert_eq!(
+            kind(r#"{"id": "x", "response": "no idea"}"#),
+            "no_json_in_response"
+        );
+        assert_eq!(
+            kind(r#"{"id": "x", "answers": {"S1": true, "C1": true, "Q9": true}}"#),
+            "unknown_question"
+        );
+        assert_eq!(
+            kind(r#"{"id": "x", "answers": {"S1": true, "S1": false, "C1": true}}"#),
+            "duplicate_answer"
+        );
+        assert_eq!(
+            kind(r#"{"id": "x", "answers": {"S1": 1, "C1": true}}"#),
+            "not_an_answer"
+        );
+        assert_eq!(
+            kind(r#"{"id": "x", "answers": {"S1": "maybe", "C1": true}}"#),
+            "not_an_answer"
+        );
+        assert_eq!(
+            kind(r#"{"id": "x", "answers": {"S1": true}}"#),
+            "missing_answer"
+        );
+        assert_eq!(
+            kind(r#"{"id": "x", "answers": {"S1": true, "C1": "na"}}"#),
+            "na_not_allowed"
+        );
     }
 
     #[test]
     fn json_is_found_in_prose_and_fences() {
         assert_eq!(extract_json("a {\"x\": \"}\"} b"), Some("{\"x\": \"}\"}"));
         assert_eq!(extract_json("```\n{\"a\": 1}\n```"), Some("{\"a\": 1}"));
-        assert_eq!(extract_json("```text\nhi\n```\n{\"b\": 2}"), Some("{\"b\": 2}"));
+        assert_eq!(
+            extract_json("```text\nhi\n```\n{\"b\": 2}"),
+            Some("{\"b\": 2}")
+        );
         assert_eq!(extract_json("none"), None);
     }
 }

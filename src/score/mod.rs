@@ -26,7 +26,11 @@
 
 pub mod config;
 pub mod judgment;
+pub mod keep;
 mod ratio;
+pub mod report;
+pub mod run;
+pub mod stats;
 
 pub use config::ScoringFile;
 pub use ratio::Ratio;
@@ -278,8 +282,8 @@ impl ScoringRubric {
             Ratio::zero()
         };
         out.gate_held = out.gate_failures.is_empty();
-        let reaches = active_weight > 0
-            && numerator * SCALE as i128 >= self.threshold as i128 * denominator;
+        let reaches =
+            active_weight > 0 && numerator * SCALE as i128 >= self.threshold as i128 * denominator;
         out.verdict = if !out.gate_held {
             Verdict::GateFail
         } else if reaches {

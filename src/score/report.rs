@@ -1,0 +1,844 @@
+//! What a scoring run reports: the summary (JSON and a terminal table),
+//! findings that say what to do next, the HTML report, and the markdown
+//! spot-check.
+
+use super::ScoringRubric;
+use super::run::{Sampled, answer_str};
+use super::stats::{Stats, records_needed, thresholds};
+use indexmap::IndexMap;
+use serde::Serialize;
+
+fn round4(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Lines {
+    pub total: u64,
+    pub valid: u64,
+    pub rejected: u64,
+    pub blank: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Verdicts {
+    pub pass: u64,
+    pub fail: u64,
+    pub gate_fail: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Interval {
+    pub low: f64,
+    pub high: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CategorySummary {
+    pub mean: Option<f64>,
+    pub records: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct QuestionSummary {
+    pub group: String,
+    pub yes: u64,
+    pub no: u64,
+    pub na: u64,
+    pub omitted: u64,
+    pub error: u64,
+    pub yes_rate: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExtremeQuestion {
+    pub question: String,
+    pub yes_rate: f64,
+    pub answered: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RedundantPair {
+    pub first: String,
+    pub second: String,
+    pub phi: f64,
+    pub agreement: f64,
+    pub records: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct JudgeAgreement {
+    pub records: u64,
+    pub agreement: Option<f64>,
+    pub kappa: Option<f64>,
+}
+
+/// One thing the numbers say, and what to do about it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub kind: &'static str,
+    pub message: String,
+    pub action: String,
+}
+
+/// The summary of a run; `--summary FILE` writes it as JSON.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub records: u64,
+    pub valid: u64,
+    pub rejected: u64,
+    pub passed: u64,
+    pub pass_rate: Option<f64>,
+    pub lines: Lines,
+    pub rejected_by_kind: IndexMap<String, u64>,
+    pub judgments: u64,
+    pub repeated_records: u64,
+    pub verdicts: Verdicts,
+    pub target: f64,
+    pub interval: Option<Interval>,
+    /// `above`, `below` or `undecided`: where the target lies against the
+    /// 95% interval.
+    pub comparison: &'static str,
+    pub records_needed: Option<u64>,
+    pub mean_score: Option<f64>,
+    pub gate_failures: IndexMap<String, u64>,
+    pub categories: IndexMap<String, CategorySummary>,
+    pub questions: IndexMap<String, QuestionSummary>,
+    pub judge_errors: u64,
+    pub judges: IndexMap<String, u64>,
+    pub non_discriminating: Vec<ExtremeQuestion>,
+    pub redundant_pairs: Vec<RedundantPair>,
+    pub judge_agreement: IndexMap<String, JudgeAgreement>,
+    pub fleiss_kappa: Option<f64>,
+    pub findings: Vec<Finding>,
+    /// The gate's id, to tell gate questions apart in the report.
+    #[serde(skip)]
+    pub gate: String,
+    /// Phi coefficient of every pair of questions (symmetric; `None` with
+    /// fewer than the minimum records, or without variation).
+    #[serde(skip)]
+    pub phi_matrix: Vec<Vec<Option<f64>>>,
+}
+
+impl Summary {
+    pub fn new(rubric: &ScoringRubric, stats: &Stats, target: f64) -> Summary {
+        let ids: Vec<String> = rubric.questions().map(|q| q.id.clone()).collect();
+        let groups: Vec<String> = std::iter::repeat_n(rubric.gate_id.clone(), rubric.gate.len())
+            .chain(
+                rubric
+                    .categories
+                    .iter()
+                    .flat_map(|c| std::iter::repeat_n(c.id.clone(), c.questions.len())),
+            )
+            .collect();
+        let interval = stats.wilson().map(|(low, high)| Interval {
+            low: round4(low),
+            high: round4(high),
+        });
+        let rate = stats.pass_rate();
+        let comparison = match &interval {
+            Some(i) if i.low > target => "above",
+            Some(i) if i.high < target => "below",
+            _ => "undecided",
+        };
+        let questions: IndexMap<String, QuestionSummary> = ids
+            .iter()
+            .zip(&groups)
+            .zip(&stats.per_question)
+            .map(|((id, group), c)| {
+                (
+                    id.clone(),
+                    QuestionSummary {
+                        group: group.clone(),
+                        yes: c.yes,
+                        no: c.no,
+                        na: c.na,
+                        omitted: c.omitted,
+                        error: c.error,
+                        yes_rate: c.yes_rate().map(round4),
+                    },
+                )
+            })
+            .collect();
+        // Gate questions are left out: a safety gate that almost every
+        // response passes is working as intended.
+        let non_discriminating: Vec<ExtremeQuestion> = ids
+            .iter()
+            .zip(&stats.per_question)
+            .skip(rubric.gate.len())
+            .filter_map(|(id, c)| {
+                let answered = c.yes + c.no;
+                let rate = c.yes_rate()?;
+                (answered >= thresholds::MIN_RECORDS
+                    && !(1.0 - thresholds::EXTREME_RATE..=thresholds::EXTREME_RATE).contains(&rate))
+                .then(|| ExtremeQuestion {
+                    question: id.clone(),
+                    yes_rate: round4(rate),
+                    answered,
+                })
+            })
+            .collect();
+        let mut redundant_pairs = Vec::new();
+        for i in 0..ids.len() {
+            for j in i + 1..ids.len() {
+                let (phi, agreement, n) = stats.phi(i, j);
+                if let Some(phi) = phi
+                    && n >= thresholds::MIN_RECORDS
+                    && phi >= thresholds::REDUNDANT_PHI
+                    && agreement >= thresholds::REDUNDANT_AGREEMENT
+                {
+                    redundant_pairs.push(RedundantPair {
+                        first: ids[i].clone(),
+                        second: ids[j].clone(),
+                        phi: round4(phi),
+                        agreement: round4(agreement),
+                        records: n,
+                    });
+                }
+            }
+        }
+        let judge_agreement: IndexMap<String, JudgeAgreement> = if stats.repeated_records > 0 {
+            ids.iter()
+                .zip(&stats.agreement)
+                .map(|(id, a)| {
+                    (
+                        id.clone(),
+                        JudgeAgreement {
+                            records: a.items,
+                            agreement: a.mean_agreement().map(round4),
+                            kappa: a.kappa().map(round4),
+                        },
+                    )
+                })
+                .collect()
+        } else {
+            IndexMap::new()
+        };
+        let kappas: Vec<f64> = judge_agreement.values().filter_map(|a| a.kappa).collect();
+        let fleiss_kappa =
+            (!kappas.is_empty()).then(|| round4(kappas.iter().sum::<f64>() / kappas.len() as f64));
+
+        let mut summary = Summary {
+            records: stats.records,
+            valid: stats.valid_lines,
+            rejected: stats.rejected_lines,
+            passed: stats.passed,
+            pass_rate: rate.map(round4),
+            lines: Lines {
+                total: stats.lines,
+                valid: stats.valid_lines,
+                rejected: stats.rejected_lines,
+                blank: stats.blank_lines,
+            },
+            rejected_by_kind: stats
+                .rejected_by_kind
+                .iter()
+                .map(|(k, v)| (k.to_string(), *v))
+                .collect(),
+            judgments: stats.judgments,
+            repeated_records: stats.repeated_records,
+            verdicts: Verdicts {
+                pass: stats.passed,
+                fail: stats.failed,
+                gate_fail: stats.gate_failed,
+            },
+            target,
+            records_needed: match (rate, comparison) {
+                (Some(rate), "undecided") => records_needed(rate, target),
+                _ => None,
+            },
+            interval,
+            comparison,
+            mean_score: (stats.records > 0).then(|| round4(stats.score_sum / stats.records as f64)),
+            gate_failures: rubric
+                .gate
+                .iter()
+                .zip(&stats.gate_failures)
+                .map(|(q, n)| (q.id.clone(), *n))
+                .collect(),
+            categories: rubric
+                .categories
+                .iter()
+                .enumerate()
+                .map(|(c, cat)| {
+                    let n = stats.category_count[c];
+                    (
+                        cat.id.clone(),
+                        CategorySummary {
+                            mean: (n > 0).then(|| round4(stats.category_sum[c] / n as f64)),
+                            records: n,
+                        },
+                    )
+                })
+                .collect(),
+            questions,
+            judge_errors: stats.judge_errors,
+            judges: stats.judges.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            non_discriminating,
+            redundant_pairs,
+            judge_agreement,
+            fleiss_kappa,
+            findings: Vec::new(),
+            gate: rubric.gate_id.clone(),
+            phi_matrix: (0..ids.len())
+                .map(|i| {
+                    (0..ids.len())
+                        .map(|j| {
+                            if i == j {
+                                return Some(1.0);
+                            }
+                            let (a, b) = if i < j { (i, j) } else { (j, i) };
+                            let (phi, _, n) = stats.phi(a, b);
+                            phi.filter(|_| n >= thresholds::MIN_RECORDS).map(round4)
+                        })
+                        .collect()
+                })
+                .collect(),
+        };
+        summary.findings = findings(rubric, &summary);
+        summary
+    }
+}
+
+fn percent(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
+}
+
+/// What the numbers say to do next, most important first.
+fn findings(rubric: &ScoringRubric, s: &Summary) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if s.records == 0 {
+        out.push(Finding {
+            kind: "no-records",
+            message: "no record could be scored".into(),
+            action: "check the rejected lines: their reasons say what each is missing".into(),
+        });
+        return out;
+    }
+    let rate = s.pass_rate.unwrap_or(0.0);
+    // The quality questions failed most, to name in the advice.
+    let mut worst: Vec<(&String, f64)> = s
+        .questions
+        .iter()
+        .filter(|(_, q)| q.group != rubric.gate_id)
+        .filter_map(|(id, q)| q.yes_rate.map(|r| (id, 1.0 - r)))
+        .filter(|(_, no)| *no > 0.0)
+        .collect();
+    worst.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+    let worst: Vec<String> = worst
+        .iter()
+        .take(3)
+        .map(|(id, no)| format!("{id} ({} NO)", percent(*no)))
+        .collect();
+    match s.comparison {
+        "below" => out.push(Finding {
+            kind: "below-target",
+            message: format!(
+                "the pass rate {} is below the target {} (95% interval {}..{})",
+                percent(rate),
+                percent(s.target),
+                percent(s.interval.as_ref().map(|i| i.low).unwrap_or(0.0)),
+                percent(s.interval.as_ref().map(|i| i.high).unwrap_or(0.0))
+            ),
+            action: if worst.is_empty() {
+                "strengthen the generation prompt where the gate fails".into()
+            } else {
+                format!(
+                    "strengthen the generation prompt for the questions failed most: {}",
+                    worst.join(", ")
+                )
+            },
+        }),
+        "above" => out.push(Finding {
+            kind: "above-target",
+            message: format!(
+                "the pass rate {} is above the target {} (95% interval {}..{})",
+                percent(rate),
+                percent(s.target),
+                percent(s.interval.as_ref().map(|i| i.low).unwrap_or(0.0)),
+                percent(s.interval.as_ref().map(|i| i.high).unwrap_or(0.0))
+            ),
+            action: "spot-check a sample by hand (--sample), then scale the generation up".into(),
+        }),
+        _ => out.push(Finding {
+            kind: "undecided",
+            message: format!(
+                "the pass rate {} cannot yet be told apart from the target {}",
+                percent(rate),
+                percent(s.target)
+            ),
+            action: match s.records_needed {
+                Some(n) => format!("score more records: about {n} are needed at this rate"),
+                None => "score more records".into(),
+            },
+        }),
+    }
+    for (id, n) in &s.gate_failures {
+        if *n > 0 {
+            out.push(Finding {
+                kind: "gate-failures",
+                message: format!("{n} records fail the safety gate on {id}"),
+                action: format!(
+                    "strengthen the guard in the generation prompt for the harm {id} checks, and add a few-shot example that avoids it"
+                ),
+            });
+        }
+    }
+    for q in &s.non_discriminating {
+        out.push(Finding {
+            kind: "non-discriminating",
+            message: format!(
+                "{} is YES on {} of {} answered records: it does not tell responses apart",
+                q.question,
+                percent(q.yes_rate),
+                q.answered
+            ),
+            action: format!(
+                "rewrite {} so that some generated responses fail it, or drop it",
+                q.question
+            ),
+        });
+    }
+    for p in &s.redundant_pairs {
+        out.push(Finding {
+            kind: "redundant-pair",
+            message: format!(
+                "{} and {} agree on {} of {} records (phi {:.2}): a response rarely passes one and fails the other",
+                p.first,
+                p.second,
+                percent(p.agreement),
+                p.records,
+                p.phi
+            ),
+            action: format!("merge {} and {}, or rewrite one to check something distinct", p.first, p.second),
+        });
+    }
+    for (id, a) in &s.judge_agreement {
+        if let Some(k) = a.kappa
+            && a.records >= 2
+            && k < thresholds::WEAK_KAPPA
+        {
+            out.push(Finding {
+                    kind: "weak-agreement",
+                    message: format!("judgments of {id} agree weakly (Fleiss' kappa {k:.2})"),
+                    action: format!(
+                        "define the ambiguous terms of {id} with `define`, or add a calibration example that settles it"
+                    ),
+                });
+        }
+    }
+    if s.judge_errors > 0 {
+        out.push(Finding {
+            kind: "judge-errors",
+            message: format!(
+                "{} answers are ERROR: judge calls that failed, counted as NO",
+                s.judge_errors
+            ),
+            action: "re-run the failed judge calls before trusting these verdicts".into(),
+        });
+    }
+    if s.rejected > 0 {
+        out.push(Finding {
+            kind: "rejected-lines",
+            message: format!("{} lines were rejected", s.rejected),
+            action: "read their reasons (--rejects FILE keeps them) and fix or re-judge them"
+                .into(),
+        });
+    }
+    out
+}
+
+/// The summary as a terminal table.
+pub fn terminal(s: &Summary) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "{} lines: {} valid, {} rejected, {} blank; {} records ({} judged more than once)\n",
+        s.lines.total,
+        s.lines.valid,
+        s.lines.rejected,
+        s.lines.blank,
+        s.records,
+        s.repeated_records
+    ));
+    if let (Some(rate), Some(i)) = (s.pass_rate, &s.interval) {
+        out.push_str(&format!(
+            "pass rate {} (95% interval {}..{}) against target {}: {}\n",
+            percent(rate),
+            percent(i.low),
+            percent(i.high),
+            percent(s.target),
+            match s.comparison {
+                "above" => "above target".to_string(),
+                "below" => "below target".to_string(),
+                _ => match s.records_needed {
+                    Some(n) => format!("cannot tell yet (about {n} records needed)"),
+                    None => "cannot tell yet".to_string(),
+                },
+            }
+        ));
+    }
+    out.push_str(&format!(
+        "verdicts: {} pass, {} fail, {} fail the gate\n",
+        s.verdicts.pass, s.verdicts.fail, s.verdicts.gate_fail
+    ));
+    if s.judge_errors > 0 {
+        out.push_str(&format!("judge errors: {}\n", s.judge_errors));
+    }
+    out.push('\n');
+    out.push_str(&format!(
+        "{:<12} {:<16} {:>8} {:>6} {:>6} {:>6} {:>7} {:>6}\n",
+        "question", "group", "YES rate", "YES", "NO", "NA", "omitted", "ERROR"
+    ));
+    for (id, q) in &s.questions {
+        out.push_str(&format!(
+            "{:<12} {:<16} {:>8} {:>6} {:>6} {:>6} {:>7} {:>6}\n",
+            id,
+            q.group,
+            q.yes_rate.map(percent).unwrap_or_else(|| "-".into()),
+            q.yes,
+            q.no,
+            q.na,
+            q.omitted,
+            q.error
+        ));
+    }
+    out.push('\n');
+    out.push_str(&format!(
+        "{:<16} {:>10} {:>8}\n",
+        "category", "mean score", "records"
+    ));
+    for (id, c) in &s.categories {
+        out.push_str(&format!(
+            "{:<16} {:>10} {:>8}\n",
+            id,
+            c.mean
+                .map(|m| format!("{m:.4}"))
+                .unwrap_or_else(|| "-".into()),
+            c.records
+        ));
+    }
+    if !s.gate_failures.values().all(|n| *n == 0) {
+        out.push_str("\ngate failures: ");
+        let parts: Vec<String> = s
+            .gate_failures
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        out.push_str(&parts.join(", "));
+        out.push('\n');
+    }
+    if let Some(k) = s.fleiss_kappa {
+        out.push_str(&format!("\njudge agreement: mean Fleiss' kappa {k:.2}\n"));
+    }
+    if !s.findings.is_empty() {
+        out.push_str("\nfindings:\n");
+        for f in &s.findings {
+            out.push_str(&format!("  - {}\n    next: {}\n", f.message, f.action));
+        }
+    }
+    out
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A self-contained HTML report: no scripts, fonts or images from the
+/// network; charts are inline SVG.
+pub fn html(s: &Summary, title: &str) -> String {
+    let mut out = String::new();
+    out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    out.push_str(&format!(
+        "<title>{} — ftprep score report</title>\n",
+        escape(title)
+    ));
+    out.push_str(
+        "<style>\nbody{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:960px;margin:2rem auto;padding:0 1rem;color:#1d2433}\n\
+h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #d8dce3;padding-bottom:.3rem}\n\
+table{border-collapse:collapse;font-size:.9rem}td,th{padding:.25rem .6rem;text-align:right;border-bottom:1px solid #eceef2}\n\
+th:first-child,td:first-child{text-align:left}.finding{margin:.5rem 0}.next{color:#4a5568}\n\
+svg text{font-family:inherit;font-size:12px;fill:#1d2433}\n</style>\n</head>\n<body>\n",
+    );
+    out.push_str(&format!("<h1>{}</h1>\n", escape(title)));
+    out.push_str(&format!(
+        "<p>{} records from {} lines ({} rejected). Verdicts: {} pass, {} fail, {} fail the safety gate.</p>\n",
+        s.records, s.lines.total, s.rejected, s.verdicts.pass, s.verdicts.fail, s.verdicts.gate_fail
+    ));
+
+    // Pass rate against the target.
+    out.push_str("<h2>Pass rate</h2>\n");
+    let rate = s.pass_rate.unwrap_or(0.0);
+    let width = 600.0;
+    let x = |v: f64| 20.0 + v * width;
+    out.push_str(&format!(
+        "<svg class=\"pass-rate\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"70\" role=\"img\" aria-label=\"pass rate {} against target {}\">\n",
+        width + 60.0,
+        percent(rate),
+        percent(s.target)
+    ));
+    out.push_str(&format!(
+        "<rect class=\"track\" x=\"20\" y=\"20\" width=\"{width}\" height=\"20\" fill=\"#eceef2\"/>\n"
+    ));
+    out.push_str(&format!(
+        "<rect class=\"bar\" x=\"20\" y=\"20\" width=\"{:.1}\" height=\"20\" fill=\"#3b6fd4\"/>\n",
+        rate * width
+    ));
+    if let Some(i) = &s.interval {
+        out.push_str(&format!(
+            "<line class=\"interval\" x1=\"{:.1}\" x2=\"{:.1}\" y1=\"30\" y2=\"30\" stroke=\"#1d2433\" stroke-width=\"2\"/>\n",
+            x(i.low),
+            x(i.high)
+        ));
+    }
+    out.push_str(&format!(
+        "<line class=\"target\" x1=\"{:.1}\" x2=\"{:.1}\" y1=\"12\" y2=\"48\" stroke=\"#d43b3b\" stroke-width=\"2\"/>\n",
+        x(s.target),
+        x(s.target)
+    ));
+    out.push_str(&format!(
+        "<text x=\"20\" y=\"64\">pass rate {} (95% interval {}), target {}</text>\n</svg>\n",
+        percent(rate),
+        s.interval
+            .as_ref()
+            .map(|i| format!("{}..{}", percent(i.low), percent(i.high)))
+            .unwrap_or_else(|| "-".into()),
+        percent(s.target)
+    ));
+
+    // YES rate per question.
+    out.push_str("<h2>YES rate per question</h2>\n");
+    let row = 22.0;
+    let height = row * s.questions.len() as f64 + 10.0;
+    out.push_str(&format!(
+        "<svg class=\"yes-rates\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{height}\" role=\"img\" aria-label=\"YES rate per question\">\n",
+        width + 160.0
+    ));
+    for (k, (id, q)) in s.questions.iter().enumerate() {
+        let y = 5.0 + k as f64 * row;
+        let r = q.yes_rate.unwrap_or(0.0);
+        let colour = if q.group == s.gate {
+            "#7a4fd4"
+        } else {
+            "#3b6fd4"
+        };
+        out.push_str(&format!(
+            "<text x=\"0\" y=\"{:.1}\">{}</text>\n<rect class=\"bar\" data-question=\"{}\" x=\"90\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{colour}\"><title>{}: {}</title></rect>\n<text x=\"{:.1}\" y=\"{:.1}\">{}</text>\n",
+            y + 14.0,
+            escape(id),
+            escape(id),
+            y,
+            r * width,
+            row - 6.0,
+            escape(id),
+            q.yes_rate.map(percent).unwrap_or_else(|| "no answers".into()),
+            95.0 + r * width,
+            y + 14.0,
+            q.yes_rate.map(percent).unwrap_or_else(|| "-".into())
+        ));
+    }
+    out.push_str("</svg>\n");
+
+    // Gate failures.
+    out.push_str("<h2>Safety gate failures</h2>\n<table class=\"gate\">\n<tr><th>question</th><th>records failing</th></tr>\n");
+    for (id, n) in &s.gate_failures {
+        out.push_str(&format!("<tr><td>{}</td><td>{n}</td></tr>\n", escape(id)));
+    }
+    out.push_str("</table>\n");
+
+    // Correlation heatmap.
+    out.push_str("<h2>How questions move together (phi coefficient)</h2>\n");
+    out.push_str("<p>Dark red: the two questions pass and fail together (possibly redundant); blue: they move in opposite directions; grey: too few records answered both.</p>\n");
+    let ids: Vec<&String> = s.questions.keys().collect();
+    let cell = 18.0;
+    let margin = 90.0;
+    let size = margin + cell * ids.len() as f64 + 10.0;
+    out.push_str(&format!(
+        "<svg class=\"heatmap\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{size}\" height=\"{size}\" role=\"img\" aria-label=\"phi coefficient between questions\">\n"
+    ));
+    for (k, id) in ids.iter().enumerate() {
+        out.push_str(&format!(
+            "<text x=\"0\" y=\"{:.1}\">{}</text>\n",
+            margin + k as f64 * cell + 13.0,
+            escape(id)
+        ));
+        out.push_str(&format!(
+            "<text x=\"{:.1}\" y=\"{:.1}\" transform=\"rotate(-60 {:.1} {:.1})\">{}</text>\n",
+            margin + k as f64 * cell + 4.0,
+            margin - 4.0,
+            margin + k as f64 * cell + 4.0,
+            margin - 4.0,
+            escape(id)
+        ));
+    }
+    for (i, a) in ids.iter().enumerate() {
+        for (j, b) in ids.iter().enumerate() {
+            let phi = s
+                .phi_matrix
+                .get(i)
+                .and_then(|row| row.get(j))
+                .copied()
+                .flatten();
+            let fill = match phi {
+                Some(p) if p >= 0.0 => {
+                    format!("rgb(255,{0},{0})", (255.0 * (1.0 - p)).round() as u8)
+                }
+                Some(p) => format!("rgb({0},{0},255)", (255.0 * (1.0 + p)).round() as u8),
+                None => "#d8dce3".to_string(),
+            };
+            out.push_str(&format!(
+                "<rect class=\"cell\" x=\"{:.1}\" y=\"{:.1}\" width=\"{cell}\" height=\"{cell}\" fill=\"{fill}\"><title>{} × {}: {}</title></rect>\n",
+                margin + j as f64 * cell,
+                margin + i as f64 * cell,
+                escape(a),
+                escape(b),
+                phi.map(|p| format!("phi {p:.2}")).unwrap_or_else(|| "too few records".into())
+            ));
+        }
+    }
+    out.push_str("</svg>\n");
+
+    if !s.findings.is_empty() {
+        out.push_str("<h2>Findings</h2>\n");
+        for f in &s.findings {
+            out.push_str(&format!(
+                "<div class=\"finding\">{}<br><span class=\"next\">Next: {}</span></div>\n",
+                escape(&f.message),
+                escape(&f.action)
+            ));
+        }
+    }
+    out.push_str("</body>\n</html>\n");
+    out
+}
+
+/// The spot-check: up to `n` records, spread evenly over pass, fail and
+/// gate-fail, with the conversation (when generations were joined) and the
+/// judge's answers with their evidence.
+pub fn spot_check(
+    rubric: &ScoringRubric,
+    samples: &[Vec<Sampled>; 3],
+    n: usize,
+    conversations: &std::collections::HashMap<String, Vec<(String, String)>>,
+) -> String {
+    let chosen = allot(samples, n);
+    let ids: Vec<String> = rubric.questions().map(|q| q.id.clone()).collect();
+    let mut out = String::from("# Spot-check\n\n");
+    out.push_str(&format!(
+        "{} records, spread over the verdicts: {} pass, {} fail, {} fail the gate. For each, read the conversation and ask whether the judge's answers are right.\n",
+        chosen.iter().map(Vec::len).sum::<usize>(),
+        chosen[0].len(),
+        chosen[1].len(),
+        chosen[2].len()
+    ));
+    let mut k = 0;
+    for group in &chosen {
+        for record in group {
+            k += 1;
+            out.push_str(&format!(
+                "\n## {k}. `{}`: {} (score {})\n\n",
+                record.id,
+                match record.verdict {
+                    super::Verdict::Pass => "PASS",
+                    super::Verdict::Fail => "FAIL",
+                    super::Verdict::GateFail => "FAIL (safety gate)",
+                },
+                record.score
+            ));
+            if !record.judges.is_empty() {
+                out.push_str(&format!("Judged by {}.\n\n", record.judges.join(", ")));
+            }
+            match conversations.get(&record.id) {
+                Some(turns) => {
+                    let mut users = 0;
+                    let mut assistants = 0;
+                    out.push_str("```text\n");
+                    for (role, content) in turns {
+                        let label = match role.as_str() {
+                            "user" => {
+                                users += 1;
+                                format!("U{users}")
+                            }
+                            "assistant" => {
+                                assistants += 1;
+                                format!("A{assistants}")
+                            }
+                            _ => "SYS".to_string(),
+                        };
+                        out.push_str(&format!(
+                            "[{label}] {role}: {}\n",
+                            content.replace('\n', "\n    ")
+                        ));
+                    }
+                    out.push_str("```\n\n");
+                }
+                None => out.push_str("(conversation not joined: pass `--generations FILE`)\n\n"),
+            }
+            let evidence = evidence_of(record.raw.first().map(String::as_str).unwrap_or(""));
+            out.push_str("| question | answer | evidence |\n|---|---|---|\n");
+            for (q, answer) in ids.iter().zip(&record.answers) {
+                let e = evidence
+                    .get(q)
+                    .map(|e| e.replace('|', "\\|").replace('\n', " "))
+                    .unwrap_or_default();
+                out.push_str(&format!("| {q} | {} | {e} |\n", answer_str(*answer)));
+            }
+        }
+    }
+    out
+}
+
+/// `n` records spread evenly over the three strata; a stratum with too few
+/// gives its share to the others.
+fn allot(samples: &[Vec<Sampled>; 3], n: usize) -> [Vec<Sampled>; 3] {
+    let mut counts = [0usize; 3];
+    let mut left = n;
+    loop {
+        let open: Vec<usize> = (0..3).filter(|&s| counts[s] < samples[s].len()).collect();
+        if left == 0 || open.is_empty() {
+            break;
+        }
+        for s in open {
+            if left == 0 {
+                break;
+            }
+            counts[s] += 1;
+            left -= 1;
+        }
+    }
+    let mut out: [Vec<Sampled>; 3] = Default::default();
+    for s in 0..3 {
+        let mut chosen: Vec<Sampled> = samples[s][..counts[s]].to_vec();
+        chosen.sort_by(|a, b| a.id.cmp(&b.id));
+        out[s] = chosen;
+    }
+    out
+}
+
+/// Evidence per question from a raw judgment line, where it has any.
+fn evidence_of(raw: &str) -> std::collections::HashMap<String, String> {
+    let mut out = std::collections::HashMap::new();
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(raw) else {
+        return out;
+    };
+    let answers = match value.get("answers") {
+        Some(a) => a.clone(),
+        None => value
+            .get("response")
+            .and_then(|r| r.as_str())
+            .and_then(super::judgment::extract_json)
+            .and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok())
+            .map(|v| v.get("answers").cloned().unwrap_or(v))
+            .unwrap_or_default(),
+    };
+    if let Some(map) = answers.as_object() {
+        for (q, v) in map {
+            if let Some(e) = v.get("evidence").and_then(|e| e.as_str()) {
+                out.insert(q.clone(), e.to_string());
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,345 @@
+//! The streaming scorer: judgment lines in, verdicts and statistics out.
+//!
+//! Lines are read one at a time. Consecutive judgments of the same id
+//! (repeat sampling, several judges) form one record, scored on the
+//! majority answer to each question. Each record is scored, written as a
+//! verdict line if asked, added to the statistics, and dropped; what stays
+//! in memory is the statistics, the spot-check reservoirs (N records), and
+//! the ids of passing records when a training set is to be joined.
+
+use super::judgment::{QuestionIndex, Rejection, parse_line};
+use super::stats::Stats;
+use super::{Answer, Outcome, ScoringRubric, Verdict};
+use indexmap::IndexMap;
+use serde::Serialize;
+use std::collections::HashSet;
+use std::io::{self, BufRead, Write};
+
+/// One input: a name for messages and a reader.
+pub struct Input {
+    pub name: String,
+    pub reader: Box<dyn BufRead>,
+}
+
+/// A rejected line, as reported and written to the rejects file.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rejected {
+    pub file: String,
+    pub line: u64,
+    pub kind: &'static str,
+    pub reason: String,
+    pub raw: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Spot-check: records per stratum to keep, and the sampling seed.
+    pub sample: Option<(usize, u64)>,
+    /// Keep the ids of passing records (for a training set).
+    pub collect_passing: bool,
+}
+
+/// A record kept for the spot-check.
+#[derive(Debug, Clone)]
+pub struct Sampled {
+    pub id: String,
+    pub verdict: Verdict,
+    pub score: String,
+    pub answers: Vec<Answer>,
+    pub gate_failures: Vec<usize>,
+    /// The raw judgment lines (for the evidence), and their judges.
+    pub raw: Vec<String>,
+    pub judges: Vec<String>,
+}
+
+pub struct Outputs {
+    pub stats: Stats,
+    /// Reservoirs of the spot-check, by verdict: pass, fail, gate_fail.
+    pub samples: [Vec<Sampled>; 3],
+    pub passing: HashSet<String>,
+}
+
+/// Deterministic xorshift64* for reservoir sampling.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % n.max(1)
+    }
+}
+
+struct Group {
+    id: String,
+    judgments: Vec<Vec<Answer>>,
+    raw: Vec<String>,
+    judges: Vec<String>,
+}
+
+/// The majority answer to one question. Ties go to the answer worse for
+/// the response: NO, then ERROR, NA, left out, and YES last.
+fn majority(judgments: &[Vec<Answer>], q: usize) -> (Answer, f64) {
+    const ORDER: [Answer; 5] = [
+        Answer::No,
+        Answer::Error,
+        Answer::Na,
+        Answer::Omitted,
+        Answer::Yes,
+    ];
+    let mut counts = [0usize; 5];
+    for j in judgments {
+        let k = ORDER.iter().position(|a| *a == j[q]).unwrap_or(0);
+        counts[k] += 1;
+    }
+    let best = (0..5)
+        .max_by(|&a, &b| counts[a].cmp(&counts[b]).then(b.cmp(&a)))
+        .unwrap_or(0);
+    (
+        ORDER[best],
+        counts[best] as f64 / judgments.len().max(1) as f64,
+    )
+}
+
+pub fn answer_str(a: Answer) -> &'static str {
+    match a {
+        Answer::Yes => "YES",
+        Answer::No => "NO",
+        Answer::Na => "NA",
+        Answer::Omitted => "OMITTED",
+        Answer::Error => "ERROR",
+    }
+}
+
+fn round4(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+#[derive(Serialize)]
+struct GateLine<'a> {
+    held: bool,
+    failed: Vec<&'a str>,
+}
+
+#[derive(Serialize)]
+struct VerdictLine<'a> {
+    id: &'a str,
+    judgments: usize,
+    verdict: &'static str,
+    score: f64,
+    score_exact: String,
+    gate: GateLine<'a>,
+    categories: IndexMap<&'a str, Option<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    majority: Option<IndexMap<&'a str, &'static str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    agreement: Option<IndexMap<&'a str, f64>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    judges: Vec<&'a str>,
+}
+
+/// Scores every input. `verdicts` receives one JSON line per record;
+/// `on_reject` is called for every rejected line, in input order.
+pub fn run(
+    rubric: &ScoringRubric,
+    inputs: Vec<Input>,
+    options: &Options,
+    mut verdicts: Option<&mut dyn Write>,
+    on_reject: &mut dyn FnMut(&Rejected),
+) -> io::Result<Outputs> {
+    let index = QuestionIndex::new(rubric);
+    let mut stats = Stats::new(rubric);
+    let mut samples: [Vec<Sampled>; 3] = Default::default();
+    let mut seen_in_stratum = [0u64; 3];
+    let mut rng = Rng(options.sample.map(|(_, s)| s).unwrap_or(0) ^ 0x9E37_79B9_7F4A_7C15);
+    let mut passing = HashSet::new();
+    let mut answers = Vec::new();
+    let mut slots = Vec::new();
+    let mut outcome = Outcome::default();
+    let mut combined = Vec::new();
+    let mut group: Option<Group> = None;
+    let mut buffer = Vec::new();
+
+    let mut finish = |group: Group,
+                      stats: &mut Stats,
+                      verdicts: &mut Option<&mut dyn Write>,
+                      combined: &mut Vec<Answer>,
+                      outcome: &mut Outcome|
+     -> io::Result<()> {
+        combined.clear();
+        let mut shares = Vec::new();
+        if group.judgments.len() == 1 {
+            combined.extend_from_slice(&group.judgments[0]);
+        } else {
+            for q in 0..index.len() {
+                let (answer, share) = majority(&group.judgments, q);
+                combined.push(answer);
+                shares.push(share);
+            }
+        }
+        // A majority of one conditional answer left out can stand for an
+        // unconditional question only if every judgment left it out, which
+        // parsing already rejected; so scoring cannot fail here.
+        if rubric.score_into(combined, outcome).is_err() {
+            return Ok(());
+        }
+        stats.add_record(combined, outcome, &group.judgments);
+        if let Some(out) = verdicts.as_deref_mut() {
+            let categories = rubric
+                .categories
+                .iter()
+                .zip(&outcome.categories)
+                .map(|(c, o)| (c.id.as_str(), o.score.map(|s| round4(s.to_f64()))))
+                .collect();
+            let repeated = group.judgments.len() > 1;
+            let line = VerdictLine {
+                id: &group.id,
+                judgments: group.judgments.len(),
+                verdict: outcome.verdict.as_str(),
+                score: round4(outcome.score.to_f64()),
+                score_exact: format!("{}/{}", outcome.score.numer(), outcome.score.denom()),
+                gate: GateLine {
+                    held: outcome.gate_held,
+                    failed: outcome
+                        .gate_failures
+                        .iter()
+                        .map(|&g| rubric.gate[g].id.as_str())
+                        .collect(),
+                },
+                categories,
+                majority: repeated.then(|| {
+                    index
+                        .ids()
+                        .iter()
+                        .zip(combined.iter())
+                        .map(|(id, a)| (id.as_str(), answer_str(*a)))
+                        .collect()
+                }),
+                agreement: repeated.then(|| {
+                    index
+                        .ids()
+                        .iter()
+                        .zip(&shares)
+                        .map(|(id, s)| (id.as_str(), round4(*s)))
+                        .collect()
+                }),
+                judges: group.judges.iter().map(String::as_str).collect(),
+            };
+            serde_json::to_writer(&mut *out, &line)?;
+            out.write_all(b"\n")?;
+        }
+        let stratum = match outcome.verdict {
+            Verdict::Pass => 0,
+            Verdict::Fail => 1,
+            Verdict::GateFail => 2,
+        };
+        if options.collect_passing && outcome.verdict == Verdict::Pass {
+            passing.insert(group.id.clone());
+        }
+        if let Some((n, _)) = options.sample {
+            seen_in_stratum[stratum] += 1;
+            let seen = seen_in_stratum[stratum];
+            let slot = if samples[stratum].len() < n {
+                Some(samples[stratum].len())
+            } else {
+                let j = rng.below(seen) as usize;
+                (j < n).then_some(j)
+            };
+            if let Some(slot) = slot {
+                let sampled = Sampled {
+                    id: group.id.clone(),
+                    verdict: outcome.verdict,
+                    score: outcome.score.to_decimal_string(4),
+                    answers: combined.clone(),
+                    gate_failures: outcome.gate_failures.clone(),
+                    raw: group.raw.clone(),
+                    judges: group.judges.clone(),
+                };
+                if slot == samples[stratum].len() {
+                    samples[stratum].push(sampled);
+                } else {
+                    samples[stratum][slot] = sampled;
+                }
+            }
+        }
+        Ok(())
+    };
+
+    let keep_raw = options.sample.is_some();
+    for input in inputs {
+        let mut reader = input.reader;
+        let mut line_number = 0u64;
+        loop {
+            buffer.clear();
+            if reader.read_until(b'\n', &mut buffer)? == 0 {
+                break;
+            }
+            line_number += 1;
+            stats.lines += 1;
+            let bytes = buffer.strip_suffix(b"\n").unwrap_or(&buffer);
+            let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+            let parsed = match std::str::from_utf8(bytes) {
+                Ok(text) if text.trim().is_empty() => {
+                    stats.blank_lines += 1;
+                    continue;
+                }
+                Ok(text) => parse_line(text, &index, &mut answers, &mut slots).map(|j| (j, text)),
+                Err(_) => Err(Rejection::Malformed("the line is not UTF-8".into())),
+            };
+            match parsed {
+                Ok((judgment, text)) => {
+                    stats.valid_lines += 1;
+                    stats.judgments += 1;
+                    stats.judge_errors +=
+                        answers.iter().filter(|a| **a == Answer::Error).count() as u64;
+                    if let Some(judge) = &judgment.judge {
+                        *stats.judges.entry(judge.clone()).or_default() += 1;
+                    }
+                    let same = group.as_ref().is_some_and(|g| g.id == judgment.id);
+                    if !same {
+                        if let Some(done) = group.take() {
+                            finish(done, &mut stats, &mut verdicts, &mut combined, &mut outcome)?;
+                        }
+                        group = Some(Group {
+                            id: judgment.id.clone(),
+                            judgments: Vec::new(),
+                            raw: Vec::new(),
+                            judges: Vec::new(),
+                        });
+                    }
+                    if let Some(g) = group.as_mut() {
+                        g.judgments.push(answers.clone());
+                        if keep_raw {
+                            g.raw.push(text.to_string());
+                        }
+                        if let Some(judge) = judgment.judge
+                            && !g.judges.contains(&judge)
+                        {
+                            g.judges.push(judge);
+                        }
+                    }
+                }
+                Err(rejection) => {
+                    stats.rejected_lines += 1;
+                    *stats.rejected_by_kind.entry(rejection.kind()).or_default() += 1;
+                    on_reject(&Rejected {
+                        file: input.name.clone(),
+                        line: line_number,
+                        kind: rejection.kind(),
+                        reason: rejection.to_string(),
+                        raw: String::from_utf8_lossy(bytes).into_owned(),
+                    });
+                }
+            }
+        }
+    }
+    if let Some(done) = group.take() {
+        finish(done, &mut stats, &mut verdicts, &mut combined, &mut outcome)?;
+    }
+    Ok(Outputs {
+        stats,
+        samples,
+        passing,
+    })
+}
