@@ -377,7 +377,10 @@ fn findings(rubric: &ScoringRubric, s: &Summary) -> Vec<Finding> {
         if *n > 0 {
             out.push(Finding {
                 kind: "gate-failures",
-                message: format!("{n} records fail the safety gate on {id}"),
+                message: format!(
+                    "{} the safety gate on {id}",
+                    if *n == 1 { "1 record fails".to_string() } else { format!("{n} records fail") }
+                ),
                 action: format!(
                     "strengthen the guard in the generation prompt for the harm {id} checks, and add a few-shot example that avoids it"
                 ),
@@ -440,7 +443,11 @@ fn findings(rubric: &ScoringRubric, s: &Summary) -> Vec<Finding> {
     if s.rejected > 0 {
         out.push(Finding {
             kind: "rejected-lines",
-            message: format!("{} lines were rejected", s.rejected),
+            message: if s.rejected == 1 {
+                "1 line was rejected".to_string()
+            } else {
+                format!("{} lines were rejected", s.rejected)
+            },
             action: "read their reasons (--rejects FILE keeps them) and fix or re-judge them"
                 .into(),
         });

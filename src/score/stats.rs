@@ -269,15 +269,34 @@ pub fn wilson(successes: u64, n: u64) -> Option<(f64, f64)> {
     Some(((centre - half).max(0.0), (centre + half).min(1.0)))
 }
 
-/// About how many records a Wilson interval needs to exclude `target` when
-/// the true rate is `rate`: n ≈ z²·p(1−p)/d².
+/// About how many records the 95% Wilson interval needs, at the observed
+/// rate, to exclude `target`: the smallest n whose interval around `rate`
+/// does not contain it. `None` when the rate equals the target.
 pub fn records_needed(rate: f64, target: f64) -> Option<u64> {
-    let d = (rate - target).abs();
-    if d < 1e-9 {
+    if (rate - target).abs() < 1e-9 {
         return None;
     }
-    let z = thresholds::Z95;
-    Some(((z * z * rate * (1.0 - rate)) / (d * d)).ceil().max(1.0) as u64)
+    let excludes = |n: u64| {
+        let successes = (rate * n as f64).round() as u64;
+        wilson(successes, n).is_some_and(|(low, high)| target < low || target > high)
+    };
+    let (mut low, mut high) = (1u64, 1u64);
+    while !excludes(high) {
+        if high > 1 << 40 {
+            return None;
+        }
+        low = high;
+        high *= 2;
+    }
+    while low < high {
+        let mid = low + (high - low) / 2;
+        if excludes(mid) {
+            high = mid;
+        } else {
+            low = mid + 1;
+        }
+    }
+    Some(high)
 }
 
 #[cfg(test)]
@@ -291,6 +310,13 @@ mod tests {
         assert!((low - 0.6042).abs() < 1e-3, "{low}");
         assert!((high - 0.7810).abs() < 1e-3, "{high}");
         assert_eq!(wilson(0, 0), None);
+        // At 80% the Wilson interval leaves 70% out from about 89 records
+        // (its centre leans towards 50%, so more than the normal
+        // approximation's 62).
+        let n = records_needed(0.8, 0.7).unwrap();
+        assert!((85..=95).contains(&n), "{n}");
+        assert!(records_needed(1.0, 0.7).unwrap() >= 9);
+        assert_eq!(records_needed(0.7, 0.7), None);
     }
 
     #[test]
