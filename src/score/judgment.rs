@@ -24,6 +24,9 @@ pub struct QuestionIndex {
     ids: Vec<String>,
     by_id: HashMap<String, usize>,
     conditional: Vec<bool>,
+    /// The question after the last one found: judges usually answer in
+    /// rubric order, so it is tried before the hash map.
+    hint: std::cell::Cell<usize>,
 }
 
 impl QuestionIndex {
@@ -38,6 +41,7 @@ impl QuestionIndex {
             conditional: rubric.questions().map(|q| q.conditional).collect(),
             ids,
             by_id,
+            hint: std::cell::Cell::new(0),
         }
     }
 
@@ -55,6 +59,21 @@ impl QuestionIndex {
 
     pub fn ids(&self) -> &[String] {
         &self.ids
+    }
+
+    /// The index of question `id`. Judges usually answer in rubric order,
+    /// so the first unanswered slot is tried before the hash map.
+    fn find(&self, id: &str) -> Option<usize> {
+        let hint = self.hint.get();
+        let found = if self.ids.get(hint).is_some_and(|h| h == id) {
+            Some(hint)
+        } else {
+            self.by_id.get(id).copied()
+        };
+        if let Some(i) = found {
+            self.hint.set(i + 1);
+        }
+        found
     }
 }
 
@@ -130,21 +149,24 @@ impl fmt::Display for Rejection {
 
 /// A parsed judgment: its id, its judge, its answers (one per question, in
 /// rubric order, in the buffer the caller passed).
+/// Borrowed from the line when it has no escapes, so that a run of
+/// judgments of one id allocates nothing for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Judgment {
-    pub id: String,
-    pub judge: Option<String>,
+pub struct Judgment<'a> {
+    pub id: Cow<'a, str>,
+    pub judge: Option<Cow<'a, str>>,
 }
 
 /// Parses one line into `answers` (resized to the question count).
-pub fn parse_line(
-    line: &str,
+pub fn parse_line<'a>(
+    line: &'a str,
     index: &QuestionIndex,
     answers: &mut Vec<Answer>,
     slots: &mut Vec<Option<Answer>>,
-) -> Result<Judgment, Rejection> {
+) -> Result<Judgment<'a>, Rejection> {
     slots.clear();
     slots.resize(index.len(), None);
+    index.hint.set(0);
     let mut problem: Option<Rejection> = None;
     let top = {
         let mut de = serde_json::Deserializer::from_str(line);
@@ -269,9 +291,9 @@ pub fn extract_json(text: &str) -> Option<&str> {
 }
 
 /// What the top level of a line holds, besides the answers filled in.
-struct Top {
-    id: Option<String>,
-    judge: Option<String>,
+struct Top<'de> {
+    id: Option<Cow<'de, str>>,
+    judge: Option<Cow<'de, str>>,
     had_answers: bool,
     response: Option<String>,
 }
@@ -283,20 +305,20 @@ struct LineSeed<'a> {
 }
 
 impl<'de> DeserializeSeed<'de> for LineSeed<'_> {
-    type Value = Top;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Top, D::Error> {
+    type Value = Top<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Top<'de>, D::Error> {
         d.deserialize_map(self)
     }
 }
 
 impl<'de> Visitor<'de> for LineSeed<'_> {
-    type Value = Top;
+    type Value = Top<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object with `id` and `answers` or `response`")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Top, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Top<'de>, A::Error> {
         let mut top = Top {
             id: None,
             judge: None,
@@ -305,8 +327,8 @@ impl<'de> Visitor<'de> for LineSeed<'_> {
         };
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             match key.as_ref() {
-                "id" => top.id = Some(map.next_value::<IdValue>()?.0),
-                "judge" => top.judge = map.next_value::<Option<String>>()?,
+                "id" => top.id = Some(map.next_value::<IdValue<'de>>()?.0),
+                "judge" => top.judge = map.next_value::<Option<IdValue<'de>>>()?.map(|v| v.0),
                 "response" => top.response = map.next_value::<Option<String>>()?,
                 "answers" => {
                     top.had_answers = true;
@@ -404,7 +426,7 @@ fn record(
     if problem.is_some() {
         return;
     }
-    let Some(&i) = index.by_id.get(key) else {
+    let Some(i) = index.find(key) else {
         *problem = Some(Rejection::UnknownQuestion(key.to_string()));
         return;
     };
@@ -425,25 +447,29 @@ fn record(
     slots[i] = Some(answer);
 }
 
-/// An `id`: a string, or a number kept as written.
-struct IdValue(String);
+/// An `id` (or a judge's name): a string, borrowed when it can be, or a
+/// number kept as written.
+struct IdValue<'de>(Cow<'de, str>);
 
-impl<'de> serde::Deserialize<'de> for IdValue {
+impl<'de> serde::Deserialize<'de> for IdValue<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
-        impl Visitor<'_> for V {
-            type Value = IdValue;
+        impl<'de> Visitor<'de> for V {
+            type Value = IdValue<'de>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a string or a number")
             }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<IdValue, E> {
-                Ok(IdValue(v.to_string()))
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<IdValue<'de>, E> {
+                Ok(IdValue(Cow::Borrowed(v)))
             }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<IdValue, E> {
-                Ok(IdValue(v.to_string()))
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<IdValue<'de>, E> {
+                Ok(IdValue(Cow::Owned(v.to_string())))
             }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<IdValue, E> {
-                Ok(IdValue(v.to_string()))
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<IdValue<'de>, E> {
+                Ok(IdValue(Cow::Owned(v.to_string())))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<IdValue<'de>, E> {
+                Ok(IdValue(Cow::Owned(v.to_string())))
             }
         }
         d.deserialize_any(V)
@@ -554,7 +580,7 @@ mod tests {
         })
     }
 
-    fn parse(line: &str) -> Result<(Judgment, Vec<Answer>), Rejection> {
+    fn parse(line: &str) -> Result<(Judgment<'_>, Vec<Answer>), Rejection> {
         let mut answers = Vec::new();
         let mut slots = Vec::new();
         parse_line(line, &index(), &mut answers, &mut slots).map(|j| (j, answers))

@@ -227,7 +227,10 @@ impl ScoringRubric {
         }
 
         out.categories.clear();
-        let mut lcm: i128 = 1;
+        // Counts are small: the least common multiple of the counted
+        // questions per category stays in 64 bits (the compiler bounds
+        // category size so it does).
+        let mut lcm: u64 = 1;
         let mut offset = 0;
         for category in &self.categories {
             let slice = &rest[offset..offset + category.questions.len()];
@@ -245,7 +248,7 @@ impl ScoringRubric {
                 }
             }
             let score = if counted > 0 {
-                lcm = lcm / gcd(lcm, counted as i128) * counted as i128;
+                lcm = lcm / gcd(lcm as i128, counted as i128) as u64 * counted as u64;
                 Some(Ratio::new(yes as i128, counted as i128))
             } else {
                 match category.all_na {
@@ -268,12 +271,12 @@ impl ScoringRubric {
             let weight = category.weight as i128;
             active_weight += weight;
             numerator += if outcome.counted > 0 {
-                weight * outcome.yes as i128 * (lcm / outcome.counted as i128)
+                weight * outcome.yes as i128 * (lcm / outcome.counted as u64) as i128
             } else {
-                weight * lcm
+                weight * lcm as i128
             };
         }
-        let denominator = lcm * active_weight;
+        let denominator = lcm as i128 * active_weight;
         // No category left to score (only possible for rubrics the compiler
         // rejects): nothing earned, so the response cannot pass.
         out.score = if active_weight > 0 {
@@ -295,11 +298,12 @@ impl ScoringRubric {
     }
 }
 
-fn gcd(mut a: i128, mut b: i128) -> i128 {
+fn gcd(a: i128, b: i128) -> i128 {
+    let (mut a, mut b) = (a.unsigned_abs() as u64, b.unsigned_abs() as u64);
     while b != 0 {
         (a, b) = (b, a % b);
     }
-    a.abs().max(1)
+    (a as i128).max(1)
 }
 
 /// `Some(true)` counts as YES, `Some(false)` as NO, `None` is dropped.

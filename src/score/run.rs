@@ -71,9 +71,15 @@ impl Rng {
     }
 }
 
+/// The judgments of the current id. Reused from record to record, so a
+/// run allocates per record only what it keeps.
+#[derive(Default)]
 struct Group {
+    active: bool,
     id: String,
+    /// `judgments[..count]` are this record's; the rest are spare buffers.
     judgments: Vec<Vec<Answer>>,
+    count: usize,
     raw: Vec<String>,
     judges: Vec<String>,
 }
@@ -158,22 +164,23 @@ pub fn run(
     let mut slots = Vec::new();
     let mut outcome = Outcome::default();
     let mut combined = Vec::new();
-    let mut group: Option<Group> = None;
+    let mut group = Group::default();
     let mut buffer = Vec::new();
 
-    let mut finish = |group: Group,
+    let mut finish = |group: &Group,
                       stats: &mut Stats,
                       verdicts: &mut Option<&mut dyn Write>,
                       combined: &mut Vec<Answer>,
                       outcome: &mut Outcome|
      -> io::Result<()> {
         combined.clear();
+        let judgments = &group.judgments[..group.count];
         let mut shares = Vec::new();
-        if group.judgments.len() == 1 {
-            combined.extend_from_slice(&group.judgments[0]);
+        if judgments.len() == 1 {
+            combined.extend_from_slice(&judgments[0]);
         } else {
             for q in 0..index.len() {
-                let (answer, share) = majority(&group.judgments, q);
+                let (answer, share) = majority(judgments, q);
                 combined.push(answer);
                 shares.push(share);
             }
@@ -184,7 +191,7 @@ pub fn run(
         if rubric.score_into(combined, outcome).is_err() {
             return Ok(());
         }
-        stats.add_record(combined, outcome, &group.judgments);
+        stats.add_record(combined, outcome, judgments);
         if let Some(out) = verdicts.as_deref_mut() {
             let categories = rubric
                 .categories
@@ -192,10 +199,10 @@ pub fn run(
                 .zip(&outcome.categories)
                 .map(|(c, o)| (c.id.as_str(), o.score.map(|s| round4(s.to_f64()))))
                 .collect();
-            let repeated = group.judgments.len() > 1;
+            let repeated = judgments.len() > 1;
             let line = VerdictLine {
                 id: &group.id,
-                judgments: group.judgments.len(),
+                judgments: judgments.len(),
                 verdict: outcome.verdict.as_str(),
                 score: round4(outcome.score.to_f64()),
                 score_exact: format!("{}/{}", outcome.score.numer(), outcome.score.denom()),
@@ -294,30 +301,45 @@ pub fn run(
                     stats.judge_errors +=
                         answers.iter().filter(|a| **a == Answer::Error).count() as u64;
                     if let Some(judge) = &judgment.judge {
-                        *stats.judges.entry(judge.clone()).or_default() += 1;
+                        match stats.judges.get_mut(judge.as_ref()) {
+                            Some(n) => *n += 1,
+                            None => {
+                                stats.judges.insert(judge.to_string(), 1);
+                            }
+                        }
                     }
-                    let same = group.as_ref().is_some_and(|g| g.id == judgment.id);
-                    if !same {
-                        if let Some(done) = group.take() {
-                            finish(done, &mut stats, &mut verdicts, &mut combined, &mut outcome)?;
+                    if !(group.active && group.id == judgment.id) {
+                        if group.active {
+                            finish(
+                                &group,
+                                &mut stats,
+                                &mut verdicts,
+                                &mut combined,
+                                &mut outcome,
+                            )?;
                         }
-                        group = Some(Group {
-                            id: judgment.id.clone(),
-                            judgments: Vec::new(),
-                            raw: Vec::new(),
-                            judges: Vec::new(),
-                        });
+                        group.active = true;
+                        group.id.clear();
+                        group.id.push_str(&judgment.id);
+                        group.count = 0;
+                        group.raw.clear();
+                        group.judges.clear();
                     }
-                    if let Some(g) = group.as_mut() {
-                        g.judgments.push(answers.clone());
-                        if keep_raw {
-                            g.raw.push(text.to_string());
+                    match group.judgments.get_mut(group.count) {
+                        Some(buffer) => {
+                            buffer.clear();
+                            buffer.extend_from_slice(&answers);
                         }
-                        if let Some(judge) = judgment.judge
-                            && !g.judges.contains(&judge)
-                        {
-                            g.judges.push(judge);
-                        }
+                        None => group.judgments.push(answers.clone()),
+                    }
+                    group.count += 1;
+                    if keep_raw {
+                        group.raw.push(text.to_string());
+                    }
+                    if let Some(judge) = judgment.judge
+                        && !group.judges.iter().any(|j| *j == judge)
+                    {
+                        group.judges.push(judge.into_owned());
                     }
                 }
                 Err(rejection) => {
@@ -334,8 +356,14 @@ pub fn run(
             }
         }
     }
-    if let Some(done) = group.take() {
-        finish(done, &mut stats, &mut verdicts, &mut combined, &mut outcome)?;
+    if group.active {
+        finish(
+            &group,
+            &mut stats,
+            &mut verdicts,
+            &mut combined,
+            &mut outcome,
+        )?;
     }
     Ok(Outputs {
         stats,

@@ -129,6 +129,8 @@ pub struct Stats {
     pairs: Vec<[u64; 4]>,
     pub agreement: Vec<Agreement>,
     pub judges: BTreeMap<String, u64>,
+    /// Scratch space of `add_record`.
+    answered: Vec<(usize, bool)>,
 }
 
 impl Stats {
@@ -156,6 +158,7 @@ impl Stats {
             pairs: vec![[0; 4]; q * q.saturating_sub(1) / 2],
             agreement: vec![Agreement::default(); q],
             judges: BTreeMap::new(),
+            answered: Vec::with_capacity(q),
         }
     }
 
@@ -182,8 +185,13 @@ impl Stats {
             self.gate_failures[g] += 1;
         }
         for (c, category) in outcome.categories.iter().enumerate() {
-            if let Some(score) = category.score {
-                self.category_sum[c] += score.to_f64();
+            if category.score.is_some() {
+                // yes/counted, or 1 for a full-credit category.
+                self.category_sum[c] += if category.counted > 0 {
+                    category.yes as f64 / category.counted as f64
+                } else {
+                    1.0
+                };
                 self.category_count[c] += 1;
             }
         }
@@ -191,24 +199,21 @@ impl Stats {
         for (counts, &a) in self.per_question.iter_mut().zip(answers) {
             counts.add(a);
         }
-        let q = self.questions;
-        for i in 0..q {
-            let ai = answers[i];
-            if !matches!(ai, Answer::Yes | Answer::No) {
-                continue;
-            }
-            for (j, &aj) in answers.iter().enumerate().skip(i + 1) {
-                if !matches!(aj, Answer::Yes | Answer::No) {
-                    continue;
-                }
-                let cell = match (ai, aj) {
-                    (Answer::Yes, Answer::Yes) => 0,
-                    (Answer::Yes, _) => 1,
-                    (_, Answer::Yes) => 2,
-                    _ => 3,
-                };
-                let k = self.pair_index(i, j);
-                self.pairs[k][cell] += 1;
+        // Pair tables over the questions answered YES or NO: a list of
+        // (index, yes) first, so the inner loop has no branches on answers.
+        self.answered.clear();
+        self.answered.extend(
+            answers
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| matches!(a, Answer::Yes | Answer::No))
+                .map(|(i, a)| (i, *a == Answer::Yes)),
+        );
+        for (k, &(i, yes_i)) in self.answered.iter().enumerate() {
+            let row = i * (2 * self.questions - i - 1) / 2;
+            let base = if yes_i { 0 } else { 2 };
+            for &(j, yes_j) in &self.answered[k + 1..] {
+                self.pairs[row + j - i - 1][base + usize::from(!yes_j)] += 1;
             }
         }
         if judgments.len() > 1 {
