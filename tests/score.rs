@@ -375,3 +375,76 @@ fn calibration_examples_round_trip_through_the_scorer() {
         assert_eq!(got, expected, "{}", path.display());
     }
 }
+
+/// One file per judge: the judgments of an id are in several files, yet
+/// each id is one record, with the same verdict as when its judgments are
+/// on adjacent lines. `--grouped` on adjacent input gives the same too.
+#[test]
+fn judgments_of_an_id_form_one_record_wherever_they_are() {
+    let tmp = tempfile::tempdir().unwrap();
+    let all = fs::read_to_string(root().join("tests/fixtures/score/judgments.jsonl")).unwrap();
+    // Split by judge: judge-a's lines (and lines without a judge) in one
+    // file, the others in a second, so repeated ids are far apart.
+    let (first, second): (Vec<&str>, Vec<&str>) = all
+        .lines()
+        .partition(|l| !l.contains("\"judge-b\"") && !l.contains("\"judge-c\""));
+    assert!(!second.is_empty());
+    fs::write(tmp.path().join("a.jsonl"), first.join("\n") + "\n").unwrap();
+    fs::write(tmp.path().join("b.jsonl"), second.join("\n") + "\n").unwrap();
+    let verdicts = |args: &[&str], out: &str| {
+        ftprep()
+            .arg("score")
+            .args(args)
+            .arg("--verdicts")
+            .arg(tmp.path().join(out))
+            .assert()
+            .success();
+        let text = fs::read_to_string(tmp.path().join(out)).unwrap();
+        // Judge order within a record may differ; compare what is scored.
+        let mut lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| {
+                let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+                v.as_object_mut().unwrap().remove("judges");
+                v
+            })
+            .collect();
+        lines.sort_by_key(|v| v["id"].as_str().unwrap().to_string());
+        lines
+    };
+    let adjacent = verdicts(
+        &["--scoring", "spec.ftprep", "judgments.jsonl"],
+        "adj.jsonl",
+    );
+    let grouped = verdicts(
+        &["--scoring", "spec.ftprep", "--grouped", "judgments.jsonl"],
+        "grouped.jsonl",
+    );
+    let a = tmp.path().join("a.jsonl");
+    let b = tmp.path().join("b.jsonl");
+    let split = verdicts(
+        &[
+            "--scoring",
+            "spec.ftprep",
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+        ],
+        "split.jsonl",
+    );
+    assert_eq!(adjacent.len(), 60);
+    assert_eq!(adjacent, grouped);
+    assert_eq!(adjacent, split);
+    // --grouped trusts its input: on split input it scores each run of an
+    // id apart, which is why it is not the default.
+    let trusting = verdicts(
+        &[
+            "--scoring",
+            "spec.ftprep",
+            "--grouped",
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+        ],
+        "trusting.jsonl",
+    );
+    assert!(trusting.len() > 60);
+}

@@ -29,6 +29,13 @@ pub struct ScoreArgs {
     #[arg(long, default_value_t = 0.70, value_name = "RATE")]
     pub target: f64,
 
+    /// The judgments of each id are on adjacent lines (as one judging run
+    /// writes them): score in constant memory. Without it, judgments of an
+    /// id may be anywhere (one file per judge, say) and each id is held in
+    /// memory until the end.
+    #[arg(long)]
+    pub grouped: bool,
+
     /// Exit 1 when any line is rejected.
     #[arg(long)]
     pub strict: bool,
@@ -194,6 +201,7 @@ pub fn run(args: ScoreArgs, out: &Output) -> u8 {
     let options = Options {
         sample: args.sample.map(|n| (n, args.seed)),
         collect_passing: args.keep.is_some(),
+        grouped: args.grouped,
     };
     let outputs = match run::run(
         &rubric,

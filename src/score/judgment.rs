@@ -325,7 +325,7 @@ impl<'de> Visitor<'de> for LineSeed<'_> {
             had_answers: false,
             response: None,
         };
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(key) = map.next_key::<Key<'de>>()?.map(|k| k.0) {
             match key.as_ref() {
                 "id" => top.id = Some(map.next_value::<IdValue<'de>>()?.0),
                 "judge" => top.judge = map.next_value::<Option<IdValue<'de>>>()?.map(|v| v.0),
@@ -370,7 +370,7 @@ impl<'de> Visitor<'de> for ResponseSeed<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(key) = map.next_key::<Key<'de>>()?.map(|k| k.0) {
             if key == "answers" {
                 map.next_value_seed(AnswersSeed {
                     index: self.index,
@@ -407,7 +407,7 @@ impl<'de> Visitor<'de> for AnswersSeed<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(key) = map.next_key::<Key<'de>>()?.map(|k| k.0) {
             let value = map.next_value::<AnswerValue>()?;
             record(self.index, self.slots, self.problem, &key, value);
         }
@@ -445,6 +445,29 @@ fn record(
         return;
     }
     slots[i] = Some(answer);
+}
+
+/// An object key, borrowed from the line unless it has escapes. (serde's
+/// own `Cow<str>` always allocates: it never borrows.)
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> serde::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_string())))
+            }
+        }
+        d.deserialize_str(V)
+    }
 }
 
 /// An `id` (or a judge's name): a string, borrowed when it can be, or a
@@ -542,7 +565,7 @@ impl<'de> serde::Deserialize<'de> for AnswerValue {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<AnswerValue, A::Error> {
                 let mut answer = None;
-                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                while let Some(key) = map.next_key::<Key<'de>>()?.map(|k| k.0) {
                     if key == "answer" {
                         answer = Some(map.next_value::<AnswerValue>()?);
                     } else {

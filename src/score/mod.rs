@@ -40,7 +40,8 @@ use serde::{Deserialize, Serialize};
 /// 10⁹: weights and thresholds are held as integers of 10⁻⁹.
 pub const SCALE: i64 = 1_000_000_000;
 
-/// What an N/A answer counts as.
+/// What an N/A answer counts as. (The order of the variants indexes
+/// `TALLY`.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum NaPolicy {
@@ -93,7 +94,8 @@ pub struct ScoringRubric {
     pub categories: Vec<ScoredCategory>,
 }
 
-/// One answer of a judge to one question.
+/// One answer of a judge to one question. (The order of the variants
+/// indexes `TALLY`.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Answer {
     Yes,
@@ -211,17 +213,18 @@ impl ScoringRubric {
                 found: answers.len(),
             });
         }
-        for (question, answer) in self.questions().zip(answers) {
-            if !question.conditional && matches!(answer, Answer::Na | Answer::Omitted) {
-                return Err(ScoreError::NotApplicableUnconditional {
-                    question: question.id.clone(),
-                });
-            }
-        }
+        // One pass over the answers: the (YES, counted) each adds comes
+        // from a table, so the loop does not branch on the data.
+        let mut not_applicable = false;
+        let tally = |question: &ScoredQuestion, answer: Answer, bad: &mut bool| {
+            *bad |= !question.conditional & matches!(answer, Answer::Na | Answer::Omitted);
+            TALLY[question.na as usize][answer as usize]
+        };
         let (gate_answers, rest) = answers.split_at(self.gate.len());
         out.gate_failures.clear();
         for (i, (question, answer)) in self.gate.iter().zip(gate_answers).enumerate() {
-            if count_answer(question, *answer) == Some(false) {
+            let (yes, counted) = tally(question, *answer, &mut not_applicable);
+            if counted > yes {
                 out.gate_failures.push(i);
             }
         }
@@ -235,20 +238,14 @@ impl ScoringRubric {
         for category in &self.categories {
             let slice = &rest[offset..offset + category.questions.len()];
             offset += category.questions.len();
-            let mut yes = 0u32;
-            let mut counted = 0u32;
+            let (mut yes, mut counted) = (0u32, 0u32);
             for (question, answer) in category.questions.iter().zip(slice) {
-                match count_answer(question, *answer) {
-                    Some(true) => {
-                        yes += 1;
-                        counted += 1;
-                    }
-                    Some(false) => counted += 1,
-                    None => {}
-                }
+                let (y, c) = tally(question, *answer, &mut not_applicable);
+                yes += y;
+                counted += c;
             }
             let score = if counted > 0 {
-                lcm = lcm / gcd(lcm as i128, counted as i128) as u64 * counted as u64;
+                lcm = lcm / ratio::gcd_u64(lcm, counted as u64).max(1) * counted as u64;
                 Some(Ratio::new(yes as i128, counted as i128))
             } else {
                 match category.all_na {
@@ -261,6 +258,15 @@ impl ScoringRubric {
                 counted,
                 score,
             });
+        }
+        if not_applicable {
+            let question = self
+                .questions()
+                .zip(answers)
+                .find(|(q, a)| !q.conditional && matches!(a, Answer::Na | Answer::Omitted))
+                .map(|(q, _)| q.id.clone())
+                .unwrap_or_default();
+            return Err(ScoreError::NotApplicableUnconditional { question });
         }
         let mut numerator: i128 = 0;
         let mut active_weight: i128 = 0;
@@ -298,27 +304,17 @@ impl ScoringRubric {
     }
 }
 
-fn gcd(a: i128, b: i128) -> i128 {
-    let (mut a, mut b) = (a.unsigned_abs() as u64, b.unsigned_abs() as u64);
-    while b != 0 {
-        (a, b) = (b, a % b);
-    }
-    (a as i128).max(1)
-}
-
-/// `Some(true)` counts as YES, `Some(false)` as NO, `None` is dropped.
-fn count_answer(question: &ScoredQuestion, answer: Answer) -> Option<bool> {
-    match answer {
-        Answer::Yes => Some(true),
-        Answer::No | Answer::Error => Some(false),
-        Answer::Omitted => None,
-        Answer::Na => match question.na {
-            NaPolicy::Drop => None,
-            NaPolicy::Yes => Some(true),
-            NaPolicy::No => Some(false),
-        },
-    }
-}
+/// What one answer adds to its category, as (YES, counted), indexed by
+/// the question's [`NaPolicy`] and then the [`Answer`], in declaration
+/// order. This table is the scoring rule for single answers: YES counts
+/// as YES; NO and ERROR count as NO; a left-out answer is dropped; N/A is
+/// dropped, or counts as YES or as NO, as the question declares.
+const TALLY: [[(u32, u32); 5]; 3] = [
+    //  Yes     No      Na      Omitted Error
+    [(1, 1), (0, 1), (0, 0), (0, 0), (0, 1)], // NaPolicy::Drop
+    [(1, 1), (0, 1), (1, 1), (0, 0), (0, 1)], // NaPolicy::Yes
+    [(1, 1), (0, 1), (0, 1), (0, 0), (0, 1)], // NaPolicy::No
+];
 
 /// Parses a decimal such as `0.75` into units of 10⁻⁹. `None` when it is
 /// not a plain decimal, has more than nine places, or is too large.

@@ -17,15 +17,34 @@ pub struct Ratio {
     den: i128,
 }
 
+/// Binary (Stein's) GCD: shifts and subtractions instead of the divisions
+/// of Euclid's, several times faster on the small numbers scores are made
+/// of. Scoring a million records computes millions of these.
+pub(crate) fn gcd_u64(mut a: u64, mut b: u64) -> u64 {
+    if a == 0 {
+        return b;
+    }
+    if b == 0 {
+        return a;
+    }
+    let shift = (a | b).trailing_zeros();
+    a >>= a.trailing_zeros();
+    loop {
+        b >>= b.trailing_zeros();
+        if a > b {
+            std::mem::swap(&mut a, &mut b);
+        }
+        b -= a;
+        if b == 0 {
+            return a << shift;
+        }
+    }
+}
+
 fn gcd(a: i128, b: i128) -> i128 {
     let (a, b) = (a.unsigned_abs(), b.unsigned_abs());
-    // Scores are small fractions: 64-bit division is several times faster
-    // than 128-bit, and exact whenever both fit.
-    if let (Ok(mut x), Ok(mut y)) = (u64::try_from(a), u64::try_from(b)) {
-        while y != 0 {
-            (x, y) = (y, x % y);
-        }
-        return x as i128;
+    if let (Ok(x), Ok(y)) = (u64::try_from(a), u64::try_from(b)) {
+        return gcd_u64(x, y) as i128;
     }
     let (mut x, mut y) = (a, b);
     while y != 0 {
@@ -176,6 +195,27 @@ impl fmt::Display for Ratio {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn binary_gcd_agrees_with_euclid() {
+        fn euclid(mut a: u64, mut b: u64) -> u64 {
+            while b != 0 {
+                (a, b) = (b, a % b);
+            }
+            a
+        }
+        for a in 0..200u64 {
+            for b in 0..200u64 {
+                assert_eq!(gcd_u64(a, b), euclid(a, b), "gcd({a}, {b})");
+            }
+        }
+        let big = [u64::MAX, 1 << 63, 999_999_999_989, 720_720_000_000_000];
+        for &a in &big {
+            for &b in &big {
+                assert_eq!(gcd_u64(a, b), euclid(a, b), "gcd({a}, {b})");
+            }
+        }
+    }
 
     #[test]
     fn arithmetic_is_exact() {

@@ -1,16 +1,24 @@
 //! The streaming scorer: judgment lines in, verdicts and statistics out.
 //!
-//! Lines are read one at a time. Consecutive judgments of the same id
-//! (repeat sampling, several judges) form one record, scored on the
-//! majority answer to each question. Each record is scored, written as a
-//! verdict line if asked, added to the statistics, and dropped; what stays
-//! in memory is the statistics, the spot-check reservoirs (N records), and
-//! the ids of passing records when a training set is to be joined.
+//! Lines are read one at a time. All judgments of one id (repeat sampling,
+//! several judges, one file per judge) form one record, scored on the
+//! majority answer to each question.
+//!
+//! Where the judgments of an id can be is the one choice that decides
+//! memory. By default they can be anywhere in the input, so a record is
+//! complete only at the end: records are held, one compact entry per id,
+//! and scored in the order their ids first appeared. With
+//! [`Options::grouped`], the caller promises that the judgments of an id
+//! are on adjacent lines (as a judging run writes them); then each record
+//! is scored as soon as the next id starts, written as a verdict line if
+//! asked, added to the statistics, and dropped, and what stays in memory
+//! is the statistics, the spot-check reservoirs (N records) and the ids of
+//! passing records when a training set is to be joined.
 
 use super::judgment::{QuestionIndex, Rejection, parse_line};
 use super::stats::Stats;
 use super::{Answer, Outcome, ScoringRubric, Verdict};
-use indexmap::IndexMap;
+use indexmap::{IndexMap, IndexSet};
 use serde::Serialize;
 use std::collections::HashSet;
 use std::io::{self, BufRead, Write};
@@ -37,6 +45,9 @@ pub struct Options {
     pub sample: Option<(usize, u64)>,
     /// Keep the ids of passing records (for a training set).
     pub collect_passing: bool,
+    /// The judgments of one id are on adjacent lines: stream, holding no
+    /// record once the next id starts.
+    pub grouped: bool,
 }
 
 /// A record kept for the spot-check.
@@ -82,6 +93,109 @@ struct Group {
     count: usize,
     raw: Vec<String>,
     judges: Vec<String>,
+}
+
+/// Records held until the end of the input, when the judgments of an id
+/// may be anywhere. Compact, since it holds every id: the answers of all
+/// judgments in one arena, each id's judgments chained through `next`.
+#[derive(Default)]
+struct Held {
+    /// Id → its judgments and judges, in the order ids first appeared.
+    ids: IndexMap<Box<str>, HeldRecord>,
+    /// `questions` answers per judgment.
+    answers: Vec<Answer>,
+    /// The next judgment of the same id, or `u32::MAX`.
+    next: Vec<u32>,
+    /// The raw line of each judgment, only when sampling needs it.
+    raw: Vec<Box<str>>,
+    keep_raw: bool,
+    /// Judge names, interned.
+    judges: IndexSet<Box<str>>,
+    questions: usize,
+}
+
+#[derive(Default)]
+struct HeldRecord {
+    first: u32,
+    last: u32,
+    judges: Vec<u32>,
+}
+
+impl Held {
+    /// Keeps the judgments of `group`, after any earlier ones of its id.
+    fn hold(&mut self, group: &Group) {
+        let record = match self.ids.get_index_of(group.id.as_str()) {
+            Some(k) => k,
+            None => {
+                let first = self.next.len() as u32;
+                let record = HeldRecord {
+                    first,
+                    last: u32::MAX,
+                    judges: Vec::new(),
+                };
+                self.ids.insert_full(group.id.as_str().into(), record).0
+            }
+        };
+        let (_, record) = &mut self
+            .ids
+            .get_index_mut(record)
+            .expect("just found or inserted");
+        for judgment in &group.judgments[..group.count] {
+            let n = self.next.len() as u32;
+            self.answers.extend_from_slice(judgment);
+            self.next.push(u32::MAX);
+            if record.last != u32::MAX {
+                self.next[record.last as usize] = n;
+            }
+            record.last = n;
+        }
+        if self.keep_raw {
+            self.raw.extend(group.raw.iter().map(|r| r.as_str().into()));
+        }
+        for judge in &group.judges {
+            let (j, _) = self.judges.insert_full(judge.as_str().into());
+            if !record.judges.contains(&(j as u32)) {
+                record.judges.push(j as u32);
+            }
+        }
+    }
+
+    /// Rebuilds the record of the `k`th id into `group`.
+    fn load(&self, k: usize, group: &mut Group) {
+        let Some((id, record)) = self.ids.get_index(k) else {
+            return;
+        };
+        group.active = true;
+        group.id.clear();
+        group.id.push_str(id);
+        group.count = 0;
+        group.raw.clear();
+        group.judges.clear();
+        group.judges.extend(
+            record
+                .judges
+                .iter()
+                .filter_map(|&j| self.judges.get_index(j as usize))
+                .map(|j| j.to_string()),
+        );
+        let mut n = record.first;
+        while n != u32::MAX {
+            let i = n as usize;
+            let answers = &self.answers[i * self.questions..(i + 1) * self.questions];
+            match group.judgments.get_mut(group.count) {
+                Some(buffer) => {
+                    buffer.clear();
+                    buffer.extend_from_slice(answers);
+                }
+                None => group.judgments.push(answers.to_vec()),
+            }
+            group.count += 1;
+            if let Some(raw) = self.raw.get(i) {
+                group.raw.push(raw.to_string());
+            }
+            n = self.next[i];
+        }
+    }
 }
 
 /// The majority answer to one question. Ties go to the answer worse for
@@ -165,6 +279,11 @@ pub fn run(
     let mut outcome = Outcome::default();
     let mut combined = Vec::new();
     let mut group = Group::default();
+    let mut held = Held {
+        questions: index.len(),
+        keep_raw: options.sample.is_some(),
+        ..Held::default()
+    };
     let mut buffer = Vec::new();
 
     let mut finish = |group: &Group,
@@ -310,13 +429,17 @@ pub fn run(
                     }
                     if !(group.active && group.id == judgment.id) {
                         if group.active {
-                            finish(
-                                &group,
-                                &mut stats,
-                                &mut verdicts,
-                                &mut combined,
-                                &mut outcome,
-                            )?;
+                            if options.grouped {
+                                finish(
+                                    &group,
+                                    &mut stats,
+                                    &mut verdicts,
+                                    &mut combined,
+                                    &mut outcome,
+                                )?;
+                            } else {
+                                held.hold(&group);
+                            }
                         }
                         group.active = true;
                         group.id.clear();
@@ -357,6 +480,20 @@ pub fn run(
         }
     }
     if group.active {
+        if options.grouped {
+            finish(
+                &group,
+                &mut stats,
+                &mut verdicts,
+                &mut combined,
+                &mut outcome,
+            )?;
+        } else {
+            held.hold(&group);
+        }
+    }
+    for k in 0..held.ids.len() {
+        held.load(k, &mut group);
         finish(
             &group,
             &mut stats,
@@ -365,6 +502,7 @@ pub fn run(
             &mut outcome,
         )?;
     }
+    stats.finish();
     Ok(Outputs {
         stats,
         samples,

@@ -125,12 +125,17 @@ pub struct Stats {
     /// Judge errors among all judgments (before combining).
     pub judge_errors: u64,
     /// For each pair i < j: records where both are YES/NO, as
-    /// [yes-yes, yes-no, no-yes, no-no].
+    /// [yes-yes, yes-no, no-yes, no-no]. Up to date after [`Stats::finish`].
     pairs: Vec<[u64; 4]>,
     pub agreement: Vec<Agreement>,
     pub judges: BTreeMap<String, u64>,
-    /// Scratch space of `add_record`.
-    answered: Vec<(usize, bool)>,
+    /// The last records not yet added to `pairs`, bit-sliced: bit k of
+    /// `pending_answered[q]` says whether record k answered question q YES
+    /// or NO, bit k of `pending_yes[q]` whether YES. Every 64 records, the
+    /// pair tables take four popcounts per pair instead of 64 increments.
+    pending_answered: Vec<u64>,
+    pending_yes: Vec<u64>,
+    pending: u32,
 }
 
 impl Stats {
@@ -158,7 +163,9 @@ impl Stats {
             pairs: vec![[0; 4]; q * q.saturating_sub(1) / 2],
             agreement: vec![Agreement::default(); q],
             judges: BTreeMap::new(),
-            answered: Vec::with_capacity(q),
+            pending_answered: vec![0; q],
+            pending_yes: vec![0; q],
+            pending: 0,
         }
     }
 
@@ -169,7 +176,36 @@ impl Stats {
 
     /// The 2×2 table of questions `i` and `j` (i < j).
     pub fn pair(&self, i: usize, j: usize) -> [u64; 4] {
+        debug_assert_eq!(self.pending, 0, "Stats::finish not called");
         self.pairs[self.pair_index(i, j)]
+    }
+
+    /// Adds the pending records to the pair tables. Called once every 64
+    /// records, and once after the last.
+    pub fn finish(&mut self) {
+        if self.pending == 0 {
+            return;
+        }
+        let mut k = 0;
+        for i in 0..self.questions {
+            let (ai, yi) = (self.pending_answered[i], self.pending_yes[i]);
+            for j in i + 1..self.questions {
+                let both = ai & self.pending_answered[j];
+                let yj = self.pending_yes[j];
+                let cell = &mut self.pairs[k];
+                let yy = u64::from((both & yi & yj).count_ones());
+                let yn = u64::from((both & yi & !yj).count_ones());
+                let ny = u64::from((both & !yi & yj).count_ones());
+                cell[0] += yy;
+                cell[1] += yn;
+                cell[2] += ny;
+                cell[3] += u64::from(both.count_ones()) - yy - yn - ny;
+                k += 1;
+            }
+        }
+        self.pending_answered.fill(0);
+        self.pending_yes.fill(0);
+        self.pending = 0;
     }
 
     /// Adds one record: its combined answers, its outcome, and, when it
@@ -199,22 +235,23 @@ impl Stats {
         for (counts, &a) in self.per_question.iter_mut().zip(answers) {
             counts.add(a);
         }
-        // Pair tables over the questions answered YES or NO: a list of
-        // (index, yes) first, so the inner loop has no branches on answers.
-        self.answered.clear();
-        self.answered.extend(
-            answers
-                .iter()
-                .enumerate()
-                .filter(|(_, a)| matches!(a, Answer::Yes | Answer::No))
-                .map(|(i, a)| (i, *a == Answer::Yes)),
-        );
-        for (k, &(i, yes_i)) in self.answered.iter().enumerate() {
-            let row = i * (2 * self.questions - i - 1) / 2;
-            let base = if yes_i { 0 } else { 2 };
-            for &(j, yes_j) in &self.answered[k + 1..] {
-                self.pairs[row + j - i - 1][base + usize::from(!yes_j)] += 1;
+        let bit = 1u64 << self.pending;
+        for ((answered, yes), &a) in self
+            .pending_answered
+            .iter_mut()
+            .zip(self.pending_yes.iter_mut())
+            .zip(answers)
+        {
+            if matches!(a, Answer::Yes | Answer::No) {
+                *answered |= bit;
             }
+            if a == Answer::Yes {
+                *yes |= bit;
+            }
+        }
+        self.pending += 1;
+        if self.pending == 64 {
+            self.finish();
         }
         if judgments.len() > 1 {
             self.repeated_records += 1;
@@ -307,6 +344,75 @@ pub fn records_needed(rate: f64, target: f64) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::score::{AllNaPolicy, NaPolicy, ScoredCategory, ScoredQuestion};
+
+    #[test]
+    fn bit_sliced_pair_tables_match_plain_counting() {
+        let question = |id: &str| ScoredQuestion {
+            id: id.into(),
+            conditional: true,
+            na: NaPolicy::Drop,
+        };
+        let rubric = ScoringRubric {
+            threshold: 700_000_000,
+            gate_id: "g".into(),
+            gate: vec![question("G1")],
+            categories: vec![ScoredCategory {
+                id: "c".into(),
+                weight: 1_000_000_000,
+                all_na: AllNaPolicy::Drop,
+                questions: (1..=5).map(|i| question(&format!("Q{i}"))).collect(),
+            }],
+        };
+        let q = rubric.question_count();
+        let all = [
+            Answer::Yes,
+            Answer::No,
+            Answer::Na,
+            Answer::Omitted,
+            Answer::Error,
+        ];
+        // 64 + 64 + 9 records: two full batches and a partial one.
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut expected = vec![[0u64; 4]; q * (q - 1) / 2];
+        let mut stats = Stats::new(&rubric);
+        for _ in 0..137 {
+            let answers: Vec<Answer> = (0..q)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    all[(state % 5) as usize]
+                })
+                .collect();
+            let mut k = 0;
+            for i in 0..q {
+                for j in i + 1..q {
+                    let cell = match (answers[i], answers[j]) {
+                        (Answer::Yes, Answer::Yes) => Some(0),
+                        (Answer::Yes, Answer::No) => Some(1),
+                        (Answer::No, Answer::Yes) => Some(2),
+                        (Answer::No, Answer::No) => Some(3),
+                        _ => None,
+                    };
+                    if let Some(c) = cell {
+                        expected[k][c] += 1;
+                    }
+                    k += 1;
+                }
+            }
+            let outcome = rubric.score(&answers).unwrap();
+            stats.add_record(&answers, &outcome, &[]);
+        }
+        stats.finish();
+        let mut k = 0;
+        for i in 0..q {
+            for j in i + 1..q {
+                assert_eq!(stats.pair(i, j), expected[k], "pair {i}, {j}");
+                k += 1;
+            }
+        }
+    }
 
     #[test]
     fn wilson_matches_a_known_value() {
