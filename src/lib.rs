@@ -16,6 +16,7 @@ pub mod cli;
 pub mod compile;
 pub mod diagnostics;
 pub mod emit;
+pub mod format;
 pub mod lint;
 pub mod model;
 pub mod score;

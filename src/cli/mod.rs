@@ -3,6 +3,7 @@
 
 mod build;
 mod check;
+mod fmt;
 mod init;
 mod lint_args;
 pub mod output;
@@ -54,6 +55,8 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Write a starter spec that compiles cleanly.
     Init(init::InitArgs),
+    /// Rewrite specs in the canonical layout.
+    Fmt(fmt::FmtArgs),
     /// Score judged data: verdicts, summary, report, spot-check, training set.
     Score(score::ScoreArgs),
     /// List every lint rule.
@@ -80,6 +83,7 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
         Command::Build(args) => build::run(args, &out),
         Command::Check(args) => check::run(args, &out),
         Command::Init(args) => init::run(args, &out),
+        Command::Fmt(args) => fmt::run(args, &out),
         Command::Score(args) => score::run(args, &out),
         Command::Rules(args) => rules::list(args, &out),
         Command::Explain(args) => rules::explain(args, &out),
