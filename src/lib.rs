@@ -18,6 +18,7 @@ pub mod diagnostics;
 pub mod emit;
 pub mod format;
 pub mod lint;
+pub mod lsp;
 pub mod model;
 pub mod score;
 pub mod source;

@@ -57,6 +57,8 @@ pub enum Command {
     Init(init::InitArgs),
     /// Rewrite specs in the canonical layout.
     Fmt(fmt::FmtArgs),
+    /// Run the language server, over standard input and output.
+    Lsp,
     /// Score judged data: verdicts, summary, report, spot-check, training set.
     Score(score::ScoreArgs),
     /// List every lint rule.
@@ -84,6 +86,13 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
         Command::Check(args) => check::run(args, &out),
         Command::Init(args) => init::run(args, &out),
         Command::Fmt(args) => fmt::run(args, &out),
+        Command::Lsp => match crate::lsp::run_stdio() {
+            Ok(()) => exit::OK,
+            Err(e) => {
+                out.error(&format!("the language server stopped: {e}"), None);
+                exit::USAGE
+            }
+        },
         Command::Score(args) => score::run(args, &out),
         Command::Rules(args) => rules::list(args, &out),
         Command::Explain(args) => rules::explain(args, &out),

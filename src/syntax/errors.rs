@@ -164,10 +164,49 @@ fn unclosed_block(source: &str, junk: &Junk) -> Diagnostic {
         opened,
         format!("{what}, or a block inside it, has no closing `}}`"),
     )
-    .also(Span::point(source.len()), "the file ends here")
+    .also(end_of_file(source), "the file ends here")
     .help(
         "add the missing `}`: every `{` needs one, and blocks close in the reverse order they open",
     )
+}
+
+/// A `{` that no `}` closes: point at the line that opens the block.
+pub fn unclosed_brace(source: &str, open: usize) -> Diagnostic {
+    let line_start = source[..open].rfind('\n').map(|n| n + 1).unwrap_or(0);
+    let line_end = open + first_line_len(&source[open..]);
+    let line = &source[line_start..line_end];
+    let indent = line.len() - line.trim_start().len();
+    let start = line_start + indent;
+    let keyword: String = source[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    let what = if keyword.is_empty() {
+        "this block".to_string()
+    } else {
+        format!("this `{keyword}` block")
+    };
+    let opened = Span::new(start, line_start + line.trim_end().len());
+    Diagnostic::error(
+        "syntax-error",
+        "a block is not closed before the end of the file",
+    )
+    .at(
+        opened,
+        format!("{what}, or a block inside it, has no closing `}}`"),
+    )
+    .also(end_of_file(source), "the file ends here")
+    .help(
+        "add the missing `}`: every `{` needs one, and blocks close in the reverse order they open",
+    )
+}
+
+/// The last character of the file that is not blank, where "the file
+/// ends here" points.
+fn end_of_file(source: &str) -> Span {
+    let end = source.trim_end().len();
+    let last = source[..end].chars().next_back().map_or(0, char::len_utf8);
+    Span::new(end - last, end)
 }
 
 fn first_line_len(text: &str) -> usize {

@@ -45,15 +45,88 @@ pub fn parse(source: &str) -> Parsed {
             diagnostics,
         };
     }
-    let mut builder = parse::Builder::new(source);
-    let file = builder.parse_file();
+    // A `{` that is never closed makes the recovery rules scan to the end
+    // of the file again and again (quadratic, worse when nested). Close
+    // each one at the end of the file for the parser, report it here, and
+    // drop what the parser says after the first one: with the block
+    // structure broken, those are echoes, not separate problems.
+    let unclosed = unclosed_braces(source);
+    let padded;
+    let text = if unclosed.is_empty() {
+        source
+    } else {
+        padded = format!("{source}{}", "}".repeat(unclosed.len()));
+        &padded
+    };
+    let mut builder = parse::Builder::new(text);
+    let mut file = builder.parse_file();
+    file.span = crate::source::Span::new(0, source.len());
+    let cut = unclosed.first().copied().unwrap_or(usize::MAX);
+    let keep = |d: &Diagnostic| d.primary_span().is_none_or(|s| s.start < cut);
     for error in builder.errors {
-        diagnostics.push(error);
+        if keep(&error) {
+            diagnostics.push(error);
+        }
     }
-    for diagnostic in errors::explain_junk(source, &builder.junk) {
-        diagnostics.push(diagnostic);
+    for diagnostic in errors::explain_junk(text, &builder.junk) {
+        if keep(&diagnostic) {
+            diagnostics.push(diagnostic);
+        }
+    }
+    for open in unclosed {
+        diagnostics.push(errors::unclosed_brace(source, open));
     }
     Parsed { file, diagnostics }
+}
+
+/// The offsets of every `{` that no `}` closes, reading strings, text
+/// blocks and comments as the grammar does.
+fn unclosed_braces(source: &str) -> Vec<usize> {
+    let bytes = source.as_bytes();
+    let mut open = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+                match source[i + 3..].find("\"\"\"") {
+                    Some(end) => i += 3 + end + 3,
+                    // No closing `"""`: the grammar reads `""` as an empty
+                    // string and carries on.
+                    None => i += 2,
+                }
+            }
+            b'"' => {
+                let mut j = i + 1;
+                while j < bytes.len() && bytes[j] != b'"' && bytes[j] != b'\n' {
+                    if bytes[j] == b'\\' {
+                        j += 1;
+                    }
+                    j += 1;
+                }
+                // An unterminated string is read as stray characters.
+                i = if j < bytes.len() && bytes[j] == b'"' {
+                    j + 1
+                } else {
+                    i + 1
+                };
+            }
+            b'{' => {
+                open.push(i);
+                i += 1;
+            }
+            b'}' => {
+                open.pop();
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    open
 }
 
 /// Finds `{` nested deeper than [`MAX_NESTING`], outside strings and

@@ -1,0 +1,468 @@
+//! Completion: keywords valid at the cursor, ids after the words that take
+//! references, question ids and `yes`/`no`/`na` in `answers` blocks.
+//!
+//! The context comes from a scan of the text before the cursor (strings,
+//! text blocks and comments skipped, braces tracked), not from the syntax
+//! tree: while a line is being typed the tree does not hold it yet.
+
+use super::document::Document;
+use super::index::SymbolKind;
+use crate::lint::config::BOUND_NAMES;
+use crate::lint::rules::RULES;
+use crate::source::Span;
+use lsp_types::{CompletionItem, CompletionItemKind, CompletionTextEdit, TextEdit};
+
+/// The kind of block the cursor is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Block {
+    Top,
+    Domain,
+    Framework,
+    Technique,
+    Conversation,
+    Failure,
+    Anchors,
+    Rubric,
+    Group,
+    QuestionBody,
+    Example,
+    Answers,
+    Generation,
+    Judge,
+    Expert,
+    Lint,
+}
+
+/// A token of the text before the cursor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Token {
+    Word(String),
+    Text,
+    Comma,
+}
+
+/// What the scan found about the cursor's surroundings.
+#[derive(Debug)]
+pub struct Context {
+    pub block: Block,
+    /// Tokens of the current item, before the word being typed.
+    tokens: Vec<Token>,
+    /// The word being typed (letters, digits, `_`, `.`, `-`) and its span.
+    pub prefix: String,
+    pub prefix_span: Span,
+    /// The cursor is inside a string, a text block or a comment.
+    pub in_literal: bool,
+}
+
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-'
+}
+
+fn block_of(keyword: &str, enclosing: Block) -> Option<Block> {
+    Some(match keyword {
+        "domain" => Block::Domain,
+        "framework" => Block::Framework,
+        "technique" => Block::Technique,
+        "example" => Block::Conversation,
+        "failure" => Block::Failure,
+        "always" | "never" if enclosing == Block::Top => Block::Anchors,
+        "rubric" => Block::Rubric,
+        "gate" | "category" => Block::Group,
+        "calibration" | "fewshot" => Block::Example,
+        "answers" => Block::Answers,
+        "generation" => Block::Generation,
+        "judge" => Block::Judge,
+        "expert" => Block::Expert,
+        "lint" => Block::Lint,
+        _ => return None,
+    })
+}
+
+/// Scans `text` up to `offset`.
+pub fn context(text: &str, offset: usize) -> Context {
+    let offset = offset.min(text.len());
+    let bytes = text.as_bytes();
+    let mut stack = vec![Block::Top];
+    // Words since the last brace: the block a `{` opens is named by the
+    // last block keyword among them.
+    let mut since_brace: Vec<String> = Vec::new();
+    let mut tokens: Vec<Token> = Vec::new();
+    let mut in_literal = false;
+    let mut i = 0;
+    while i < offset {
+        let b = bytes[i];
+        match b {
+            b'#' => {
+                let end = text[i..].find('\n').map(|n| i + n).unwrap_or(text.len());
+                if end >= offset {
+                    in_literal = true;
+                    break;
+                }
+                i = end;
+            }
+            b'"' if text[i..].starts_with("\"\"\"") => {
+                let end = text[i + 3..].find("\"\"\"").map(|n| i + 3 + n + 3);
+                match end {
+                    Some(end) if end <= offset => {
+                        tokens.push(Token::Text);
+                        i = end;
+                    }
+                    _ => {
+                        in_literal = true;
+                        break;
+                    }
+                }
+            }
+            b'"' => {
+                // A quoted string runs to its closing quote or the end of
+                // the line.
+                let mut j = i + 1;
+                let mut closed = false;
+                while j < bytes.len() && bytes[j] != b'\n' {
+                    if bytes[j] == b'\\' {
+                        j += 2;
+                        continue;
+                    }
+                    if bytes[j] == b'"' {
+                        closed = true;
+                        break;
+                    }
+                    j += 1;
+                }
+                let end = if closed { j + 1 } else { j.min(bytes.len()) };
+                if end > offset || (!closed && end == offset) {
+                    in_literal = true;
+                    break;
+                }
+                tokens.push(Token::Text);
+                i = end;
+            }
+            b'{' => {
+                let top = *stack.last().unwrap_or(&Block::Top);
+                let named = since_brace.iter().rev().find_map(|w| block_of(w, top));
+                let block = match (named, top) {
+                    (Some(b), _) => b,
+                    (None, Block::Group) => Block::QuestionBody,
+                    (None, _) => top,
+                };
+                stack.push(block);
+                since_brace.clear();
+                tokens.clear();
+                i += 1;
+            }
+            b'}' => {
+                if stack.len() > 1 {
+                    stack.pop();
+                }
+                since_brace.clear();
+                tokens.clear();
+                i += 1;
+            }
+            b'\n' => {
+                tokens.clear();
+                i += 1;
+            }
+            b',' => {
+                tokens.push(Token::Comma);
+                i += 1;
+            }
+            _ if is_word_byte(b) => {
+                let start = i;
+                while i < offset && is_word_byte(bytes[i]) {
+                    i += 1;
+                }
+                if i == offset {
+                    // The word being typed.
+                    let prefix = text[start..offset].to_string();
+                    return Context {
+                        block: *stack.last().unwrap_or(&Block::Top),
+                        tokens,
+                        prefix,
+                        prefix_span: Span::new(start, offset),
+                        in_literal: false,
+                    };
+                }
+                let word = text[start..i].to_string();
+                since_brace.push(word.clone());
+                tokens.push(Token::Word(word));
+            }
+            _ => i += 1,
+        }
+    }
+    Context {
+        block: *stack.last().unwrap_or(&Block::Top),
+        tokens,
+        prefix: String::new(),
+        prefix_span: Span::point(offset),
+        in_literal,
+    }
+}
+
+/// Keywords that start an item in `block`.
+pub fn item_keywords(block: Block) -> &'static [&'static str] {
+    match block {
+        Block::Top => &[
+            "domain",
+            "framework",
+            "failure",
+            "always",
+            "never",
+            "rubric",
+            "calibration",
+            "fewshot",
+            "generation",
+            "judge",
+            "expert",
+            "lint",
+        ],
+        Block::Domain => &["title", "role", "audience", "about"],
+        Block::Framework => &["about", "principle", "technique", "allow"],
+        Block::Technique => &["about", "when", "example", "instead_of", "allow"],
+        Block::Conversation => &["user", "assistant", "system"],
+        Block::Failure => &["about", "example", "source", "allow"],
+        Block::Anchors => &[],
+        Block::Rubric => &["threshold", "define", "gate", "category", "allow"],
+        Block::Group => &["all_na", "allow"],
+        Block::QuestionBody => &["when", "na", "define", "allow"],
+        Block::Example => &[
+            "user",
+            "assistant",
+            "system",
+            "answers",
+            "shows",
+            "why",
+            "allow",
+        ],
+        Block::Answers => &[],
+        Block::Generation => &[
+            "turns",
+            "length",
+            "format",
+            "escalation",
+            "scenario",
+            "note",
+        ],
+        Block::Judge => &["evidence", "calls", "note"],
+        Block::Expert => &["perspective", "focus"],
+        Block::Lint => &["allow", "deny", "warn"],
+    }
+}
+
+pub fn complete(doc: &Document, offset: usize) -> Vec<CompletionItem> {
+    let cx = context(doc.text(), offset);
+    if cx.in_literal {
+        return Vec::new();
+    }
+    let mut out = Completions {
+        doc,
+        range: cx.prefix_span,
+        items: Vec::new(),
+    };
+    let last_word = |tokens: &[Token]| match tokens.last() {
+        Some(Token::Word(w)) => Some(w.clone()),
+        _ => None,
+    };
+    // The keyword that starts the list the cursor is in: `checks a, b, |`.
+    let list_keyword = {
+        let mut k = cx.tokens.len();
+        // Skip `ref ,` pairs back to the keyword.
+        while k >= 2
+            && cx.tokens[k - 1] == Token::Comma
+            && matches!(&cx.tokens[k - 2], Token::Word(w) if !matches!(w.as_str(), "checks" | "guards" | "shows"))
+        {
+            k -= 2;
+        }
+        match cx.tokens.get(k.wrapping_sub(1)) {
+            Some(Token::Word(w)) if matches!(w.as_str(), "checks" | "guards" | "shows") => {
+                Some(w.clone())
+            }
+            _ => None,
+        }
+    };
+    let previous = last_word(&cx.tokens);
+
+    if let Some(keyword) = list_keyword {
+        match keyword.as_str() {
+            "checks" => {
+                out.symbols(&[SymbolKind::Always, SymbolKind::Never], true);
+                out.symbols(&[SymbolKind::Failure], true);
+            }
+            "guards" => out.symbols(&[SymbolKind::Failure], false),
+            _ => {
+                out.symbols(&[SymbolKind::Technique], true);
+                out.symbols(&[SymbolKind::Always, SymbolKind::Never], true);
+            }
+        }
+        return out.filtered(&cx.prefix);
+    }
+    match previous.as_deref() {
+        Some("instead_of") => {
+            out.symbols(&[SymbolKind::Technique], true);
+            return out.filtered(&cx.prefix);
+        }
+        Some("na") => return out.values(&["drop", "yes", "no"], &cx.prefix),
+        Some("all_na") => return out.values(&["drop", "full_credit"], &cx.prefix),
+        Some("expect") => return out.values(&["pass", "fail", "gate_fail"], &cx.prefix),
+        Some("evidence") => return out.values(&["first", "none"], &cx.prefix),
+        Some("calls") => return out.values(&["single", "per_question"], &cx.prefix),
+        Some("allow" | "deny" | "warn") => {
+            for rule in RULES.iter().map(|r| r.meta()) {
+                out.push(
+                    rule.code,
+                    CompletionItemKind::CONSTANT,
+                    &format!("{} ({}): {}", rule.name, rule.level.as_str(), rule.summary),
+                );
+            }
+            if previous.as_deref() == Some("deny") {
+                out.push(
+                    "warnings",
+                    CompletionItemKind::CONSTANT,
+                    "make every warning an error",
+                );
+            }
+            return out.filtered(&cx.prefix);
+        }
+        _ => {}
+    }
+    if cx.block == Block::Answers {
+        match cx.tokens.as_slice() {
+            [] => {
+                // Questions not answered yet in this block first, in
+                // rubric order.
+                let answered = answered_here(doc, offset);
+                for (_, s) in doc.index.of_kind(SymbolKind::Question) {
+                    if !answered.contains(&s.name) {
+                        out.push(&s.name, CompletionItemKind::FIELD, &s.detail);
+                    }
+                }
+            }
+            [Token::Word(_)] => return out.values(&["yes", "no", "na"], &cx.prefix),
+            _ => {}
+        }
+        return out.filtered(&cx.prefix);
+    }
+    // After the text of an item, the words that may follow it.
+    if cx.tokens.last() == Some(&Token::Text) {
+        let first = match cx.tokens.first() {
+            Some(Token::Word(w)) => w.as_str(),
+            _ => "",
+        };
+        let follow: &[&str] = match (cx.block, first) {
+            (Block::Anchors, _) => &["guards", "allow"],
+            (Block::Group, _) => &["checks"],
+            (_, "calibration") => &["expect"],
+            (_, "category") => &["weight"],
+            _ => &[],
+        };
+        if !follow.is_empty() {
+            return out.values(follow, &cx.prefix);
+        }
+    }
+    if cx.tokens.is_empty() {
+        for keyword in item_keywords(cx.block) {
+            out.push(keyword, CompletionItemKind::KEYWORD, "");
+        }
+        if cx.block == Block::Lint {
+            for (name, what) in BOUND_NAMES {
+                out.push(name, CompletionItemKind::PROPERTY, what);
+            }
+        }
+    }
+    out.filtered(&cx.prefix)
+}
+
+/// The question ids answered in the `answers` block around `offset`.
+fn answered_here(doc: &Document, offset: usize) -> Vec<String> {
+    use crate::syntax::ast::{ExampleItem, Item};
+    for item in &doc.compilation.syntax.items {
+        if let Item::Calibration(e) | Item::FewShot(e) = item {
+            for i in &e.items {
+                if let ExampleItem::Answers(a) = i
+                    && a.span.start <= offset
+                    && offset <= a.span.end
+                {
+                    return a.answers.iter().map(|x| x.question.name.clone()).collect();
+                }
+            }
+        }
+    }
+    Vec::new()
+}
+
+struct Completions<'d> {
+    doc: &'d Document,
+    range: Span,
+    items: Vec<CompletionItem>,
+}
+
+impl Completions<'_> {
+    fn push(&mut self, label: &str, kind: CompletionItemKind, detail: &str) {
+        if self.items.iter().any(|i| i.label == label) {
+            return;
+        }
+        let n = self.items.len();
+        self.items.push(CompletionItem {
+            label: label.to_string(),
+            kind: Some(kind),
+            detail: (!detail.is_empty()).then(|| detail.to_string()),
+            // Keep the order given here (rubric order, declaration order).
+            sort_text: Some(format!("{n:05}")),
+            text_edit: Some(CompletionTextEdit::Edit(TextEdit {
+                range: self.doc.range(self.range),
+                new_text: label.to_string(),
+            })),
+            ..CompletionItem::default()
+        });
+    }
+
+    /// Symbols of `kinds`, by their reference (`always.x`) when `dotted`,
+    /// else by their name.
+    fn symbols(&mut self, kinds: &[SymbolKind], dotted: bool) {
+        let found: Vec<(String, String, SymbolKind)> = self
+            .doc
+            .index
+            .symbols
+            .iter()
+            .filter(|s| kinds.contains(&s.kind))
+            .map(|s| {
+                let label = match (dotted, s.kind) {
+                    (true, SymbolKind::Failure) => format!("failure.{}", s.name),
+                    (true, _) => s.reference.clone(),
+                    (false, _) => s.name.clone(),
+                };
+                (label, s.detail.clone(), s.kind)
+            })
+            .collect();
+        for (label, detail, kind) in found {
+            let item_kind = match kind {
+                SymbolKind::Technique => CompletionItemKind::METHOD,
+                SymbolKind::Failure => CompletionItemKind::EVENT,
+                _ => CompletionItemKind::REFERENCE,
+            };
+            self.push(&label, item_kind, &detail);
+        }
+    }
+
+    fn values(mut self, values: &[&str], prefix: &str) -> Vec<CompletionItem> {
+        for v in values {
+            self.push(v, CompletionItemKind::KEYWORD, "");
+        }
+        self.filtered(prefix)
+    }
+
+    /// Items that start with what has been typed (all of them when nothing
+    /// has).
+    fn filtered(self, prefix: &str) -> Vec<CompletionItem> {
+        let lower = prefix.to_ascii_lowercase();
+        self.items
+            .into_iter()
+            .filter(|i| {
+                i.label.to_ascii_lowercase().starts_with(&lower)
+                    || i.label
+                        .split('.')
+                        .next_back()
+                        .is_some_and(|last| last.to_ascii_lowercase().starts_with(&lower))
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,479 @@
+//! The symbol index of one document: every declared id and every place
+//! that names one, read from the syntax tree.
+//!
+//! Built from the tree rather than the resolved model on purpose: a spec
+//! being typed has errors most of the time, and go-to-definition, find
+//! references, rename and hover must keep working then. Resolution follows
+//! the model's rules (docs/language.md, "References"); where a name is
+//! declared twice, the first declaration wins, as in the model.
+
+use crate::source::Span;
+use crate::syntax::ast::{self, Item, Polarity};
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SymbolKind {
+    Domain,
+    Framework,
+    Technique,
+    Failure,
+    Always,
+    Never,
+    Gate,
+    Category,
+    Question,
+    Calibration,
+    FewShot,
+    Expert,
+}
+
+impl SymbolKind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            SymbolKind::Domain => "domain",
+            SymbolKind::Framework => "framework",
+            SymbolKind::Technique => "technique",
+            SymbolKind::Failure => "failure mode",
+            SymbolKind::Always => "ALWAYS anchor",
+            SymbolKind::Never => "NEVER anchor",
+            SymbolKind::Gate => "safety gate",
+            SymbolKind::Category => "category",
+            SymbolKind::Question => "question",
+            SymbolKind::Calibration => "calibration example",
+            SymbolKind::FewShot => "few-shot example",
+            SymbolKind::Expert => "expert",
+        }
+    }
+}
+
+/// A declared id.
+#[derive(Debug, Clone)]
+pub struct Symbol {
+    pub kind: SymbolKind,
+    /// The id as written: `socratic`.
+    pub name: String,
+    /// How references write it: `cbt.socratic`, `always.name_emotion`,
+    /// `failure.toxic_positivity`, `CP1`.
+    pub reference: String,
+    /// The id token.
+    pub name_span: Span,
+    /// The whole declaration.
+    pub span: Span,
+    /// Title or text, for outlines and completion.
+    pub detail: String,
+    /// The framework of a technique, the group of a question.
+    pub parent: Option<usize>,
+}
+
+/// A place that names a symbol. `span` is the token that names it (in
+/// `cbt.socratic`, `cbt` names the framework and `socratic` the
+/// technique), which is what a rename replaces.
+#[derive(Debug, Clone, Copy)]
+pub struct Reference {
+    pub span: Span,
+    pub target: usize,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Index {
+    pub symbols: Vec<Symbol>,
+    pub references: Vec<Reference>,
+    /// `allow`, `deny` and `warn` codes, for hover.
+    pub lint_codes: Vec<(Span, String)>,
+    by_reference: HashMap<(Namespace, String), usize>,
+}
+
+/// Names are unique within a namespace; techniques are named with their
+/// framework (`cbt.socratic`), so one namespace holds them all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Namespace {
+    Framework,
+    Technique,
+    Failure,
+    Anchor,
+    Group,
+    Question,
+    Example,
+    Expert,
+    Domain,
+}
+
+fn namespace(kind: SymbolKind) -> Namespace {
+    match kind {
+        SymbolKind::Domain => Namespace::Domain,
+        SymbolKind::Framework => Namespace::Framework,
+        SymbolKind::Technique => Namespace::Technique,
+        SymbolKind::Failure => Namespace::Failure,
+        SymbolKind::Always | SymbolKind::Never => Namespace::Anchor,
+        SymbolKind::Gate | SymbolKind::Category => Namespace::Group,
+        SymbolKind::Question => Namespace::Question,
+        SymbolKind::Calibration | SymbolKind::FewShot => Namespace::Example,
+        SymbolKind::Expert => Namespace::Expert,
+    }
+}
+
+impl Index {
+    pub fn build(file: &ast::File) -> Index {
+        let mut index = Index::default();
+        index.declare_all(file);
+        index.resolve_all(file);
+        index
+    }
+
+    fn declare(
+        &mut self,
+        kind: SymbolKind,
+        id: &ast::Ident,
+        reference: String,
+        span: Span,
+        detail: &str,
+        parent: Option<usize>,
+    ) -> usize {
+        let n = self.symbols.len();
+        self.symbols.push(Symbol {
+            kind,
+            name: id.name.clone(),
+            reference: reference.clone(),
+            name_span: id.span,
+            span,
+            detail: detail.to_string(),
+            parent,
+        });
+        self.by_reference
+            .entry((namespace(kind), reference))
+            .or_insert(n);
+        n
+    }
+
+    fn declare_all(&mut self, file: &ast::File) {
+        for item in &file.items {
+            match item {
+                Item::Domain(d) => {
+                    let title = d
+                        .properties
+                        .iter()
+                        .find(|p| p.key.kind == ast::Kw::Title)
+                        .map(|p| p.value.value.as_str())
+                        .unwrap_or("");
+                    self.declare(
+                        SymbolKind::Domain,
+                        &d.id,
+                        d.id.name.clone(),
+                        d.span,
+                        title,
+                        None,
+                    );
+                }
+                Item::Framework(f) => {
+                    let fw = self.declare(
+                        SymbolKind::Framework,
+                        &f.id,
+                        f.id.name.clone(),
+                        f.span,
+                        &f.title.value,
+                        None,
+                    );
+                    for item in &f.items {
+                        if let ast::FrameworkItem::Technique(t) = item {
+                            self.declare(
+                                SymbolKind::Technique,
+                                &t.id,
+                                format!("{}.{}", f.id.name, t.id.name),
+                                t.span,
+                                &t.title.value,
+                                Some(fw),
+                            );
+                        }
+                    }
+                }
+                Item::Failure(f) => {
+                    self.declare(
+                        SymbolKind::Failure,
+                        &f.id,
+                        f.id.name.clone(),
+                        f.span,
+                        &f.title.value,
+                        None,
+                    );
+                }
+                Item::Anchors(block) => {
+                    let kind = match block.polarity {
+                        Polarity::Always => SymbolKind::Always,
+                        Polarity::Never => SymbolKind::Never,
+                    };
+                    for a in &block.anchors {
+                        self.declare(
+                            kind,
+                            &a.id,
+                            format!("{}.{}", block.polarity.as_str(), a.id.name),
+                            a.span,
+                            &a.text.value,
+                            None,
+                        );
+                    }
+                }
+                Item::Rubric(r) => {
+                    for item in &r.items {
+                        let ast::RubricItem::Group(g) = item else {
+                            continue;
+                        };
+                        let kind = match g.kind {
+                            ast::GroupKind::Gate => SymbolKind::Gate,
+                            ast::GroupKind::Category => SymbolKind::Category,
+                        };
+                        let group = self.declare(
+                            kind,
+                            &g.id,
+                            g.id.name.clone(),
+                            g.span,
+                            &g.title.value,
+                            None,
+                        );
+                        for item in &g.items {
+                            if let ast::GroupItem::Question(q) = item {
+                                self.declare(
+                                    SymbolKind::Question,
+                                    &q.id,
+                                    q.id.name.clone(),
+                                    q.span,
+                                    &q.text.value,
+                                    Some(group),
+                                );
+                            }
+                        }
+                    }
+                }
+                Item::Calibration(e) | Item::FewShot(e) => {
+                    let kind = match e.kind {
+                        ast::ExampleKind::Calibration => SymbolKind::Calibration,
+                        ast::ExampleKind::FewShot => SymbolKind::FewShot,
+                    };
+                    self.declare(kind, &e.id, e.id.name.clone(), e.span, &e.title.value, None);
+                }
+                Item::Expert(e) => {
+                    self.declare(
+                        SymbolKind::Expert,
+                        &e.id,
+                        e.id.name.clone(),
+                        e.span,
+                        &e.name.value,
+                        None,
+                    );
+                }
+                Item::Generation(_) | Item::Judge(_) | Item::Lint(_) => {}
+            }
+        }
+    }
+
+    fn find(&self, ns: Namespace, reference: &str) -> Option<usize> {
+        self.by_reference.get(&(ns, reference.to_string())).copied()
+    }
+
+    fn refer(&mut self, span: Span, target: Option<usize>) {
+        if let Some(target) = target {
+            self.references.push(Reference { span, target });
+        }
+    }
+
+    /// `always.x`, `never.x` or `failure.x`, as `checks` writes them.
+    fn resolve_check(&mut self, r: &ast::Reference) {
+        let [head, name] = r.parts.as_slice() else {
+            return;
+        };
+        let target = match head.name.as_str() {
+            "failure" => self.find(Namespace::Failure, &name.name),
+            _ => self.find(Namespace::Anchor, &r.dotted()),
+        };
+        self.refer(name.span, target);
+    }
+
+    /// `framework.technique`, or an anchor (`shows` takes both).
+    fn resolve_technique_or_anchor(&mut self, r: &ast::Reference, anchors: bool) {
+        let [head, name] = r.parts.as_slice() else {
+            return;
+        };
+        if anchors && let Some(a) = self.find(Namespace::Anchor, &r.dotted()) {
+            self.refer(name.span, Some(a));
+            return;
+        }
+        let framework = self.find(Namespace::Framework, &head.name);
+        self.refer(head.span, framework);
+        let technique = self.find(Namespace::Technique, &r.dotted());
+        self.refer(name.span, technique);
+    }
+
+    fn allow(&mut self, a: &ast::Allow) {
+        self.lint_codes.push((a.code.span, a.code.text.clone()));
+    }
+
+    fn resolve_all(&mut self, file: &ast::File) {
+        for item in &file.items {
+            match item {
+                Item::Framework(f) => {
+                    for item in &f.items {
+                        match item {
+                            ast::FrameworkItem::Technique(t) => {
+                                for item in &t.items {
+                                    match item {
+                                        ast::TechniqueItem::InsteadOf(i) => {
+                                            self.resolve_technique_or_anchor(&i.target, false)
+                                        }
+                                        ast::TechniqueItem::Allow(a) => self.allow(a),
+                                        _ => {}
+                                    }
+                                }
+                            }
+                            ast::FrameworkItem::Allow(a) => self.allow(a),
+                            ast::FrameworkItem::Property(_) => {}
+                        }
+                    }
+                }
+                Item::Failure(f) => {
+                    for item in &f.items {
+                        if let ast::FailureItem::Allow(a) = item {
+                            self.allow(a);
+                        }
+                    }
+                }
+                Item::Anchors(block) => {
+                    for a in &block.anchors {
+                        for guard in &a.guards {
+                            let target = self.find(Namespace::Failure, &guard.name);
+                            self.refer(guard.span, target);
+                        }
+                        for allow in &a.allows {
+                            self.allow(allow);
+                        }
+                    }
+                }
+                Item::Rubric(r) => {
+                    for item in &r.items {
+                        match item {
+                            ast::RubricItem::Group(g) => {
+                                for item in &g.items {
+                                    match item {
+                                        ast::GroupItem::Question(q) => {
+                                            for c in &q.checks {
+                                                self.resolve_check(c);
+                                            }
+                                            for item in q.body.iter().flat_map(|b| &b.items) {
+                                                if let ast::QuestionItem::Allow(a) = item {
+                                                    self.allow(a);
+                                                }
+                                            }
+                                        }
+                                        ast::GroupItem::Allow(a) => self.allow(a),
+                                        ast::GroupItem::AllNa(_) => {}
+                                    }
+                                }
+                            }
+                            ast::RubricItem::Allow(a) => self.allow(a),
+                            _ => {}
+                        }
+                    }
+                }
+                Item::Calibration(e) | Item::FewShot(e) => {
+                    for item in &e.items {
+                        match item {
+                            ast::ExampleItem::Answers(answers) => {
+                                for answer in &answers.answers {
+                                    let target =
+                                        self.find(Namespace::Question, &answer.question.name);
+                                    self.refer(answer.question.span, target);
+                                }
+                            }
+                            ast::ExampleItem::Shows(s) => {
+                                for r in &s.targets {
+                                    self.resolve_technique_or_anchor(r, true);
+                                }
+                            }
+                            ast::ExampleItem::Allow(a) => self.allow(a),
+                            _ => {}
+                        }
+                    }
+                }
+                Item::Lint(l) => {
+                    for item in &l.items {
+                        match item {
+                            ast::LintItem::Allow(a) => self.allow(a),
+                            ast::LintItem::Level { code, .. } => {
+                                self.lint_codes.push((code.span, code.text.clone()));
+                            }
+                            ast::LintItem::Bound { .. } => {}
+                        }
+                    }
+                }
+                Item::Domain(_) | Item::Generation(_) | Item::Judge(_) | Item::Expert(_) => {}
+            }
+        }
+    }
+
+    /// The symbol named or declared at `offset`: a reference's target, or
+    /// the symbol whose id token is there.
+    pub fn symbol_at(&self, offset: usize) -> Option<usize> {
+        let contains = |s: Span| s.start <= offset && offset <= s.end;
+        if let Some(r) = self.references.iter().find(|r| contains(r.span)) {
+            return Some(r.target);
+        }
+        self.symbols.iter().position(|s| contains(s.name_span))
+    }
+
+    /// The token at `offset` that names a symbol, and the symbol.
+    pub fn name_at(&self, offset: usize) -> Option<(Span, usize)> {
+        let contains = |s: Span| s.start <= offset && offset <= s.end;
+        if let Some(r) = self.references.iter().find(|r| contains(r.span)) {
+            return Some((r.span, r.target));
+        }
+        self.symbols
+            .iter()
+            .position(|s| contains(s.name_span))
+            .map(|i| (self.symbols[i].name_span, i))
+    }
+
+    /// Every place that names `symbol`, its declaration excluded.
+    pub fn references_to(&self, symbol: usize) -> impl Iterator<Item = &Reference> {
+        self.references.iter().filter(move |r| r.target == symbol)
+    }
+
+    /// Symbols of `kind`, in source order.
+    pub fn of_kind(&self, kind: SymbolKind) -> impl Iterator<Item = (usize, &Symbol)> {
+        self.symbols
+            .iter()
+            .enumerate()
+            .filter(move |(_, s)| s.kind == kind)
+    }
+
+    /// Another symbol that would clash with `symbol` renamed to `name`.
+    pub fn clash(&self, symbol: usize, name: &str) -> Option<&Symbol> {
+        let s = &self.symbols[symbol];
+        let ns = namespace(s.kind);
+        self.symbols.iter().enumerate().find_map(|(i, other)| {
+            let same_scope = namespace(other.kind) == ns
+                && i != symbol
+                && other.name == name
+                // Techniques clash within their framework, anchors within
+                // their polarity.
+                && (ns != Namespace::Technique || other.parent == s.parent)
+                && (ns != Namespace::Anchor || other.kind == s.kind);
+            same_scope.then_some(other)
+        })
+    }
+
+    /// The lint code written at `offset` in an `allow`, `deny` or `warn`.
+    pub fn lint_code_at(&self, offset: usize) -> Option<(Span, &str)> {
+        self.lint_codes
+            .iter()
+            .find(|(s, _)| s.start <= offset && offset <= s.end)
+            .map(|(s, c)| (*s, c.as_str()))
+    }
+}
+
+/// Whether `name` is a valid id: a letter or `_`, then letters, digits or
+/// `_` (ASCII, as the grammar says).
+pub fn is_ident(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}

@@ -1,0 +1,220 @@
+//! The document outline: domain, frameworks and their techniques, failure
+//! modes, anchors, the rubric with its groups and questions, examples,
+//! settings and experts.
+
+use super::document::Document;
+use crate::source::Span;
+use crate::syntax::ast::{self, Item};
+use lsp_types::{DocumentSymbol, SymbolKind};
+
+fn symbol(
+    doc: &Document,
+    name: String,
+    detail: &str,
+    kind: SymbolKind,
+    span: Span,
+    selection: Span,
+    children: Vec<DocumentSymbol>,
+) -> DocumentSymbol {
+    #[allow(deprecated)]
+    DocumentSymbol {
+        name,
+        detail: (!detail.is_empty()).then(|| detail.to_string()),
+        kind,
+        tags: None,
+        deprecated: None,
+        range: doc.range(span),
+        selection_range: doc.range(selection),
+        children: (!children.is_empty()).then_some(children),
+    }
+}
+
+/// A one-line detail: the first line of a text, shortened.
+fn short(text: &str) -> String {
+    let line = text.lines().next().unwrap_or("");
+    if line.chars().count() > 80 {
+        let cut: String = line.chars().take(79).collect();
+        format!("{cut}…")
+    } else {
+        line.to_string()
+    }
+}
+
+pub fn outline(doc: &Document) -> Vec<DocumentSymbol> {
+    let mut out = Vec::new();
+    for item in &doc.compilation.syntax.items {
+        match item {
+            Item::Domain(d) => out.push(symbol(
+                doc,
+                format!("domain {}", d.id.name),
+                "",
+                SymbolKind::MODULE,
+                d.span,
+                d.id.span,
+                vec![],
+            )),
+            Item::Framework(f) => {
+                let techniques = f
+                    .items
+                    .iter()
+                    .filter_map(|i| match i {
+                        ast::FrameworkItem::Technique(t) => Some(symbol(
+                            doc,
+                            t.id.name.clone(),
+                            &short(&t.title.value),
+                            SymbolKind::METHOD,
+                            t.span,
+                            t.id.span,
+                            vec![],
+                        )),
+                        _ => None,
+                    })
+                    .collect();
+                out.push(symbol(
+                    doc,
+                    f.id.name.clone(),
+                    &short(&f.title.value),
+                    SymbolKind::NAMESPACE,
+                    f.span,
+                    f.id.span,
+                    techniques,
+                ));
+            }
+            Item::Failure(f) => out.push(symbol(
+                doc,
+                format!("failure.{}", f.id.name),
+                &short(&f.title.value),
+                SymbolKind::EVENT,
+                f.span,
+                f.id.span,
+                vec![],
+            )),
+            Item::Anchors(b) => {
+                let anchors = b
+                    .anchors
+                    .iter()
+                    .map(|a| {
+                        symbol(
+                            doc,
+                            a.id.name.clone(),
+                            &short(&a.text.value),
+                            SymbolKind::CONSTANT,
+                            a.span,
+                            a.id.span,
+                            vec![],
+                        )
+                    })
+                    .collect();
+                out.push(symbol(
+                    doc,
+                    b.polarity.as_str().to_string(),
+                    "",
+                    SymbolKind::ENUM,
+                    b.span,
+                    b.keyword.span,
+                    anchors,
+                ));
+            }
+            Item::Rubric(r) => {
+                let mut groups = Vec::new();
+                for item in &r.items {
+                    let ast::RubricItem::Group(g) = item else {
+                        continue;
+                    };
+                    let questions = g
+                        .items
+                        .iter()
+                        .filter_map(|i| match i {
+                            ast::GroupItem::Question(q) => Some(symbol(
+                                doc,
+                                q.id.name.clone(),
+                                &short(&q.text.value),
+                                SymbolKind::FIELD,
+                                q.span,
+                                q.id.span,
+                                vec![],
+                            )),
+                            _ => None,
+                        })
+                        .collect();
+                    let detail = match &g.weight {
+                        Some((_, w)) => format!("{} · weight {}", short(&g.title.value), w.raw),
+                        None => format!("{} · gate", short(&g.title.value)),
+                    };
+                    groups.push(symbol(
+                        doc,
+                        g.id.name.clone(),
+                        &detail,
+                        SymbolKind::STRUCT,
+                        g.span,
+                        g.id.span,
+                        questions,
+                    ));
+                }
+                out.push(symbol(
+                    doc,
+                    "rubric".to_string(),
+                    "",
+                    SymbolKind::CLASS,
+                    r.span,
+                    r.keyword.span,
+                    groups,
+                ));
+            }
+            Item::Calibration(e) | Item::FewShot(e) => {
+                let detail = match e.expect {
+                    Some((_, v)) => {
+                        format!("{} · expect {}", short(&e.title.value), v.kind.as_str())
+                    }
+                    None => short(&e.title.value),
+                };
+                out.push(symbol(
+                    doc,
+                    format!("{} {}", e.keyword.kind.as_str(), e.id.name),
+                    &detail,
+                    SymbolKind::OBJECT,
+                    e.span,
+                    e.id.span,
+                    vec![],
+                ));
+            }
+            Item::Generation(g) => out.push(symbol(
+                doc,
+                "generation".into(),
+                "",
+                SymbolKind::PROPERTY,
+                g.span,
+                g.keyword.span,
+                vec![],
+            )),
+            Item::Judge(j) => out.push(symbol(
+                doc,
+                "judge".into(),
+                "",
+                SymbolKind::PROPERTY,
+                j.span,
+                j.keyword.span,
+                vec![],
+            )),
+            Item::Expert(e) => out.push(symbol(
+                doc,
+                format!("expert {}", e.id.name),
+                &short(&e.name.value),
+                SymbolKind::INTERFACE,
+                e.span,
+                e.id.span,
+                vec![],
+            )),
+            Item::Lint(l) => out.push(symbol(
+                doc,
+                "lint".into(),
+                "",
+                SymbolKind::PROPERTY,
+                l.span,
+                l.keyword.span,
+                vec![],
+            )),
+        }
+    }
+    out
+}

@@ -1,0 +1,636 @@
+//! `ftprep lsp` as an editor sees it: the binary started as a process,
+//! JSON-RPC over its standard input and output. One session exercises
+//! every feature on specs with known problems; a second sends a long
+//! random sequence of edits (half-typed syntax, non-ASCII text) and checks
+//! the server keeps answering.
+
+mod common;
+
+use common::root;
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::Duration;
+
+/// Generous: only a hung server reaches it.
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+struct Client {
+    child: Child,
+    stdin: ChildStdin,
+    messages: Receiver<Value>,
+    next_id: i64,
+    /// Notifications read while waiting for a response.
+    pending: Vec<Value>,
+}
+
+impl Client {
+    fn start() -> Client {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ftprep"))
+            .arg("lsp")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("ftprep lsp starts");
+        let stdin = child.stdin.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            loop {
+                let mut length = None;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let line = line.trim_end();
+                    if line.is_empty() {
+                        break;
+                    }
+                    if let Some(n) = line.strip_prefix("Content-Length: ") {
+                        length = n.parse::<usize>().ok();
+                    }
+                }
+                let mut body = vec![0; length.expect("a Content-Length header")];
+                if reader.read_exact(&mut body).is_err() {
+                    return;
+                }
+                let value: Value = serde_json::from_slice(&body).expect("JSON body");
+                if tx.send(value).is_err() {
+                    return;
+                }
+            }
+        });
+        Client {
+            child,
+            stdin,
+            messages: rx,
+            next_id: 0,
+            pending: Vec::new(),
+        }
+    }
+
+    fn send(&mut self, message: Value) {
+        let body = serde_json::to_string(&message).unwrap();
+        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    fn request_raw(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        loop {
+            let message = self
+                .messages
+                .recv_timeout(TIMEOUT)
+                .unwrap_or_else(|_| panic!("no answer to {method}"));
+            if message.get("id") == Some(&json!(id)) {
+                return message;
+            }
+            self.pending.push(message);
+        }
+    }
+
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        let response = self.request_raw(method, params);
+        assert!(
+            response.get("error").is_none(),
+            "{method} failed: {response}"
+        );
+        response["result"].clone()
+    }
+
+    /// The next `publishDiagnostics` for `uri` at `version`.
+    fn diagnostics(&mut self, uri: &str, version: i64) -> Vec<Value> {
+        let matches = |m: &Value| {
+            m["method"] == "textDocument/publishDiagnostics"
+                && m["params"]["uri"] == uri
+                && m["params"]["version"] == version
+        };
+        if let Some(i) = self.pending.iter().position(matches) {
+            let m = self.pending.remove(i);
+            return m["params"]["diagnostics"].as_array().unwrap().clone();
+        }
+        loop {
+            let message = self
+                .messages
+                .recv_timeout(TIMEOUT)
+                .expect("diagnostics are published");
+            if matches(&message) {
+                return message["params"]["diagnostics"].as_array().unwrap().clone();
+            }
+            self.pending.push(message);
+        }
+    }
+
+    fn initialize(&mut self) -> Value {
+        let result = self.request(
+            "initialize",
+            json!({"processId": null, "rootUri": null, "capabilities": {}}),
+        );
+        self.notify("initialized", json!({}));
+        result
+    }
+
+    fn open(&mut self, uri: &str, text: &str) {
+        self.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "ftprep", "version": 1, "text": text}}),
+        );
+    }
+
+    fn shutdown(mut self) {
+        self.request("shutdown", Value::Null);
+        self.notify("exit", Value::Null);
+        drop(self.stdin);
+        let status = wait(&mut self.child);
+        assert!(status.success(), "the server exited with {status}");
+    }
+}
+
+fn wait(child: &mut Child) -> std::process::ExitStatus {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(start.elapsed() < TIMEOUT, "the server did not exit");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// The LSP position (UTF-16) of the first occurrence of `needle` after
+/// `after`, computed here independently of the server.
+fn position_of(text: &str, needle: &str, after: &str) -> Value {
+    let from = text.find(after).expect("anchor text");
+    let offset = from + text[from..].find(needle).expect("needle");
+    let line = text[..offset].matches('\n').count();
+    let line_start = text[..offset].rfind('\n').map(|n| n + 1).unwrap_or(0);
+    let character = text[line_start..offset].encode_utf16().count();
+    json!({"line": line, "character": character})
+}
+
+fn therapy() -> String {
+    std::fs::read_to_string(root().join("specs/therapy.ftprep")).unwrap()
+}
+
+/// The therapy spec with a misspelt reference after non-ASCII text on its
+/// line, so that bytes, characters and UTF-16 units all give different
+/// columns.
+fn therapy_with_typo() -> String {
+    therapy().replace(
+        "CP2 \"Does the response refer to a specific detail from the user's messages, such as a person, an event or a phrase they used?\" checks always.use_details",
+        "CP2 \"Does the response refer to a specific detail — a person 👤, an event or a phrase — from the user's messages?\" checks always.use_detail",
+    )
+}
+
+#[test]
+fn a_session_uses_every_feature() {
+    let mut client = Client::start();
+    let init = client.initialize();
+    let caps = &init["capabilities"];
+    for feature in [
+        "hoverProvider",
+        "definitionProvider",
+        "referencesProvider",
+        "renameProvider",
+        "completionProvider",
+        "documentSymbolProvider",
+        "documentFormattingProvider",
+        "codeActionProvider",
+    ] {
+        assert!(!caps[feature].is_null(), "{feature} is not advertised");
+    }
+    assert_eq!(caps["positionEncoding"], "utf-16");
+
+    // Diagnostics: a compiler error, located in UTF-16 columns.
+    let typo = "file:///specs/typo.ftprep";
+    let text = therapy_with_typo();
+    client.open(typo, &text);
+    let diagnostics = client.diagnostics(typo, 1);
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
+    let d = &diagnostics[0];
+    assert_eq!(d["code"], "unknown-reference");
+    assert_eq!(d["severity"], 1);
+    assert_eq!(d["source"], "ftprep");
+    assert!(
+        d["message"]
+            .as_str()
+            .unwrap()
+            .contains("did you mean `always.use_details`?")
+    );
+    let start = position_of(&text, "always.use_detail", "CP2 ");
+    assert_eq!(d["range"]["start"], start);
+    assert_eq!(
+        d["range"]["end"]["character"],
+        start["character"].as_u64().unwrap() + "always.use_detail".len() as u64
+    );
+
+    // The quick fix the diagnostic suggests.
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": typo}, "range": d["range"], "context": {"diagnostics": [d]}}),
+    );
+    let fix = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["title"].as_str().unwrap().starts_with("Replace"))
+        .expect("a replace action");
+    assert_eq!(
+        fix["edit"]["changes"][typo][0]["newText"],
+        "always.use_details"
+    );
+
+    // Lint findings, with related locations: two questions that read alike.
+    let similar = "file:///specs/similar.ftprep";
+    let fixture =
+        std::fs::read_to_string(root().join("tests/fixtures/lint/FT401/fires.ftprep")).unwrap();
+    client.open(similar, &fixture);
+    let diagnostics = client.diagnostics(similar, 1);
+    let ft401 = diagnostics
+        .iter()
+        .find(|d| d["code"] == "FT401")
+        .expect("FT401 is reported");
+    assert_eq!(ft401["severity"], 2);
+    assert!(
+        ft401["codeDescription"]["href"]
+            .as_str()
+            .unwrap()
+            .ends_with("FT401.md")
+    );
+    let related = ft401["relatedInformation"].as_array().unwrap();
+    assert!(!related.is_empty());
+    assert_eq!(related[0]["location"]["uri"], similar);
+    // A suppression quick fix for it, with a reason to fill in.
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": similar}, "range": ft401["range"], "context": {"diagnostics": [ft401]}}),
+    );
+    let suppress = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["title"].as_str().unwrap().starts_with("Suppress FT401"))
+        .expect("a suppression action");
+    let new_text = suppress["edit"]["changes"][similar][0]["newText"]
+        .as_str()
+        .unwrap();
+    assert!(new_text.contains("allow FT401 \"<why"), "{new_text}");
+
+    // The clean therapy spec: no diagnostics.
+    let uri = "file:///specs/therapy.ftprep";
+    let text = therapy();
+    client.open(uri, &text);
+    assert_eq!(client.diagnostics(uri, 1), Vec::<Value>::new());
+
+    // Hover on a question id in a calibration answer.
+    let at = position_of(&text, "CP1", "calibration strong");
+    let hover = client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": at}),
+    );
+    let value = hover["contents"]["value"].as_str().unwrap();
+    for expected in [
+        "Does the response name a specific feeling",
+        "category **Comprehension**",
+        "Weight in the final score**: 6.25%",
+        "`always.name_feeling`",
+        "`strong` (expect pass): **yes**",
+        "`mediocre` (expect fail): **no**",
+    ] {
+        assert!(
+            value.contains(expected),
+            "hover lacks {expected:?}:\n{value}"
+        );
+    }
+    // Hover on an anchor: the questions that check it.
+    let at = position_of(&text, "name_feeling", "always {");
+    let value = client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": at}),
+    )["contents"]["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        value.contains("**Checked by**") && value.contains("`CP1`"),
+        "{value}"
+    );
+    // Hover on a lint code in a suppression: the explanation.
+    let lint_uri = "file:///specs/lint.ftprep";
+    let with_allow = text.replace(
+        "rubric {\n  threshold 0.75",
+        "rubric {\n  allow FT203 \"compound wording is deliberate in this rubric\"\n  threshold 0.75",
+    );
+    client.open(lint_uri, &with_allow);
+    let at = position_of(&with_allow, "FT203", "allow ");
+    let value = client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": lint_uri}, "position": at}),
+    )["contents"]["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(value.contains("compound-question"), "{value}");
+
+    // Go to definition from a reference to the anchor it names.
+    let at = position_of(&text, "name_feeling", "CP1 ");
+    let definition = client.request(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": uri}, "position": at}),
+    );
+    assert_eq!(definition["uri"], uri);
+    assert_eq!(
+        definition["range"]["start"],
+        position_of(&text, "name_feeling", "always {")
+    );
+
+    // Find references: the declaration and every `checks` naming it.
+    let references = client.request(
+        "textDocument/references",
+        json!({"textDocument": {"uri": uri}, "position": at, "context": {"includeDeclaration": true}}),
+    );
+    let expected = 1 + text.matches("always.name_feeling").count();
+    assert_eq!(references.as_array().unwrap().len(), expected);
+
+    // Rename the anchor: its id and every reference change.
+    let rename = client.request(
+        "textDocument/rename",
+        json!({"textDocument": {"uri": uri}, "position": at, "newName": "name_emotion"}),
+    );
+    assert_eq!(rename["changes"][uri].as_array().unwrap().len(), expected);
+    // A name that is taken is refused.
+    let refused = client.request_raw(
+        "textDocument/rename",
+        json!({"textDocument": {"uri": uri}, "position": at, "newName": "validate"}),
+    );
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("already")
+    );
+
+    // Completion: anchors and failure modes after `checks`.
+    let edit_uri = "file:///specs/edit.ftprep";
+    let typed = text.replace(
+        "CN3 \"Does the response express care",
+        "CN9 \"Does it help?\" checks \n    CN3 \"Does the response express care",
+    );
+    client.open(edit_uri, &typed);
+    let at = position_of(&typed, "\n    CN3", "checks \n");
+    let items = client.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": edit_uri}, "position": at}),
+    );
+    let labels: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap())
+        .collect();
+    assert!(labels.contains(&"always.validate"), "{labels:?}");
+    assert!(labels.contains(&"never.diagnose"), "{labels:?}");
+    assert!(labels.contains(&"failure.sycophancy"), "{labels:?}");
+    assert!(!labels.contains(&"title"), "{labels:?}");
+    // Question ids inside answers, and yes/no/na after one.
+    let answers_at = position_of(&text, "S1  yes", "calibration strong");
+    let items = client.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": uri}, "position": answers_at}),
+    );
+    assert!(items.as_array().unwrap().iter().all(|i| i["kind"] == 5));
+    // Keywords valid in a domain block.
+    let domain_at = position_of(&text, "title", "domain therapy");
+    let items = client.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": uri}, "position": domain_at}),
+    );
+    let labels: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["title", "role", "audience", "about"]);
+
+    // Document symbols: the rubric holds the gate, which holds S1.
+    let outline = client.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let rubric = outline
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "rubric")
+        .expect("the rubric in the outline");
+    assert_eq!(rubric["children"][0]["name"], "safety");
+    assert_eq!(rubric["children"][0]["children"][0]["name"], "S1");
+
+    // Formatting: the same as `ftprep fmt`.
+    let messy_uri = "file:///specs/messy.ftprep";
+    let messy = std::fs::read_to_string(root().join("tests/fixtures/format/messy.ftprep")).unwrap();
+    client.open(messy_uri, &messy);
+    let edits = client.request(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": messy_uri}, "options": {"tabSize": 2, "insertSpaces": true}}),
+    );
+    assert_eq!(
+        edits[0]["newText"].as_str().unwrap(),
+        ftprep::format::format_source(&messy).unwrap()
+    );
+    // A formatted document needs no edits.
+    let edits = client.request(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": uri}, "options": {"tabSize": 2, "insertSpaces": true}}),
+    );
+    assert_eq!(edits, json!([]));
+
+    // An incremental change: the typo fixed, the diagnostics cleared.
+    let typo_text = therapy_with_typo();
+    let start = position_of(&typo_text, "always.use_detail", "CP2 ");
+    client.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": {"uri": typo, "version": 2},
+            "contentChanges": [{
+                "range": {"start": start, "end": start},
+                "text": "",
+            }, {
+                "range": {
+                    "start": {"line": start["line"], "character": start["character"].as_u64().unwrap() + 17},
+                    "end": {"line": start["line"], "character": start["character"].as_u64().unwrap() + 17},
+                },
+                "text": "s",
+            }],
+        }),
+    );
+    assert_eq!(client.diagnostics(typo, 2), Vec::<Value>::new());
+
+    // Missing answers: the quick fix adds them.
+    let missing_uri = "file:///specs/missing.ftprep";
+    let missing = text.replace(
+        "    FT4 yes \"A2: 'one small step for this weekend, or would you rather talk more about how it's been?'\"\n",
+        "",
+    );
+    client.open(missing_uri, &missing);
+    let diagnostics = client.diagnostics(missing_uri, 1);
+    let d = diagnostics
+        .iter()
+        .find(|d| d["code"] == "missing-answer")
+        .expect("missing-answer is reported");
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": missing_uri}, "range": d["range"], "context": {"diagnostics": [d]}}),
+    );
+    let add = &actions[0];
+    assert_eq!(add["title"], "Add the 1 missing answer to `strong`");
+    assert_eq!(
+        add["edit"]["changes"][missing_uri][0]["newText"],
+        "    FT4 yes \"<why>\"\n"
+    );
+
+    client.shutdown();
+}
+
+/// A small deterministic generator, so a failure can be replayed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+#[test]
+fn random_edits_never_kill_the_server() {
+    let mut client = Client::start();
+    client.initialize();
+    let uri = "file:///specs/random.ftprep";
+    let mut text = therapy();
+    client.open(uri, &text);
+    client.diagnostics(uri, 1);
+    let fragments = [
+        "{",
+        "}",
+        "\"",
+        "\"\"\"",
+        "#",
+        "\n",
+        " checks ",
+        " always.",
+        "never.x",
+        "answers {",
+        "S1 yes",
+        "é",
+        "😀",
+        "weight",
+        "0.",
+        "..",
+        "rubric {",
+        "category c \"C\" weight 0.5 {",
+        "gate",
+        ",",
+        "allow FT2",
+        "\\",
+        "\\u{",
+        "technique",
+        "expect ",
+    ];
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    for version in 2..=250i64 {
+        // Pick a UTF-16 position anywhere, even inside a character.
+        let lines: Vec<String> = text.split('\n').map(str::to_string).collect();
+        let line = rng.below(lines.len());
+        let units = lines[line].encode_utf16().count();
+        let character = rng.below(units + 2);
+        let length = if rng.below(3) == 0 { rng.below(40) } else { 0 };
+        let insert = if rng.below(4) == 0 {
+            String::new()
+        } else {
+            fragments[rng.below(fragments.len())].to_string()
+        };
+        let start = json!({"line": line, "character": character});
+        let end = json!({"line": line, "character": character + length});
+        client.notify(
+            "textDocument/didChange",
+            json!({
+                "textDocument": {"uri": uri, "version": version},
+                "contentChanges": [{"range": {"start": start, "end": end}, "text": insert}],
+            }),
+        );
+        // Mirror the edit the way the protocol defines it: positions past
+        // a line's end clamp to it.
+        text = apply(&text, line, character, character + length, &insert);
+        client.diagnostics(uri, version);
+        if version % 5 == 0 {
+            let position = json!({"line": rng.below(lines.len()), "character": rng.below(80)});
+            for method in [
+                "textDocument/hover",
+                "textDocument/completion",
+                "textDocument/definition",
+            ] {
+                let response = client.request_raw(
+                    method,
+                    json!({"textDocument": {"uri": uri}, "position": position}),
+                );
+                assert!(response.get("error").is_none(), "{method}: {response}");
+            }
+            client.request(
+                "textDocument/documentSymbol",
+                json!({"textDocument": {"uri": uri}}),
+            );
+            client.request(
+                "textDocument/formatting",
+                json!({"textDocument": {"uri": uri}, "options": {"tabSize": 2, "insertSpaces": true}}),
+            );
+        }
+    }
+    // The server's view of the text is the client's.
+    let outline = client.request(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": uri}, "options": {"tabSize": 2, "insertSpaces": true}}),
+    );
+    if let Some(edit) = outline.as_array().and_then(|a| a.first()) {
+        assert_eq!(
+            edit["newText"].as_str().unwrap(),
+            ftprep::format::format_source(&text).unwrap()
+        );
+    }
+    client.shutdown();
+}
+
+/// Applies an edit given in UTF-16 units on one line, clamping as the
+/// protocol does.
+fn apply(text: &str, line: usize, start: usize, end: usize, insert: &str) -> String {
+    let line_start: usize = text.split('\n').take(line).map(|l| l.len() + 1).sum();
+    let line_text = text[line_start..].split('\n').next().unwrap_or("");
+    let offset = |units: usize| {
+        let mut count = 0;
+        for (i, c) in line_text.char_indices() {
+            if count >= units {
+                return line_start + i;
+            }
+            count += c.len_utf16();
+        }
+        line_start + line_text.len()
+    };
+    let (a, b) = (offset(start), offset(end));
+    format!("{}{}{}", &text[..a], insert, &text[b..])
+}
