@@ -466,3 +466,50 @@ impl Completions<'_> {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The context at the `|` of `text`.
+    fn at(text: &str) -> Context {
+        let offset = text.find('|').expect("a cursor");
+        context(&text.replace('|', ""), offset)
+    }
+
+    #[test]
+    fn blocks_are_tracked_through_strings_comments_and_text_blocks() {
+        let cx = at("rubric {\n  gate safety \"Safety {\" {\n    # a { comment\n    |");
+        assert_eq!(cx.block, Block::Group);
+        let cx = at("rubric { gate s \"S\" { S1 \"Q?\" { |");
+        assert_eq!(cx.block, Block::QuestionBody);
+        let cx = at("domain d {\n  about \"\"\"\n  { }\n  \"\"\"\n  |");
+        assert_eq!(cx.block, Block::Domain);
+        let cx = at("calibration c \"C\" expect pass {\n  answers {\n    S1 yes \"x\"\n  }\n  |");
+        assert_eq!(cx.block, Block::Example);
+        // `always` names an anchor block only at the top level.
+        let cx = at("fewshot f \"F\" {\n  shows always.x\n  answers {\n    |");
+        assert_eq!(cx.block, Block::Answers);
+    }
+
+    #[test]
+    fn literals_and_the_word_being_typed() {
+        assert!(at("domain d {\n  title \"a | b\"").in_literal);
+        assert!(at("domain d {\n  title \"unterminated |").in_literal);
+        assert!(at("# a comment |").in_literal);
+        assert!(at("domain d { about \"\"\"\n  text |").in_literal);
+        assert!(!at("domain d {\n  title \"done\" |").in_literal);
+        let cx = at("rubric { gate s \"S\" { S1 \"Q?\" checks always.na|");
+        assert_eq!(cx.prefix, "always.na");
+        assert_eq!(cx.tokens.last(), Some(&Token::Word("checks".into())));
+        let cx = at("rubric { gate s \"S\" { S1 \"Q?\" checks always.a, |");
+        assert_eq!(
+            cx.tokens[cx.tokens.len() - 3..],
+            [
+                Token::Word("checks".into()),
+                Token::Word("always.a".into()),
+                Token::Comma
+            ]
+        );
+    }
+}

@@ -100,21 +100,23 @@ fn question(file: &ast::File, index: &Index, symbol: usize) -> String {
             }
         }
     }
+    let gate = g.kind == ast::GroupKind::Gate;
     let mut condition = None;
-    let mut na = "dropped from its category";
+    let mut policy = ast::Kw::Drop;
     for item in q.body.iter().flat_map(|b| &b.items) {
         match item {
             ast::QuestionItem::When(p) => condition = Some(p.value.value.clone()),
-            ast::QuestionItem::Na { value, .. } => {
-                na = match value.kind {
-                    ast::Kw::Yes => "counted as YES",
-                    ast::Kw::No => "counted as NO",
-                    _ => "dropped from its category",
-                }
-            }
+            ast::QuestionItem::Na { value, .. } => policy = value.kind,
             _ => {}
         }
     }
+    let na = match (policy, gate) {
+        (ast::Kw::No, true) => "counted as NO, which fails the gate",
+        (_, true) => "which does not fail the gate",
+        (ast::Kw::Yes, false) => "counted as YES",
+        (ast::Kw::No, false) => "counted as NO",
+        _ => "dropped from its category",
+    };
     match condition {
         Some(c) => out.push_str(&format!("**Applies when** {c}; otherwise N/A, {na}.\n\n")),
         None => out.push_str("Applies to every conversation (N/A is not accepted).\n\n"),
