@@ -79,11 +79,15 @@ fn stdio(c: &mut Criterion) {
         serde_json::from_slice(&body).unwrap()
     };
     let text = therapy();
-    send(json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}}));
+    send(
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}}),
+    );
     while receive()["id"] != 1 {}
     send(json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}));
-    send(json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {
-        "textDocument": {"uri": URI, "languageId": "ftprep", "version": 1, "text": text}}}));
+    send(
+        json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {
+        "textDocument": {"uri": URI, "languageId": "ftprep", "version": 1, "text": text}}}),
+    );
     while !is_diagnostics_of(&receive(), 1) {}
     let mut version = 1;
     c.bench_function("lsp change to diagnostics (stdio, therapy)", |b| {
@@ -104,7 +108,11 @@ fn in_process(c: &mut Criterion) {
     let (server, client) = Connection::memory();
     let thread = std::thread::spawn(move || ftprep::lsp::serve(&server));
     let request = |id: i32, method: &str, params: Value| {
-        Message::Request(Request::new(RequestId::from(id), method.to_string(), params))
+        Message::Request(Request::new(
+            RequestId::from(id),
+            method.to_string(),
+            params,
+        ))
     };
     let notify = |method: &str, params: Value| {
         Message::Notification(Notification::new(method.to_string(), params))
@@ -116,7 +124,10 @@ fn in_process(c: &mut Criterion) {
         .send(request(1, "initialize", json!({"capabilities": {}})))
         .unwrap();
     while receive()["id"] != 1 {}
-    client.sender.send(notify("initialized", json!({}))).unwrap();
+    client
+        .sender
+        .send(notify("initialized", json!({})))
+        .unwrap();
     client
         .sender
         .send(notify(
@@ -136,7 +147,10 @@ fn in_process(c: &mut Criterion) {
             while !is_diagnostics_of(&receive(), version) {}
         })
     });
-    client.sender.send(request(2, "shutdown", Value::Null)).unwrap();
+    client
+        .sender
+        .send(request(2, "shutdown", Value::Null))
+        .unwrap();
     while receive()["id"] != 2 {}
     client.sender.send(notify("exit", Value::Null)).unwrap();
     thread.join().unwrap().unwrap();
