@@ -100,7 +100,6 @@ fn stdio(c: &mut Criterion) {
     send(json!({"jsonrpc": "2.0", "id": 2, "method": "shutdown", "params": null}));
     while receive()["id"] != 2 {}
     send(json!({"jsonrpc": "2.0", "method": "exit", "params": null}));
-    drop(send);
     child.wait().unwrap();
 }
 
