@@ -186,6 +186,13 @@ impl<'a> Printer<'a> {
         }
     }
 
+    /// Writes the line `make` lays out (it reads the printer, so it cannot
+    /// be built while the printer is borrowed to write).
+    fn put(&mut self, indent: usize, make: impl FnOnce(&Self) -> Line) {
+        let line = make(self);
+        self.line(indent, line);
+    }
+
     /// Writes one line: the comments before it, the line, and the comments
     /// inside its source or after it on the same source line.
     fn line(&mut self, indent: usize, line: Line) {
@@ -457,8 +464,7 @@ impl<'a> Printer<'a> {
             |p, indent| {
                 let widths = p.run_widths(&d.properties, |prop| setting(&prop.key, prop.span));
                 for (prop, width) in d.properties.iter().zip(widths) {
-                    let line = p.property(prop, indent, width);
-                    p.line(indent, line);
+                    p.put(indent, |p| p.property(prop, indent, width));
                 }
             },
         );
@@ -488,14 +494,10 @@ impl<'a> Printer<'a> {
                 for (item, width) in f.items.iter().zip(widths) {
                     match item {
                         FrameworkItem::Property(prop) => {
-                            let line = p.property(prop, indent, width);
-                            p.line(indent, line);
+                            p.put(indent, |p| p.property(prop, indent, width))
                         }
                         FrameworkItem::Technique(t) => p.technique(t, indent),
-                        FrameworkItem::Allow(a) => {
-                            let line = p.allow(a, indent);
-                            p.line(indent, line);
-                        }
+                        FrameworkItem::Allow(a) => p.put(indent, |p| p.allow(a, indent)),
                     }
                 }
             },
@@ -522,8 +524,7 @@ impl<'a> Printer<'a> {
                 for (item, width) in t.items.iter().zip(widths) {
                     match item {
                         TechniqueItem::Property(prop) => {
-                            let line = p.property(prop, indent, width);
-                            p.line(indent, line);
+                            p.put(indent, |p| p.property(prop, indent, width))
                         }
                         TechniqueItem::Example(e) => p.example(e, indent, width),
                         TechniqueItem::InsteadOf(i) => {
@@ -537,10 +538,7 @@ impl<'a> Printer<'a> {
                             };
                             p.line(indent, line);
                         }
-                        TechniqueItem::Allow(a) => {
-                            let line = p.allow(a, indent);
-                            p.line(indent, line);
-                        }
+                        TechniqueItem::Allow(a) => p.put(indent, |p| p.allow(a, indent)),
                     }
                 }
             },
@@ -551,8 +549,7 @@ impl<'a> Printer<'a> {
         match &e.body {
             ExampleBody::Text(text) => {
                 let value = self.text(text, indent);
-                let line = self.setting("example", &value, width, e.span);
-                self.line(indent, line);
+                self.put(indent, |p| p.setting("example", &value, width, e.span));
             }
             ExampleBody::Conversation(c) => {
                 self.block(
@@ -572,8 +569,7 @@ impl<'a> Printer<'a> {
             Some((Align::Turn, t.role.as_str().len(), t.span))
         });
         for (turn, width) in turns.iter().zip(widths) {
-            let line = self.turn(turn, indent, width);
-            self.line(indent, line);
+            self.put(indent, |p| p.turn(turn, indent, width));
         }
     }
 
@@ -597,14 +593,10 @@ impl<'a> Printer<'a> {
                 for (item, width) in f.items.iter().zip(widths) {
                     match item {
                         FailureItem::Property(prop) => {
-                            let line = p.property(prop, indent, width);
-                            p.line(indent, line);
+                            p.put(indent, |p| p.property(prop, indent, width))
                         }
                         FailureItem::Example(e) => p.example(e, indent, width),
-                        FailureItem::Allow(a) => {
-                            let line = p.allow(a, indent);
-                            p.line(indent, line);
-                        }
+                        FailureItem::Allow(a) => p.put(indent, |p| p.allow(a, indent)),
                     }
                 }
             },
@@ -647,8 +639,7 @@ impl<'a> Printer<'a> {
                         },
                     );
                     for allow in &anchor.allows {
-                        let line = p.allow(allow, indent + INDENT);
-                        p.line(indent + INDENT, line);
+                        p.put(indent + INDENT, |p| p.allow(allow, indent + INDENT));
                     }
                 }
             },
@@ -666,18 +657,11 @@ impl<'a> Printer<'a> {
                 for item in &r.items {
                     match item {
                         RubricItem::Threshold(t) => {
-                            let line = p.setting("threshold", &t.value.raw, 0, t.span);
-                            p.line(indent, line);
+                            p.put(indent, |p| p.setting("threshold", &t.value.raw, 0, t.span))
                         }
-                        RubricItem::Define(d) => {
-                            let line = p.define(d, indent);
-                            p.line(indent, line);
-                        }
+                        RubricItem::Define(d) => p.put(indent, |p| p.define(d, indent)),
                         RubricItem::Group(g) => p.group(g, indent),
-                        RubricItem::Allow(a) => {
-                            let line = p.allow(a, indent);
-                            p.line(indent, line);
-                        }
+                        RubricItem::Allow(a) => p.put(indent, |p| p.allow(a, indent)),
                     }
                 }
             },
@@ -717,15 +701,11 @@ impl<'a> Printer<'a> {
             |p, indent| {
                 for item in &g.items {
                     match item {
-                        GroupItem::AllNa(a) => {
-                            let line = p.setting("all_na", a.policy.kind.as_str(), 0, a.span);
-                            p.line(indent, line);
-                        }
+                        GroupItem::AllNa(a) => p.put(indent, |p| {
+                            p.setting("all_na", a.policy.kind.as_str(), 0, a.span)
+                        }),
                         GroupItem::Question(q) => p.question(q, indent),
-                        GroupItem::Allow(a) => {
-                            let line = p.allow(a, indent);
-                            p.line(indent, line);
-                        }
+                        GroupItem::Allow(a) => p.put(indent, |p| p.allow(a, indent)),
                     }
                 }
             },
@@ -809,10 +789,7 @@ impl<'a> Printer<'a> {
                 });
                 for (item, width) in e.items.iter().zip(widths) {
                     match item {
-                        ExampleItem::Turn(t) => {
-                            let line = p.turn(t, indent, width);
-                            p.line(indent, line);
-                        }
+                        ExampleItem::Turn(t) => p.put(indent, |p| p.turn(t, indent, width)),
                         ExampleItem::Answers(a) => p.answers(a, indent),
                         ExampleItem::Shows(s) => {
                             let targets = p.references(&s.targets);
@@ -828,13 +805,9 @@ impl<'a> Printer<'a> {
                             p.line(indent, line);
                         }
                         ExampleItem::Why(prop) => {
-                            let line = p.property(prop, indent, width);
-                            p.line(indent, line);
+                            p.put(indent, |p| p.property(prop, indent, width))
                         }
-                        ExampleItem::Allow(a) => {
-                            let line = p.allow(a, indent);
-                            p.line(indent, line);
-                        }
+                        ExampleItem::Allow(a) => p.put(indent, |p| p.allow(a, indent)),
                     }
                 }
             },
@@ -950,8 +923,7 @@ impl<'a> Printer<'a> {
             |p, indent| {
                 let widths = p.run_widths(&e.properties, |prop| setting(&prop.key, prop.span));
                 for (prop, width) in e.properties.iter().zip(widths) {
-                    let line = p.property(prop, indent, width);
-                    p.line(indent, line);
+                    p.put(indent, |p| p.property(prop, indent, width));
                 }
             },
         );

@@ -173,26 +173,10 @@ fn add_missing_answers(doc: &Document, span: Span) -> Option<CodeAction> {
 }
 
 fn conditional_questions(file: &ast::File) -> Vec<&str> {
-    let mut out = Vec::new();
-    for item in &file.items {
-        let Item::Rubric(r) = item else { continue };
-        for item in &r.items {
-            let ast::RubricItem::Group(g) = item else {
-                continue;
-            };
-            for item in &g.items {
-                if let ast::GroupItem::Question(q) = item
-                    && q.body
-                        .iter()
-                        .flat_map(|b| &b.items)
-                        .any(|i| matches!(i, ast::QuestionItem::When(_)))
-                {
-                    out.push(q.id.name.as_str());
-                }
-            }
-        }
-    }
-    out
+    file.questions()
+        .filter(|(_, q)| q.is_conditional())
+        .map(|(_, q)| q.id.name.as_str())
+        .collect()
 }
 
 fn replace_with_suggestion(doc: &Document, d: &Diagnostic, span: Span) -> Option<CodeAction> {

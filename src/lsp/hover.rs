@@ -150,22 +150,7 @@ fn find_question(
     file: &ast::File,
     name_span: crate::source::Span,
 ) -> Option<(&ast::Group, &ast::Question)> {
-    for item in &file.items {
-        let Item::Rubric(r) = item else { continue };
-        for item in &r.items {
-            let ast::RubricItem::Group(g) = item else {
-                continue;
-            };
-            for item in &g.items {
-                if let ast::GroupItem::Question(q) = item
-                    && q.id.span == name_span
-                {
-                    return Some((g, q));
-                }
-            }
-        }
-    }
-    None
+    file.questions().find(|(_, q)| q.id.span == name_span)
 }
 
 /// `strong` (expect pass): **yes**: reason, for every calibration example.
@@ -196,29 +181,29 @@ fn calibration_answers(file: &ast::File, question: &str) -> Vec<String> {
 
 /// The questions whose `checks` name `symbol`.
 fn checked_by(file: &ast::File, index: &Index, symbol: usize) -> Vec<String> {
-    let mut out = Vec::new();
-    for item in &file.items {
-        let Item::Rubric(r) = item else { continue };
-        for item in &r.items {
-            let ast::RubricItem::Group(g) = item else {
-                continue;
-            };
-            for item in &g.items {
-                let ast::GroupItem::Question(q) = item else {
-                    continue;
-                };
-                let names_it = q.checks.iter().any(|c| {
-                    c.parts.last().is_some_and(|last| {
-                        index
-                            .references_to(symbol)
-                            .any(|reference| reference.span == last.span)
-                    })
-                });
-                if names_it {
-                    out.push(format!("`{}` {}", q.id.name, q.text.value));
-                }
-            }
-        }
+    file.questions()
+        .filter(|(_, q)| {
+            q.checks.iter().any(|c| {
+                c.parts.last().is_some_and(|last| {
+                    index
+                        .references_to(symbol)
+                        .any(|reference| reference.span == last.span)
+                })
+            })
+        })
+        .map(|(_, q)| format!("`{}` {}", q.id.name, q.text.value))
+        .collect()
+}
+
+/// "**Checked by**" and a list, or nothing.
+fn checked_by_section(file: &ast::File, index: &Index, symbol: usize) -> String {
+    let checks = checked_by(file, index, symbol);
+    if checks.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("**Checked by**\n");
+    for c in checks {
+        out.push_str(&format!("- {c}\n"));
     }
     out
 }
@@ -254,14 +239,11 @@ fn anchor(file: &ast::File, index: &Index, symbol: usize) -> String {
     if !guards.is_empty() {
         out.push_str(&format!("**Guards against** {}\n\n", guards.join(", ")));
     }
-    let checks = checked_by(file, index, symbol);
-    if checks.is_empty() {
-        out.push_str("No question checks it (FT603 unchecked-anchor).");
-    } else {
-        out.push_str("**Checked by**\n");
-        for c in checks {
-            out.push_str(&format!("- {c}\n"));
+    match checked_by_section(file, index, symbol) {
+        section if section.is_empty() => {
+            out.push_str("No question checks it (FT603 unchecked-anchor).")
         }
+        section => out.push_str(&section),
     }
     out.trim_end().to_string()
 }
@@ -299,13 +281,7 @@ fn failure(file: &ast::File, index: &Index, symbol: usize) -> String {
     } else {
         out.push_str(&format!("**Guarded by** {}\n\n", guarded.join(", ")));
     }
-    let checks = checked_by(file, index, symbol);
-    if !checks.is_empty() {
-        out.push_str("**Checked by**\n");
-        for c in checks {
-            out.push_str(&format!("- {c}\n"));
-        }
-    }
+    out.push_str(&checked_by_section(file, index, symbol));
     out.trim_end().to_string()
 }
 

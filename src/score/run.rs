@@ -392,6 +392,20 @@ pub fn run(
         Ok(())
     };
 
+    // The judgments of an id are all read: score the record now, or hold
+    // it until the end when more of its judgments may come.
+    let mut close = |group: &Group,
+                     held: &mut Held,
+                     stats: &mut Stats,
+                     verdicts: &mut Option<&mut dyn Write>|
+     -> io::Result<()> {
+        if options.grouped {
+            finish(group, stats, verdicts, &mut combined, &mut outcome)
+        } else {
+            held.hold(group);
+            Ok(())
+        }
+    };
     let keep_raw = options.sample.is_some();
     for input in inputs {
         let mut reader = input.reader;
@@ -429,17 +443,7 @@ pub fn run(
                     }
                     if !(group.active && group.id == judgment.id) {
                         if group.active {
-                            if options.grouped {
-                                finish(
-                                    &group,
-                                    &mut stats,
-                                    &mut verdicts,
-                                    &mut combined,
-                                    &mut outcome,
-                                )?;
-                            } else {
-                                held.hold(&group);
-                            }
+                            close(&group, &mut held, &mut stats, &mut verdicts)?;
                         }
                         group.active = true;
                         group.id.clear();
@@ -480,17 +484,7 @@ pub fn run(
         }
     }
     if group.active {
-        if options.grouped {
-            finish(
-                &group,
-                &mut stats,
-                &mut verdicts,
-                &mut combined,
-                &mut outcome,
-            )?;
-        } else {
-            held.hold(&group);
-        }
+        close(&group, &mut held, &mut stats, &mut verdicts)?;
     }
     for k in 0..held.ids.len() {
         held.load(k, &mut group);

@@ -17,6 +17,43 @@ pub struct File {
     pub span: Span,
 }
 
+impl File {
+    /// The gate and categories of every rubric block, in source order.
+    pub fn groups(&self) -> impl Iterator<Item = &Group> {
+        self.items
+            .iter()
+            .filter_map(|item| match item {
+                Item::Rubric(r) => Some(r),
+                _ => None,
+            })
+            .flat_map(|r| &r.items)
+            .filter_map(|item| match item {
+                RubricItem::Group(g) => Some(g),
+                _ => None,
+            })
+    }
+
+    /// Every question with its group, in source order.
+    pub fn questions(&self) -> impl Iterator<Item = (&Group, &Question)> {
+        self.groups().flat_map(|g| {
+            g.items.iter().filter_map(move |item| match item {
+                GroupItem::Question(q) => Some((g, q)),
+                _ => None,
+            })
+        })
+    }
+}
+
+impl Question {
+    /// Whether a `when` makes the question conditional.
+    pub fn is_conditional(&self) -> bool {
+        self.body
+            .iter()
+            .flat_map(|b| &b.items)
+            .any(|i| matches!(i, QuestionItem::When(_)))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Comment {
     /// The comment text after `#`, without the line break.

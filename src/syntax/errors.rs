@@ -144,33 +144,11 @@ fn unterminated_string(source: &str, span: Span) -> Option<Diagnostic> {
 
 /// A block whose closing `}` never comes: point at where it opens.
 fn unclosed_block(source: &str, junk: &Junk) -> Diagnostic {
-    let start = junk.span.start;
-    let line = &source[start..start + first_line_len(&source[start..])];
-    let keyword: String = line
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-        .collect();
-    let what = if keyword.is_empty() {
-        "this block".to_string()
-    } else {
-        format!("this `{keyword}` block")
-    };
-    let opened = Span::new(start, start + line.trim_end().len());
-    Diagnostic::error(
-        "syntax-error",
-        "a block is not closed before the end of the file",
-    )
-    .at(
-        opened,
-        format!("{what}, or a block inside it, has no closing `}}`"),
-    )
-    .also(end_of_file(source), "the file ends here")
-    .help(
-        "add the missing `}`: every `{` needs one, and blocks close in the reverse order they open",
-    )
+    unclosed_brace(source, junk.span.start)
 }
 
-/// A `{` that no `}` closes: point at the line that opens the block.
+/// A `{` that no `}` closes (or a block starting at `open` that does not
+/// end): point at the line that opens the block.
 pub fn unclosed_brace(source: &str, open: usize) -> Diagnostic {
     let line_start = source[..open].rfind('\n').map(|n| n + 1).unwrap_or(0);
     let line_end = open + first_line_len(&source[open..]);

@@ -34,8 +34,16 @@ const MAX_NESTING: usize = 64;
 /// diagnostics.
 pub fn parse(source: &str) -> Parsed {
     let mut diagnostics = Diagnostics::new();
-    if let Some(diagnostic) = check_nesting(source) {
-        diagnostics.push(diagnostic);
+    let braces = scan_braces(source);
+    if let Some(at) = braces.too_deep {
+        diagnostics.push(
+            Diagnostic::error(
+                "syntax-error",
+                format!("blocks are nested more than {MAX_NESTING} deep"),
+            )
+            .at(crate::source::Span::new(at, at + 1), "too deep")
+            .help("a spec nests at most four levels (rubric, category, question, body); check for unbalanced `{`"),
+        );
         return Parsed {
             file: ast::File {
                 items: Vec::new(),
@@ -50,7 +58,7 @@ pub fn parse(source: &str) -> Parsed {
     // each one at the end of the file for the parser, report it here, and
     // drop what the parser says after the first one: with the block
     // structure broken, those are echoes, not separate problems.
-    let unclosed = unclosed_braces(source);
+    let unclosed = braces.unclosed;
     let padded;
     let text = if unclosed.is_empty() {
         source
@@ -79,11 +87,19 @@ pub fn parse(source: &str) -> Parsed {
     Parsed { file, diagnostics }
 }
 
-/// The offsets of every `{` that no `}` closes, reading strings, text
+/// What one pass over the braces of a file finds, reading strings, text
 /// blocks and comments as the grammar does.
-fn unclosed_braces(source: &str) -> Vec<usize> {
+struct Braces {
+    /// The first `{` nested deeper than [`MAX_NESTING`].
+    too_deep: Option<usize>,
+    /// Every `{` that no `}` closes.
+    unclosed: Vec<usize>,
+}
+
+fn scan_braces(source: &str) -> Braces {
     let bytes = source.as_bytes();
     let mut open = Vec::new();
+    let mut too_deep = None;
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
@@ -117,6 +133,9 @@ fn unclosed_braces(source: &str) -> Vec<usize> {
             }
             b'{' => {
                 open.push(i);
+                if open.len() > MAX_NESTING && too_deep.is_none() {
+                    too_deep = Some(i);
+                }
                 i += 1;
             }
             b'}' => {
@@ -126,55 +145,8 @@ fn unclosed_braces(source: &str) -> Vec<usize> {
             _ => i += 1,
         }
     }
-    open
-}
-
-/// Finds `{` nested deeper than [`MAX_NESTING`], outside strings and
-/// comments.
-fn check_nesting(source: &str) -> Option<Diagnostic> {
-    let bytes = source.as_bytes();
-    let mut depth = 0usize;
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
-                i += 3;
-                while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
-                    i += 1;
-                }
-                i += 2;
-            }
-            b'"' => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
-                    if bytes[i] == b'\\' {
-                        i += 1;
-                    }
-                    i += 1;
-                }
-            }
-            b'{' => {
-                depth += 1;
-                if depth > MAX_NESTING {
-                    return Some(
-                        Diagnostic::error(
-                            "syntax-error",
-                            format!("blocks are nested more than {MAX_NESTING} deep"),
-                        )
-                        .at(crate::source::Span::new(i, i + 1), "too deep")
-                        .help("a spec nests at most four levels (rubric, category, question, body); check for unbalanced `{`"),
-                    );
-                }
-            }
-            b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-        i += 1;
+    Braces {
+        too_deep,
+        unclosed: open,
     }
-    None
 }
