@@ -1,5 +1,6 @@
 //! No input makes the compiler panic: truncations of every spec and random
-//! byte mutations each end in diagnostics or in a clean compile that emits.
+//! byte mutations each end in diagnostics or in a clean compile that emits,
+//! and the formatter either refuses them or formats them idempotently.
 
 mod common;
 
@@ -33,6 +34,11 @@ fn compile_bytes(bytes: Vec<u8>, what: &str) {
         Err(ReadError::Io(e)) => panic!("{e}"),
     };
     let len = source.text.len();
+    if let Ok(formatted) = ftprep::format::format_source(&source.text) {
+        let again = ftprep::format::format_source(&formatted)
+            .unwrap_or_else(|_| panic!("{what}: the formatted text does not parse"));
+        assert_eq!(again, formatted, "{what}: formatting is not idempotent");
+    }
     let compilation = compile(source);
     for diagnostic in compilation.diagnostics.iter() {
         for label in &diagnostic.labels {
