@@ -1,7 +1,7 @@
 //! Diagnostics for tools: JSON (ftprep's own schema, documented in
 //! docs/lint.md), GitHub workflow annotations, and SARIF 2.1.0.
 //!
-//! Every format is built from the same [`Located`] view, so a diagnostic
+//! Every format is built from the same `Located` view, so a diagnostic
 //! has the same code, level, position and help in all of them. Lines and
 //! columns are 1-based; columns count Unicode characters.
 

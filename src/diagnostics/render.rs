@@ -1,6 +1,6 @@
 //! Rendering diagnostics for people, through miette's graphical handler.
 //!
-//! Our [`Diagnostic`] is plain data; [`MietteView`] lends it miette's
+//! Our [`Diagnostic`] is plain data; `MietteView` lends it miette's
 //! `Diagnostic` trait together with the source text, so the handler can
 //! print `file:line:col`, the labelled snippet and the help line.
 
