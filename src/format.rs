@@ -205,42 +205,8 @@ impl<'a> Printer<'a> {
         self.indent(indent);
         self.out.push_str(&line.text);
         self.last_end = self.last_end.max(line.span.end);
-        // One comment can end the line: the first one inside its source or
-        // after it on the same source line. Any others are written on lines
-        // of their own before whatever comes next, at its indentation.
-        if let Some(comment) = self.comments.get(self.next_comment) {
-            let inside = comment.span.start < line.span.end;
-            let same_line = self
-                .src
-                .get(line.span.end..comment.span.start)
-                .is_some_and(|gap| !gap.contains('\n') && gap.trim().is_empty());
-            if inside || same_line {
-                self.out.push_str("  #");
-                self.out.push_str(&comment.text);
-                self.last_end = self.last_end.max(comment.span.end);
-                self.next_comment += 1;
-            }
-        }
+        self.trailing(line.span.end);
         self.out.push('\n');
-    }
-
-    /// The offset of the `{` that opens a block whose header ends at `pos`
-    /// (skipping blanks and comments).
-    fn open_brace(&self, pos: usize) -> usize {
-        let bytes = self.src.as_bytes();
-        let mut i = pos;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'{' => return i,
-                b'#' => {
-                    while i < bytes.len() && bytes[i] != b'\n' {
-                        i += 1;
-                    }
-                }
-                _ => i += 1,
-            }
-        }
-        pos
     }
 
     /// Writes a block: `header {`, its body, `}`. `header_end` is where the
@@ -254,16 +220,14 @@ impl<'a> Printer<'a> {
         end: usize,
         body: impl FnOnce(&mut Self, usize),
     ) {
-        let open = self.open_brace(header_end);
+        let open = syntax::open_brace_after(self.src, header_end).unwrap_or(header_end);
         let close = end.saturating_sub(1);
-        let has_comments = self.comments[self.next_comment..]
-            .iter()
-            .any(|c| c.span.start > open && c.span.start < close);
-        let empty_source = self
+        // Blank between the braces: no items and no comments.
+        let empty = self
             .src
             .get(open + 1..close)
             .is_some_and(|s| s.trim().is_empty());
-        if empty_source && !has_comments {
+        if empty {
             self.line(
                 indent,
                 Line {
@@ -291,17 +255,21 @@ impl<'a> Printer<'a> {
         self.out.push('\n');
     }
 
-    /// Appends the comment that follows `end` on the same source line.
+    /// Ends the line just written with a comment, if one belongs there:
+    /// the first comment inside its source (before `end`) or after it on
+    /// the same source line. Any others are written on lines of their own
+    /// before whatever comes next, at its indentation.
     fn trailing(&mut self, end: usize) {
         if let Some(comment) = self.comments.get(self.next_comment) {
+            let inside = comment.span.start < end;
             let same_line = self
                 .src
                 .get(end..comment.span.start)
                 .is_some_and(|gap| !gap.contains('\n') && gap.trim().is_empty());
-            if same_line {
+            if inside || same_line {
                 self.out.push_str("  #");
                 self.out.push_str(&comment.text);
-                self.last_end = comment.span.end;
+                self.last_end = self.last_end.max(comment.span.end);
                 self.next_comment += 1;
             }
         }

@@ -18,6 +18,18 @@ use proptest::prelude::*;
 use std::fs;
 use std::path::PathBuf;
 
+/// Every lint rule's fixtures (`tests/fixtures/lint/<CODE>/*.ftprep`).
+fn lint_fixtures() -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in fs::read_dir(root().join("tests/fixtures/lint")).unwrap() {
+        let dir = entry.unwrap().path();
+        if dir.is_dir() {
+            files.extend(common::ftprep_files(&relative(&dir)));
+        }
+    }
+    files
+}
+
 /// The fixtures kept in the canonical layout: the valid ones, the lint
 /// rules' (which are valid specs) and the precision and scoring corpora.
 /// (The invalid fixtures are kept as written: some test layouts.)
@@ -26,12 +38,7 @@ fn kept_formatted() -> Vec<PathBuf> {
     for kind in ["valid", "precision", "score"] {
         files.extend(fixtures(kind));
     }
-    for entry in fs::read_dir(root().join("tests/fixtures/lint")).unwrap() {
-        let dir = entry.unwrap().path();
-        if dir.is_dir() {
-            files.extend(common::ftprep_files(&relative(&dir)));
-        }
-    }
+    files.extend(lint_fixtures());
     files.sort();
     files
 }
@@ -42,12 +49,7 @@ fn formattable_fixtures() -> Vec<PathBuf> {
     for kind in ["valid", "invalid", "precision", "score"] {
         files.extend(fixtures(kind));
     }
-    for entry in fs::read_dir(root().join("tests/fixtures/lint")).unwrap() {
-        let dir = entry.unwrap().path();
-        if dir.is_dir() {
-            files.extend(common::ftprep_files(&relative(&dir)));
-        }
-    }
+    files.extend(lint_fixtures());
     files.sort();
     files
         .into_iter()

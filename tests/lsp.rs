@@ -178,6 +178,16 @@ fn position_of(text: &str, needle: &str, after: &str) -> Value {
     json!({"line": line, "character": character})
 }
 
+/// The labels of a completion response.
+fn labels_of(items: &Value) -> Vec<&str> {
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap())
+        .collect()
+}
+
 fn therapy() -> String {
     std::fs::read_to_string(root().join("specs/therapy.ftprep")).unwrap()
 }
@@ -392,12 +402,7 @@ fn a_session_uses_every_feature() {
         "textDocument/completion",
         json!({"textDocument": {"uri": edit_uri}, "position": at}),
     );
-    let labels: Vec<&str> = items
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["label"].as_str().unwrap())
-        .collect();
+    let labels = labels_of(&items);
     assert!(labels.contains(&"always.validate"), "{labels:?}");
     assert!(labels.contains(&"never.diagnose"), "{labels:?}");
     assert!(labels.contains(&"failure.sycophancy"), "{labels:?}");
@@ -409,18 +414,19 @@ fn a_session_uses_every_feature() {
         json!({"textDocument": {"uri": uri}, "position": answers_at}),
     );
     assert!(items.as_array().unwrap().iter().all(|i| i["kind"] == 5));
+    let value_at = position_of(&text, "yes", "calibration strong");
+    let items = client.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": uri}, "position": value_at}),
+    );
+    assert_eq!(labels_of(&items), ["yes", "no", "na"]);
     // Keywords valid in a domain block.
     let domain_at = position_of(&text, "title", "domain therapy");
     let items = client.request(
         "textDocument/completion",
         json!({"textDocument": {"uri": uri}, "position": domain_at}),
     );
-    let labels: Vec<&str> = items
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["label"].as_str().unwrap())
-        .collect();
+    let labels = labels_of(&items);
     assert_eq!(labels, ["title", "role", "audience", "about"]);
 
     // Document symbols: the rubric holds the gate, which holds S1.

@@ -59,12 +59,7 @@ pub fn list(args: RulesArgs, out: &Output) -> u8 {
 pub fn explain(args: ExplainArgs, out: &Output) -> u8 {
     match find_rule(&args.code) {
         Some(rule) => {
-            out.stdout(&format!(
-                "{}\nLevel: {} by default. Group: {}.\n",
-                rule.explanation.trim_end(),
-                rule.level.as_str(),
-                rule.group.as_str()
-            ));
+            out.stdout(&rule.explain());
             exit::OK
         }
         None => {

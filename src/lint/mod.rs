@@ -106,6 +106,20 @@ pub struct RuleMeta {
     pub explanation: &'static str,
 }
 
+impl RuleMeta {
+    /// The rule's explanation as `ftprep explain` prints it and the
+    /// language server links to it: the text, then its default level and
+    /// group.
+    pub fn explain(&self) -> String {
+        format!(
+            "{}\n\nLevel: {} by default. Group: {}.\n",
+            self.explanation.trim_end(),
+            self.level.as_str(),
+            self.group.as_str()
+        )
+    }
+}
+
 /// A lint rule: reads the model, pushes findings.
 pub trait Rule: Sync {
     fn meta(&self) -> &'static RuleMeta;

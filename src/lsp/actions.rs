@@ -209,38 +209,10 @@ fn contains(outer: Span, inner: Span) -> bool {
     outer.start <= inner.start && inner.end <= outer.end
 }
 
-/// The first `{` at or after `from`, outside strings and comments.
-fn open_brace(text: &str, from: usize) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let mut i = from;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'{' => return Some(i),
-            b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'"' => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
-                    if bytes[i] == b'\\' {
-                        i += 1;
-                    }
-                    i += 1;
-                }
-                i += 1;
-            }
-            _ => i += 1,
-        }
-    }
-    None
-}
-
 fn innermost_scope<'a>(doc: &Document, file: &'a ast::File, span: Span) -> Option<Scope<'a>> {
     let text = doc.text();
     let block = |start: usize, after: usize, name: String| {
-        open_brace(text, after).map(|open| Scope::Block { open, start, name })
+        crate::syntax::open_brace_after(text, after).map(|open| Scope::Block { open, start, name })
     };
     for item in &file.items {
         if !contains(item.span(), span) {
@@ -362,7 +334,7 @@ fn suppress(doc: &Document, d: &Diagnostic, code: &str, span: Span) -> Option<Co
                 Item::Lint(l) => Some(l),
                 _ => None,
             });
-            match lint.and_then(|l| open_brace(text, l.keyword.span.end)) {
+            match lint.and_then(|l| crate::syntax::open_brace_after(text, l.keyword.span.end)) {
                 Some(open) => (
                     "the whole spec".to_string(),
                     Span::point(open + 1),

@@ -76,7 +76,7 @@ impl Explanations {
         let written = crate::lint::rules::RULES.iter().all(|rule| {
             let meta = rule.meta();
             let path = dir.join(format!("{}.md", meta.code));
-            let text = explanation_markdown(meta);
+            let text = meta.explain();
             std::fs::read_to_string(&path).is_ok_and(|t| t == text)
                 || crate::cli::output::write_atomic(&path, text.as_bytes()).is_ok()
         });
@@ -89,16 +89,6 @@ impl Explanations {
         let path = self.dir.as_ref()?.join(format!("{}.md", rule.code));
         Uri::from_str(&file_uri(&path)).ok()
     }
-}
-
-/// A rule's explanation as `ftprep explain` prints it.
-pub fn explanation_markdown(rule: &RuleMeta) -> String {
-    format!(
-        "{}\n\nLevel: {} by default. Group: {}.\n",
-        rule.explanation.trim_end(),
-        rule.level.as_str(),
-        rule.group.as_str()
-    )
 }
 
 /// `file://` URI of an absolute path, percent-encoding what a URI cannot

@@ -12,7 +12,7 @@ use crate::syntax::ast::{self, Item};
 pub fn hover(doc: &Document, offset: usize) -> Option<(crate::source::Span, String)> {
     if let Some((span, code)) = doc.index.lint_code_at(offset) {
         let text = match crate::lint::find_rule(code) {
-            Some(rule) => super::diagnostics::explanation_markdown(rule),
+            Some(rule) => rule.explain(),
             None if code == "warnings" => "Every lint rule at warning level.".to_string(),
             None => format!("No lint rule is called `{code}`; `ftprep rules` lists them."),
         };
@@ -288,15 +288,10 @@ fn failure(file: &ast::File, index: &Index, symbol: usize) -> String {
 fn group(file: &ast::File, index: &Index, symbol: usize) -> String {
     let s = &index.symbols[symbol];
     let mut out = format!("**{}** · {}: {}\n\n", s.name, s.kind.describe(), s.detail);
-    let weight = file.items.iter().find_map(|i| match i {
-        Item::Rubric(r) => r.items.iter().find_map(|i| match i {
-            ast::RubricItem::Group(g) if g.id.span == s.name_span => {
-                g.weight.as_ref().map(|(_, w)| w.raw.clone())
-            }
-            _ => None,
-        }),
-        _ => None,
-    });
+    let weight = file
+        .groups()
+        .find(|g| g.id.span == s.name_span)
+        .and_then(|g| g.weight.as_ref().map(|(_, w)| w.raw.clone()));
     match (s.kind, weight) {
         (SymbolKind::Gate, _) => out.push_str("Any NO here fails the response.\n\n"),
         (_, Some(w)) => out.push_str(&format!("Weight {w}.\n\n")),

@@ -302,74 +302,30 @@ impl Index {
         self.refer(name.span, technique);
     }
 
-    fn allow(&mut self, a: &ast::Allow) {
-        self.lint_codes.push((a.code.span, a.code.text.clone()));
-    }
-
     fn resolve_all(&mut self, file: &ast::File) {
         for item in &file.items {
             match item {
                 Item::Framework(f) => {
-                    for item in &f.items {
-                        match item {
-                            ast::FrameworkItem::Technique(t) => {
-                                for item in &t.items {
-                                    match item {
-                                        ast::TechniqueItem::InsteadOf(i) => {
-                                            self.resolve_technique_or_anchor(&i.target, false)
-                                        }
-                                        ast::TechniqueItem::Allow(a) => self.allow(a),
-                                        _ => {}
-                                    }
-                                }
-                            }
-                            ast::FrameworkItem::Allow(a) => self.allow(a),
-                            ast::FrameworkItem::Property(_) => {}
-                        }
-                    }
-                }
-                Item::Failure(f) => {
-                    for item in &f.items {
-                        if let ast::FailureItem::Allow(a) = item {
-                            self.allow(a);
-                        }
+                    let instead_of = f
+                        .items
+                        .iter()
+                        .filter_map(|i| match i {
+                            ast::FrameworkItem::Technique(t) => Some(&t.items),
+                            _ => None,
+                        })
+                        .flatten()
+                        .filter_map(|i| match i {
+                            ast::TechniqueItem::InsteadOf(i) => Some(&i.target),
+                            _ => None,
+                        });
+                    for target in instead_of {
+                        self.resolve_technique_or_anchor(target, false);
                     }
                 }
                 Item::Anchors(block) => {
-                    for a in &block.anchors {
-                        for guard in &a.guards {
-                            let target = self.find(Namespace::Failure, &guard.name);
-                            self.refer(guard.span, target);
-                        }
-                        for allow in &a.allows {
-                            self.allow(allow);
-                        }
-                    }
-                }
-                Item::Rubric(r) => {
-                    for item in &r.items {
-                        match item {
-                            ast::RubricItem::Group(g) => {
-                                for item in &g.items {
-                                    match item {
-                                        ast::GroupItem::Question(q) => {
-                                            for c in &q.checks {
-                                                self.resolve_check(c);
-                                            }
-                                            for item in q.body.iter().flat_map(|b| &b.items) {
-                                                if let ast::QuestionItem::Allow(a) = item {
-                                                    self.allow(a);
-                                                }
-                                            }
-                                        }
-                                        ast::GroupItem::Allow(a) => self.allow(a),
-                                        ast::GroupItem::AllNa(_) => {}
-                                    }
-                                }
-                            }
-                            ast::RubricItem::Allow(a) => self.allow(a),
-                            _ => {}
-                        }
+                    for guard in block.anchors.iter().flat_map(|a| &a.guards) {
+                        let target = self.find(Namespace::Failure, &guard.name);
+                        self.refer(guard.span, target);
                     }
                 }
                 Item::Calibration(e) | Item::FewShot(e) => {
@@ -387,25 +343,27 @@ impl Index {
                                     self.resolve_technique_or_anchor(r, true);
                                 }
                             }
-                            ast::ExampleItem::Allow(a) => self.allow(a),
                             _ => {}
                         }
                     }
                 }
-                Item::Lint(l) => {
-                    for item in &l.items {
-                        match item {
-                            ast::LintItem::Allow(a) => self.allow(a),
-                            ast::LintItem::Level { code, .. } => {
-                                self.lint_codes.push((code.span, code.text.clone()));
-                            }
-                            ast::LintItem::Bound { .. } => {}
-                        }
-                    }
-                }
-                Item::Domain(_) | Item::Generation(_) | Item::Judge(_) | Item::Expert(_) => {}
+                _ => {}
             }
         }
+        for (_, q) in file.questions() {
+            for c in &q.checks {
+                self.resolve_check(c);
+            }
+        }
+        // Every `allow`, `deny` and `warn` code, as the lint engine reads them.
+        let directives = crate::model::collect_lint_directives(file);
+        self.lint_codes = directives
+            .suppressions
+            .iter()
+            .map(|s| &s.code)
+            .chain(directives.levels.iter().map(|l| &l.code))
+            .map(|c| (c.span, c.text.clone()))
+            .collect();
     }
 
     /// The symbol named or declared at `offset`: a reference's target, or

@@ -20,8 +20,6 @@ mod hover;
 mod index;
 mod symbols;
 
-pub use diagnostics::explanation_markdown;
-
 use document::Document;
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
 use lsp_types::notification::{

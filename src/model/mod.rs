@@ -12,7 +12,9 @@ mod calibration;
 mod directives;
 mod lower;
 
-pub use directives::{LintBound, LintDirectives, LintLevelSetting, Suppression};
+pub use directives::{
+    LintBound, LintDirectives, LintLevelSetting, Suppression, collect as collect_lint_directives,
+};
 
 pub use lower::{lower, nearest};
 

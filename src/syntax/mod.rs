@@ -87,6 +87,36 @@ pub fn parse(source: &str) -> Parsed {
     Parsed { file, diagnostics }
 }
 
+/// The first `{` at or after `from`, outside strings and comments: where
+/// the block whose header ends at `from` opens. For tools that work on the
+/// text around a node (the formatter, the language server's quick fixes).
+pub fn open_brace_after(text: &str, from: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut i = from;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'{' => return Some(i),
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    if bytes[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    None
+}
+
 /// What one pass over the braces of a file finds, reading strings, text
 /// blocks and comments as the grammar does.
 struct Braces {
