@@ -4,23 +4,9 @@
 
 mod common;
 
+use common::Rng;
 use ftprep::compile::{ReadError, compile, source_from_bytes};
 use ftprep::emit::{Templates, emit};
-
-/// A small deterministic generator (xorshift64*), so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
 
 /// Compiles bytes and checks the invariants: every diagnostic points
 /// inside the text; a clean compile has a spec that emits.
