@@ -5,8 +5,10 @@
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::lint::{self, LintOptions};
 use crate::model::{self, Spec};
+use crate::parallel::Helper;
 use crate::source::{SourceFile, Span};
 use crate::syntax::{self, ast};
+use std::sync::Arc;
 
 /// Everything known about one spec file after compiling it.
 #[derive(Debug, Clone)]
@@ -15,7 +17,8 @@ pub struct Compilation {
     pub syntax: ast::File,
     /// Present when the spec has the blocks a spec cannot do without; it
     /// may still have errors (see `diagnostics`).
-    pub spec: Option<Spec>,
+    /// Shared, so that stages on other threads can read it.
+    pub spec: Option<Arc<Spec>>,
     pub diagnostics: Diagnostics,
 }
 
@@ -25,7 +28,7 @@ impl Compilation {
         if self.diagnostics.has_errors() {
             None
         } else {
-            self.spec.as_ref()
+            self.spec.as_deref()
         }
     }
 }
@@ -45,7 +48,59 @@ pub fn compile(source: SourceFile) -> Compilation {
 /// Lint rules run only on a spec without errors: they read the resolved
 /// model, and a model with unresolved references would make them guess.
 pub fn compile_with(source: SourceFile, lint_options: &LintOptions) -> Compilation {
-    let parsed = syntax::parse(&source.text);
+    let (syntax, spec, mut diagnostics) = resolve(&source.text);
+    if let (false, Some(spec)) = (diagnostics.has_errors(), &spec) {
+        diagnostics.extend(lint::lint(spec, &source.text, lint_options));
+    }
+    Compilation {
+        source,
+        syntax,
+        spec,
+        diagnostics,
+    }
+}
+
+/// [`compile_with`], with the lint rules on `helper`'s thread while
+/// `then` runs on this one with the resolved spec.
+///
+/// `then` runs only when parsing and resolving found no errors. Its result
+/// is returned even when the lint rules then report an error, so the
+/// caller must still check [`Compilation::clean_spec`] before using it:
+/// `ftprep build` renders the artifacts this way and writes them only
+/// when the spec is clean.
+pub fn compile_then<T>(
+    source: SourceFile,
+    lint_options: &LintOptions,
+    helper: &Helper,
+    then: impl FnOnce(&Arc<Spec>, &str) -> T,
+) -> (Compilation, Option<T>) {
+    let (syntax, spec, mut diagnostics) = resolve(&source.text);
+    let mut result = None;
+    if let (false, Some(spec)) = (diagnostics.has_errors(), &spec) {
+        let found = helper.spawn({
+            let spec = Arc::clone(spec);
+            let text: Arc<str> = Arc::from(source.text.as_str());
+            let options = lint_options.clone();
+            move || lint::lint(&spec, &text, &options)
+        });
+        result = Some(then(spec, &source.text));
+        diagnostics.extend(found.join());
+    }
+    let compilation = Compilation {
+        source,
+        syntax,
+        spec,
+        diagnostics,
+    };
+    (compilation, result)
+}
+
+/// Parses and resolves: everything before the lint rules.
+///
+/// Syntax errors come first: when the file has any, the model's own
+/// diagnostics are dropped (see [`compile`]).
+fn resolve(text: &str) -> (ast::File, Option<Arc<Spec>>, Diagnostics) {
+    let parsed = syntax::parse(text);
     let mut diagnostics = parsed.diagnostics;
     if parsed.file.items.is_empty() && diagnostics.is_empty() {
         diagnostics.push(
@@ -58,15 +113,7 @@ pub fn compile_with(source: SourceFile, lint_options: &LintOptions) -> Compilati
     if !diagnostics.has_errors() {
         diagnostics.extend(lowered.diagnostics);
     }
-    if let (false, Some(spec)) = (diagnostics.has_errors(), &lowered.spec) {
-        diagnostics.extend(lint::lint(spec, &source.text, lint_options));
-    }
-    Compilation {
-        source,
-        syntax: parsed.file,
-        spec: lowered.spec,
-        diagnostics,
-    }
+    (parsed.file, lowered.spec.map(Arc::new), diagnostics)
 }
 
 /// Why a spec file could not be read as text.

@@ -12,6 +12,10 @@
 //! instead of stopping at the first problem. The CLI only wires stages
 //! together; see `ARCHITECTURE.md` for where each piece lives.
 
+// pest is built without its `std` feature (see Cargo.toml), and its derive
+// then names `alloc` paths.
+extern crate alloc;
+
 pub mod cli;
 pub mod compile;
 pub mod diagnostics;
@@ -20,6 +24,7 @@ pub mod format;
 pub mod lint;
 pub mod lsp;
 pub mod model;
+pub mod parallel;
 pub mod score;
 pub mod source;
 pub mod syntax;

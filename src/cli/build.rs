@@ -3,8 +3,9 @@
 use super::lint_args::LintArgs;
 use super::output::{Output, write_atomic};
 use super::{display_name, exit};
-use crate::compile::{compile_with, read_source};
+use crate::compile::{compile_then, read_source};
 use crate::emit::{self, Artifact, Templates};
+use crate::parallel::Helper;
 use clap::Args;
 use std::path::{Path, PathBuf};
 
@@ -39,32 +40,34 @@ pub fn run(args: BuildArgs, out: &Output) -> u8 {
             return exit::USAGE;
         }
     };
+    // Started before there is work for it: see `crate::parallel`.
+    let helper = Helper::start();
+    // Compiled now, reported after the spec's own diagnostics: a broken
+    // spec is the first thing to fix.
+    let templates = match &args.templates {
+        Some(dir) => Templates::from_dir(dir).map(|t| t.compile_on(&helper)),
+        None => Ok(Templates::embedded().compile_on(&helper)),
+    };
     let source = match read_source(&args.spec, &display_name(&args.spec)) {
         Ok(source) => source,
         Err(error) => return out.read_error(error, &args.spec),
-    };
-    let compilation = compile_with(source, &options);
-    out.compilation(&compilation);
-    let Some(spec) = compilation.clean_spec() else {
-        out.stderr("error: no artifacts written: fix the errors above first\n");
-        return exit::SPEC_ERRORS;
-    };
-    let templates = match &args.templates {
-        Some(dir) => match Templates::from_dir(dir) {
-            Ok(t) => t,
-            Err(e) => {
-                out.error(&e.message, e.help.as_deref());
-                return exit::USAGE;
-            }
-        },
-        None => Templates::embedded(),
     };
     let file_name = args
         .spec
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let artifacts = match emit::emit(spec, &file_name, &compilation.source.text, &templates) {
+    // The artifacts render while the lint rules run; they are written only
+    // if the spec turns out clean.
+    let (compilation, artifacts) = compile_then(source, &options, &helper, |spec, text| {
+        emit::emit_on(&helper, spec, &file_name, text, templates?)
+    });
+    out.compilation(&compilation);
+    let (Some(spec), Some(artifacts)) = (compilation.clean_spec(), artifacts) else {
+        out.stderr("error: no artifacts written: fix the errors above first\n");
+        return exit::SPEC_ERRORS;
+    };
+    let artifacts = match artifacts {
         Ok(a) => a,
         Err(e) => {
             out.error(&e.message, e.help.as_deref());

@@ -12,6 +12,7 @@ pub mod context;
 mod schema;
 
 use crate::model::Spec;
+use crate::parallel::{Helper, Task};
 use crate::score::config::{
     CategoryEntry, GateEntry, QuestionEntry, SCORING_VERSION, ScoringFile, units_to_f64,
 };
@@ -20,6 +21,7 @@ use minijinja::value::{Serde, Value};
 use minijinja::{Environment, UndefinedBehavior, context, syntax::SyntaxConfig};
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 /// The embedded templates, by name.
 pub const TEMPLATES: &[(&str, &str)] = &[
@@ -113,7 +115,14 @@ impl Templates {
         Ok(Templates { overrides })
     }
 
-    fn environment(&self) -> Result<Environment<'_>, EmitError> {
+    /// Compiles the templates, on `helper`'s thread: compiling does not
+    /// need the spec, so it overlaps with reading and parsing it.
+    pub fn compile_on(&self, helper: &Helper) -> CompiledTemplates {
+        let templates = self.clone();
+        CompiledTemplates(helper.spawn(move || templates.environment().map(Arc::new)))
+    }
+
+    fn environment(self) -> Result<Environment<'static>, EmitError> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         let syntax = SyntaxConfig::builder()
@@ -126,17 +135,20 @@ impl Templates {
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
         env.add_filter("sentence", sentence);
         env.add_filter("fence", fence);
-        for (name, source) in TEMPLATES {
-            let source = self
-                .overrides
-                .get(*name)
-                .map(String::as_str)
-                .unwrap_or(source);
-            env.add_template(name, source).map_err(template_error)?;
+        let mut overrides = self.overrides;
+        for (name, embedded) in TEMPLATES {
+            match overrides.remove(*name) {
+                Some(source) => env.add_template_owned(*name, source),
+                None => env.add_template(name, embedded),
+            }
+            .map_err(template_error)?;
         }
         Ok(env)
     }
 }
+
+/// Templates being compiled: see [`Templates::compile_on`].
+pub struct CompiledTemplates(Task<Result<Arc<Environment<'static>>, EmitError>>);
 
 /// Wraps text in a markdown code fence longer than any run of backticks
 /// inside it, so a code block in a user's example cannot end the fence:
@@ -186,59 +198,103 @@ fn template_error(error: minijinja::Error) -> EmitError {
     }
 }
 
-/// Produces every artifact of a build, in a fixed order.
+/// Produces every artifact of a build, in a fixed order, on this thread.
 pub fn emit(
     spec: &Spec,
     file_name: &str,
     source: &str,
     templates: &Templates,
 ) -> Result<Vec<Artifact>, EmitError> {
+    let helper = Helper::inline();
+    emit_on(
+        &helper,
+        spec,
+        file_name,
+        source,
+        templates.compile_on(&helper),
+    )
+}
+
+/// [`emit`], sharing the rendering with `helper`'s thread.
+///
+/// Each template renders from its own copy of the context (a minijinja
+/// value shares its data), so the artifacts are the same whichever thread
+/// rendered which.
+pub fn emit_on(
+    helper: &Helper,
+    spec: &Spec,
+    file_name: &str,
+    source: &str,
+    templates: CompiledTemplates,
+) -> Result<Vec<Artifact>, EmitError> {
     let sha256 = sha256_hex(source.as_bytes());
     let context = context::build(spec, file_name, &sha256);
-    let env = templates.environment()?;
     // Serialised once: a minijinja value shares its data between renders.
     let base = Value::from(Serde(&context));
-    let render = |name: &str, ctx: Value| -> Result<String, EmitError> {
-        let template = env.get_template(name).map_err(template_error)?;
-        let text = template.render(ctx).map_err(template_error)?;
-        Ok(finish(text))
-    };
+    let env = templates.0.join()?;
 
-    let mut artifacts = vec![
-        Artifact {
-            path: "prompts/evaluation-prompt.md".into(),
-            contents: render("evaluation-prompt.md.j2", base.clone())?,
-        },
-        Artifact {
-            path: "prompts/generation-prompt.md".into(),
-            contents: render("generation-prompt.md.j2", base.clone())?,
-        },
+    let mut renders = vec![
+        (
+            "prompts/evaluation-prompt.md".to_string(),
+            "evaluation-prompt.md.j2",
+            base.clone(),
+        ),
+        (
+            "prompts/generation-prompt.md".to_string(),
+            "generation-prompt.md.j2",
+            base.clone(),
+        ),
     ];
     if spec.judge.per_question {
         for q in &context.rubric.questions {
-            let ctx = context! { question => Serde(q), ..base.clone() };
-            artifacts.push(Artifact {
-                path: format!("prompts/judge/{}.md", q.id),
-                contents: render("judge-question.md.j2", ctx)?,
-            });
+            renders.push((
+                format!("prompts/judge/{}.md", q.id),
+                "judge-question.md.j2",
+                context! { question => Serde(q), ..base.clone() },
+            ));
         }
     }
-    artifacts.push(Artifact {
-        path: "reference/domain-frameworks.md".into(),
-        contents: render("domain-frameworks.md.j2", base.clone())?,
-    });
-    artifacts.push(Artifact {
-        path: "reference/evaluation-rubric.md".into(),
-        contents: render("evaluation-rubric.md.j2", base)?,
-    });
-    artifacts.push(Artifact {
+    renders.push((
+        "reference/domain-frameworks.md".to_string(),
+        "domain-frameworks.md.j2",
+        base.clone(),
+    ));
+    renders.push((
+        "reference/evaluation-rubric.md".to_string(),
+        "evaluation-rubric.md.j2",
+        base,
+    ));
+
+    let tasks: Vec<_> = renders
+        .into_iter()
+        .map(|(path, template, context)| {
+            let env = Arc::clone(&env);
+            helper.spawn(move || -> Result<Artifact, EmitError> {
+                let template = env.get_template(template).map_err(template_error)?;
+                let text = template.render(context).map_err(template_error)?;
+                Ok(Artifact {
+                    path,
+                    contents: finish(text),
+                })
+            })
+        })
+        .collect();
+    let scoring = Artifact {
         path: "scoring.toml".into(),
         contents: scoring_toml(spec, file_name, &sha256),
-    });
-    artifacts.push(Artifact {
+    };
+    let schema = Artifact {
         path: "judge-output.schema.json".into(),
         contents: schema::judge_output_schema(spec),
-    });
+    };
+    // The helper takes tasks from the front of its queue; this thread
+    // takes them from the back, so the two rarely want the same one.
+    let mut rendered: Vec<Result<Artifact, EmitError>> =
+        tasks.into_iter().rev().map(|task| task.join()).collect();
+    rendered.reverse();
+    let mut artifacts = rendered.into_iter().collect::<Result<Vec<_>, _>>()?;
+    artifacts.push(scoring);
+    artifacts.push(schema);
     Ok(artifacts)
 }
 

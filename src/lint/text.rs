@@ -165,7 +165,9 @@ impl QuestionShape {
                 .skip(a + 1)
                 .take(8)
                 .find(|(_, w)| {
-                    words_list.verbs.contains(&w.lower) || w.lower == "not" || w.lower == "never"
+                    words_list.verbs.contains(w.lower.as_str())
+                        || w.lower == "not"
+                        || w.lower == "never"
                 })
                 .map(|(i, _)| i)
         });
@@ -190,7 +192,7 @@ impl QuestionShape {
             if w == "avoid" && next.is_some_and(|n| NEGATIVE_NOUNS.contains(&n)) {
                 return false;
             }
-            if words_list.absence.contains(w) {
+            if words_list.absence.contains(w.as_str()) {
                 return true;
             }
             // "have no ...", "contain no ...".
@@ -257,7 +259,7 @@ pub fn content_stems(text: &str, words_list: &Words) -> Vec<String> {
     }
     let mut out: Vec<String> = words(text)
         .into_iter()
-        .filter(|w| !words_list.stopwords.contains(&w.lower))
+        .filter(|w| !words_list.stopwords.contains(w.lower.as_str()))
         .map(|w| STEMMER.with(|s| s.stem(&w.lower).into_owned()))
         .collect();
     out.sort();
