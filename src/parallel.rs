@@ -37,18 +37,20 @@ impl Helper {
     /// dropped (after the task it is running, if any).
     pub fn start() -> Helper {
         let (queue, jobs) = mpsc::channel::<Job>();
-        let home = current_cpu();
         let started = thread::Builder::new()
             .name("ftprep-helper".into())
             .spawn(move || {
-                move_off(home);
                 for job in jobs {
                     job();
                 }
             });
-        Helper {
-            queue: started.ok().map(|_| queue),
-        }
+        let Ok(handle) = started else {
+            return Helper::inline();
+        };
+        // Done from here rather than by the new thread: the new thread
+        // would first have to be scheduled, on this busy processor.
+        move_off_this_processor(&handle);
+        Helper { queue: Some(queue) }
     }
 
     /// A helper with no thread: every task runs when it is joined.
@@ -82,44 +84,35 @@ impl Helper {
     }
 }
 
+/// Restricts `thread` to the processors this process may use other than
+/// the one the calling thread is on, if there are any: the kernel then
+/// moves it at once.
 #[cfg(target_os = "linux")]
-fn current_cpu() -> Option<usize> {
-    // SAFETY: sched_getcpu has no preconditions.
-    let cpu = unsafe { libc::sched_getcpu() };
-    usize::try_from(cpu).ok()
-}
-
-#[cfg(not(target_os = "linux"))]
-fn current_cpu() -> Option<usize> {
-    None
-}
-
-/// Restricts the calling thread to the processors it may use other than
-/// `home`, if there are any.
-#[cfg(target_os = "linux")]
-fn move_off(home: Option<usize>) {
-    let Some(home) = home else { return };
-    // SAFETY: cpu_set_t is plain data; the calls get and set the calling
-    // thread's own mask with the size of the set passed along.
+fn move_off_this_processor<T>(thread: &thread::JoinHandle<T>) {
+    use std::os::unix::thread::JoinHandleExt;
+    // SAFETY: cpu_set_t is plain data, the sizes passed are its own, and
+    // the pthread handle belongs to a thread that has not been joined.
     unsafe {
+        let Ok(home) = usize::try_from(libc::sched_getcpu()) else {
+            return;
+        };
         let mut set: libc::cpu_set_t = std::mem::zeroed();
         let size = std::mem::size_of::<libc::cpu_set_t>();
-        if libc::sched_getaffinity(0, size, &mut set) != 0 {
-            return;
-        }
-        if home >= libc::CPU_SETSIZE as usize || !libc::CPU_ISSET(home, &set) {
+        if libc::sched_getaffinity(0, size, &mut set) != 0
+            || home >= libc::CPU_SETSIZE as usize
+            || !libc::CPU_ISSET(home, &set)
+        {
             return;
         }
         libc::CPU_CLR(home, &mut set);
-        if libc::CPU_COUNT(&set) == 0 {
-            return;
+        if libc::CPU_COUNT(&set) > 0 {
+            libc::pthread_setaffinity_np(thread.as_pthread_t(), size, &set);
         }
-        libc::sched_setaffinity(0, size, &set);
     }
 }
 
 #[cfg(not(target_os = "linux"))]
-fn move_off(_home: Option<usize>) {}
+fn move_off_this_processor<T>(_thread: &thread::JoinHandle<T>) {}
 
 /// The result of work given to a [`Helper`].
 pub struct Task<T> {

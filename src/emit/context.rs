@@ -13,168 +13,168 @@ use crate::syntax::ast::{Polarity, Role};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Context {
-    pub spec: SpecInfo,
-    pub frameworks: Vec<FrameworkCtx>,
-    pub failures: Vec<FailureCtx>,
-    pub always: Vec<AnchorCtx>,
-    pub never: Vec<AnchorCtx>,
-    pub rubric: RubricCtx,
-    pub calibration: Vec<CalibrationCtx>,
-    pub fewshots: Vec<FewShotCtx>,
-    pub generation: GenerationCtx,
-    pub judge: JudgeCtx,
-    pub experts: Vec<ExpertCtx>,
+pub struct Context<'a> {
+    pub spec: SpecInfo<'a>,
+    pub frameworks: Vec<FrameworkCtx<'a>>,
+    pub failures: Vec<FailureCtx<'a>>,
+    pub always: Vec<AnchorCtx<'a>>,
+    pub never: Vec<AnchorCtx<'a>>,
+    pub rubric: RubricCtx<'a>,
+    pub calibration: Vec<CalibrationCtx<'a>>,
+    pub fewshots: Vec<FewShotCtx<'a>>,
+    pub generation: GenerationCtx<'a>,
+    pub judge: JudgeCtx<'a>,
+    pub experts: Vec<ExpertCtx<'a>>,
     /// Set only while rendering a per-question judge prompt.
-    pub question: Option<QuestionCtx>,
+    pub question: Option<QuestionCtx<'a>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct SpecInfo {
-    pub id: String,
-    pub title: String,
-    pub role: String,
-    pub audience: String,
-    pub about: Option<String>,
+pub struct SpecInfo<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub role: &'a str,
+    pub audience: &'a str,
+    pub about: Option<&'a str>,
     /// The spec's file name (without directories, so output does not
     /// depend on where ftprep was run).
-    pub file: String,
-    pub sha256: String,
-    pub ftprep_version: String,
+    pub file: &'a str,
+    pub sha256: &'a str,
+    pub ftprep_version: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct FrameworkCtx {
-    pub id: String,
-    pub title: String,
-    pub about: Option<String>,
-    pub principles: Vec<String>,
-    pub techniques: Vec<TechniqueCtx>,
+pub struct FrameworkCtx<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub about: Option<&'a str>,
+    pub principles: Vec<&'a str>,
+    pub techniques: Vec<TechniqueCtx<'a>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct TechniqueCtx {
-    pub id: String,
+pub struct TechniqueCtx<'a> {
+    pub id: &'a str,
     /// `cbt.socratic`
     pub reference: String,
-    pub title: String,
-    pub framework_title: String,
-    pub about: Option<String>,
-    pub when: Option<String>,
-    pub examples: Vec<SnippetCtx>,
-    pub instead_of: Vec<InsteadOfCtx>,
+    pub title: &'a str,
+    pub framework_title: &'a str,
+    pub about: Option<&'a str>,
+    pub when: Option<&'a str>,
+    pub examples: Vec<SnippetCtx<'a>>,
+    pub instead_of: Vec<InsteadOfCtx<'a>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct InsteadOfCtx {
+pub struct InsteadOfCtx<'a> {
     pub reference: String,
-    pub title: String,
-    pub when: String,
+    pub title: &'a str,
+    pub when: &'a str,
 }
 
 /// An example: one line (`kind = "line"`, in `text`) or a conversation
 /// (`kind = "conversation"`, in `turns` and `transcript`).
 #[derive(Debug, Clone, Serialize)]
-pub struct SnippetCtx {
+pub struct SnippetCtx<'a> {
     pub kind: &'static str,
-    pub text: String,
-    pub turns: Vec<TurnCtx>,
+    pub text: &'a str,
+    pub turns: Vec<TurnCtx<'a>>,
     pub transcript: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct TurnCtx {
+pub struct TurnCtx<'a> {
     pub role: &'static str,
     /// `U1`, `A1`, `U2` ...; `SYS` for system turns.
     pub label: String,
-    pub text: String,
+    pub text: &'a str,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct FailureCtx {
-    pub id: String,
-    pub title: String,
-    pub about: Option<String>,
-    pub examples: Vec<SnippetCtx>,
-    pub sources: Vec<String>,
+pub struct FailureCtx<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub about: Option<&'a str>,
+    pub examples: Vec<SnippetCtx<'a>>,
+    pub sources: Vec<&'a str>,
     /// Anchors that guard against this failure, as `ALWAYS: text`.
-    pub guarded_by: Vec<AnchorRefCtx>,
+    pub guarded_by: Vec<AnchorRefCtx<'a>>,
     /// Ids of the questions that check this failure mode directly or
     /// through an anchor that guards it.
-    pub checked_by: Vec<String>,
+    pub checked_by: Vec<&'a str>,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct AnchorRefCtx {
+pub struct AnchorRefCtx<'a> {
     pub reference: String,
     /// `ALWAYS` or `NEVER`.
     pub polarity: &'static str,
-    pub text: String,
+    pub text: &'a str,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct AnchorCtx {
-    pub id: String,
+pub struct AnchorCtx<'a> {
+    pub id: &'a str,
     /// `always.name_emotion`
     pub reference: String,
-    pub text: String,
-    pub guards: Vec<FailureRefCtx>,
-    pub checked_by: Vec<String>,
+    pub text: &'a str,
+    pub guards: Vec<FailureRefCtx<'a>>,
+    pub checked_by: Vec<&'a str>,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct FailureRefCtx {
-    pub id: String,
-    pub title: String,
+pub struct FailureRefCtx<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct RubricCtx {
+pub struct RubricCtx<'a> {
     /// `0.75`
     pub threshold: String,
-    pub gate: GroupCtx,
-    pub categories: Vec<GroupCtx>,
-    pub definitions: Vec<DefinitionCtx>,
+    pub gate: GroupCtx<'a>,
+    pub categories: Vec<GroupCtx<'a>>,
+    pub definitions: Vec<DefinitionCtx<'a>>,
     /// Every question, gate first.
-    pub questions: Vec<QuestionCtx>,
+    pub questions: Vec<QuestionCtx<'a>>,
     pub question_count: usize,
     pub has_conditional: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct GroupCtx {
-    pub id: String,
-    pub title: String,
+pub struct GroupCtx<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
     /// `0.25`; empty for the gate.
     pub weight: String,
     /// Weight as a percentage, `25%`; empty for the gate.
     pub percent: String,
     /// `drop` or `full_credit`.
     pub all_na: &'static str,
-    pub questions: Vec<QuestionCtx>,
+    pub questions: Vec<QuestionCtx<'a>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct DefinitionCtx {
-    pub term: String,
-    pub meaning: String,
+pub struct DefinitionCtx<'a> {
+    pub term: &'a str,
+    pub meaning: &'a str,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct QuestionCtx {
-    pub id: String,
-    pub text: String,
-    pub group_id: String,
-    pub group_title: String,
+pub struct QuestionCtx<'a> {
+    pub id: &'a str,
+    pub text: &'a str,
+    pub group_id: &'a str,
+    pub group_title: &'a str,
     pub in_gate: bool,
     pub conditional: bool,
-    pub when: Option<String>,
+    pub when: Option<&'a str>,
     /// `drop`, `yes` or `no`; meaningful for conditional questions.
     pub na: &'static str,
     /// What N/A means, in words, for conditional questions.
-    pub na_meaning: Option<String>,
-    pub definitions: Vec<DefinitionCtx>,
-    pub checks: Vec<AnchorRefCtx>,
+    pub na_meaning: Option<&'static str>,
+    pub definitions: Vec<DefinitionCtx<'a>>,
+    pub checks: Vec<AnchorRefCtx<'a>>,
     /// The share of the final score one YES on this question carries
     /// (category weight ÷ questions in the category), `0.0625`; empty in
     /// the gate.
@@ -182,16 +182,16 @@ pub struct QuestionCtx {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct CalibrationCtx {
-    pub id: String,
-    pub title: String,
+pub struct CalibrationCtx<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
     /// `pass`, `fail` or `gate_fail`.
     pub expect: &'static str,
     /// `PASS`, `FAIL` or `FAIL (safety gate)`.
     pub expect_label: &'static str,
-    pub turns: Vec<TurnCtx>,
+    pub turns: Vec<TurnCtx<'a>>,
     pub transcript: String,
-    pub answers: Vec<AnswerCtx>,
+    pub answers: Vec<AnswerCtx<'a>>,
     /// The answer object a judge should return, as pretty JSON in the
     /// judge's output format.
     pub expected_json: String,
@@ -201,74 +201,74 @@ pub struct CalibrationCtx {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct AnswerCtx {
-    pub question: String,
+pub struct AnswerCtx<'a> {
+    pub question: &'a str,
     /// `YES`, `NO` or `NA`.
     pub value: &'static str,
-    pub reason: Option<String>,
+    pub reason: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct FewShotCtx {
-    pub id: String,
-    pub title: String,
-    pub shows: Vec<ShowCtx>,
-    pub why: Option<String>,
-    pub turns: Vec<TurnCtx>,
+pub struct FewShotCtx<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub shows: Vec<ShowCtx<'a>>,
+    pub why: Option<&'a str>,
+    pub turns: Vec<TurnCtx<'a>>,
     pub transcript: String,
     /// The conversation as the generator's output format (JSON).
     pub output_json: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct ShowCtx {
+pub struct ShowCtx<'a> {
     pub reference: String,
-    pub title: String,
+    pub title: &'a str,
     /// `TECHNIQUE`, `ALWAYS` or `NEVER` (an example shows a NEVER anchor
     /// by avoiding it).
     pub polarity: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct GenerationCtx {
+pub struct GenerationCtx<'a> {
     pub turns_min: u32,
     pub turns_max: u32,
     /// `4` or `3 to 6`.
     pub turns_text: String,
-    pub length: Option<String>,
-    pub format: Option<String>,
-    pub escalation: Option<String>,
-    pub scenarios: Vec<String>,
-    pub notes: Vec<String>,
+    pub length: Option<&'a str>,
+    pub format: Option<&'a str>,
+    pub escalation: Option<&'a str>,
+    pub scenarios: Vec<&'a str>,
+    pub notes: Vec<&'a str>,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct JudgeCtx {
+pub struct JudgeCtx<'a> {
     pub evidence_first: bool,
     pub per_question: bool,
-    pub notes: Vec<String>,
+    pub notes: Vec<&'a str>,
     /// An example of the full answer object, as pretty JSON.
     pub output_example: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct ExpertCtx {
-    pub id: String,
-    pub name: String,
-    pub perspective: Option<String>,
-    pub focus: Vec<String>,
+pub struct ExpertCtx<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub perspective: Option<&'a str>,
+    pub focus: Vec<&'a str>,
 }
 
-fn text(t: &crate::syntax::ast::Text) -> String {
-    t.value.clone()
+fn text(t: &crate::syntax::ast::Text) -> &str {
+    &t.value
 }
 
-fn opt(t: &Option<crate::syntax::ast::Text>) -> Option<String> {
+fn opt(t: &Option<crate::syntax::ast::Text>) -> Option<&str> {
     t.as_ref().map(text)
 }
 
 /// Turns with their `U1`/`A1` labels.
-pub fn label_turns(turns: &[model::Turn]) -> Vec<TurnCtx> {
+pub fn label_turns(turns: &[model::Turn]) -> Vec<TurnCtx<'_>> {
     let mut users = 0;
     let mut assistants = 0;
     turns
@@ -288,7 +288,7 @@ pub fn label_turns(turns: &[model::Turn]) -> Vec<TurnCtx> {
             TurnCtx {
                 role: t.role.as_str(),
                 label,
-                text: t.text.value.clone(),
+                text: &t.text.value,
             }
         })
         .collect()
@@ -318,11 +318,11 @@ pub fn transcript(turns: &[TurnCtx]) -> String {
     out
 }
 
-fn snippet(s: &Snippet) -> SnippetCtx {
+fn snippet(s: &Snippet) -> SnippetCtx<'_> {
     match s {
         Snippet::Line(t) => SnippetCtx {
             kind: "line",
-            text: t.value.clone(),
+            text: &t.value,
             turns: Vec::new(),
             transcript: String::new(),
         },
@@ -330,7 +330,7 @@ fn snippet(s: &Snippet) -> SnippetCtx {
             let turns = label_turns(turns);
             SnippetCtx {
                 kind: "conversation",
-                text: String::new(),
+                text: "",
                 transcript: transcript(&turns),
                 turns,
             }
@@ -361,82 +361,86 @@ fn verdict_label(v: Verdict) -> &'static str {
     }
 }
 
-/// The JSON value of one answer in the judge's output format.
-fn answer_json(value: model::AnswerValue) -> serde_json::Value {
-    match value {
-        model::AnswerValue::Yes => serde_json::Value::Bool(true),
-        model::AnswerValue::No => serde_json::Value::Bool(false),
-        model::AnswerValue::Na => serde_json::Value::String("NA".into()),
-    }
+/// One member of the judge's answer object: `"CP1": true`, or with
+/// evidence first, `"CP1": {"evidence": "...", "answer": true}`.
+struct JudgeMember<'a> {
+    question: &'a str,
+    value: model::AnswerValue,
+    /// Present when the judge writes its evidence first.
+    evidence: Option<&'a str>,
+}
+
+/// Writes `s` as a JSON string, escaped as serde_json escapes it.
+fn push_json_str(out: &mut Vec<u8>, s: &str) {
+    // Writing to a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
+fn push_answer(out: &mut Vec<u8>, value: model::AnswerValue) {
+    out.extend_from_slice(match value {
+        model::AnswerValue::Yes => b"true",
+        model::AnswerValue::No => b"false",
+        model::AnswerValue::Na => b"\"NA\"",
+    });
+}
+
+fn into_string(json: Vec<u8>) -> String {
+    // Only UTF-8 text and JSON punctuation were written.
+    String::from_utf8(json).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// A JSON object with one member per line: compact enough for a prompt,
-/// still easy to read. Values are written on one line each.
-fn object_per_line(members: &[(String, serde_json::Value)]) -> String {
-    let mut out = String::from("{\n");
-    for (i, (key, value)) in members.iter().enumerate() {
-        let key = serde_json::to_string(key).unwrap_or_default();
-        let value = inline_json(value);
-        let comma = if i + 1 < members.len() { "," } else { "" };
-        out.push_str(&format!("  {key}: {value}{comma}\n"));
-    }
-    out.push('}');
-    out
-}
-
-/// JSON on one line with a space after `:` and `,`, as people write it.
-fn inline_json(value: &serde_json::Value) -> String {
-    let mut out = String::new();
-    write_inline_json(value, &mut out);
-    out
-}
-
-fn write_inline_json(value: &serde_json::Value, out: &mut String) {
-    match value {
-        serde_json::Value::Object(map) => {
-            out.push('{');
-            for (i, (k, v)) in map.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                out.push_str(&serde_json::Value::String(k.clone()).to_string());
-                out.push_str(": ");
-                write_inline_json(v, out);
+/// still easy to read. Each value is on one line, with a space after `:`
+/// and `,` as people write it.
+fn object_per_line(members: &[JudgeMember<'_>]) -> String {
+    let mut out = b"{\n".to_vec();
+    for (i, member) in members.iter().enumerate() {
+        out.extend_from_slice(b"  ");
+        push_json_str(&mut out, member.question);
+        out.extend_from_slice(b": ");
+        match member.evidence {
+            Some(evidence) => {
+                out.extend_from_slice(b"{\"evidence\": ");
+                push_json_str(&mut out, evidence);
+                out.extend_from_slice(b", \"answer\": ");
+                push_answer(&mut out, member.value);
+                out.push(b'}');
             }
-            out.push('}');
+            None => push_answer(&mut out, member.value),
         }
-        serde_json::Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_inline_json(item, out);
-            }
-            out.push(']');
+        if i + 1 < members.len() {
+            out.push(b',');
         }
-        scalar => out.push_str(&scalar.to_string()),
+        out.push(b'\n');
     }
+    out.push(b'}');
+    into_string(out)
 }
 
 /// `{"messages": [...]}` with one message per line.
 fn messages_json(turns: &[model::Turn]) -> String {
-    let mut out = String::from("{\"messages\": [\n");
+    let mut out = b"{\"messages\": [\n".to_vec();
     for (i, t) in turns.iter().enumerate() {
-        let message = serde_json::json!({ "role": t.role.as_str(), "content": t.text.value });
-        let comma = if i + 1 < turns.len() { "," } else { "" };
-        out.push_str(&format!("  {}{comma}\n", inline_json(&message)));
+        out.extend_from_slice(b"  {\"role\": ");
+        push_json_str(&mut out, t.role.as_str());
+        out.extend_from_slice(b", \"content\": ");
+        push_json_str(&mut out, &t.text.value);
+        out.push(b'}');
+        if i + 1 < turns.len() {
+            out.push(b',');
+        }
+        out.push(b'\n');
     }
-    out.push_str("]}");
-    out
+    out.extend_from_slice(b"]}");
+    into_string(out)
 }
 
-pub fn build(spec: &Spec, file: &str, sha256: &str) -> Context {
+pub fn build<'a>(spec: &'a Spec, file: &'a str, sha256: &'a str) -> Context<'a> {
     let rubric = &spec.rubric;
 
     // Which questions check each anchor and each failure mode.
-    let mut anchor_checked: Vec<Vec<String>> = vec![Vec::new(); spec.anchors.len()];
-    let mut failure_checked: Vec<Vec<String>> = vec![Vec::new(); spec.failures.len()];
+    let mut anchor_checked: Vec<Vec<&str>> = vec![Vec::new(); spec.anchors.len()];
+    let mut failure_checked: Vec<Vec<&str>> = vec![Vec::new(); spec.failures.len()];
     for q in &rubric.questions {
         for (target, _) in &q.checks {
             match target {
@@ -456,7 +460,7 @@ pub fn build(spec: &Spec, file: &str, sha256: &str) -> Context {
         .iter()
         .enumerate()
         .map(|(fi, f)| FrameworkCtx {
-            id: f.id.name.clone(),
+            id: f.id.name.as_str(),
             title: text(&f.title),
             about: opt(&f.about),
             principles: f.principles.iter().map(text).collect(),
@@ -465,7 +469,7 @@ pub fn build(spec: &Spec, file: &str, sha256: &str) -> Context {
                 .iter()
                 .enumerate()
                 .map(|(ti, t)| TechniqueCtx {
-                    id: t.id.name.clone(),
+                    id: t.id.name.as_str(),
                     reference: spec.technique_reference(model::TechniqueRef {
                         framework: fi,
                         technique: ti,
@@ -489,7 +493,7 @@ pub fn build(spec: &Spec, file: &str, sha256: &str) -> Context {
         })
         .collect();
 
-    let anchor_ref = |a: &model::Anchor| AnchorRefCtx {
+    let anchor_ref = |a: &'a model::Anchor| AnchorRefCtx {
         reference: a.reference(),
         polarity: polarity_label(a.polarity),
         text: text(&a.text),
@@ -500,7 +504,7 @@ pub fn build(spec: &Spec, file: &str, sha256: &str) -> Context {
         .iter()
         .enumerate()
         .map(|(fi, f)| FailureCtx {
-            id: f.id.name.clone(),
+            id: f.id.name.as_str(),
             title: text(&f.title),
             about: opt(&f.about),
             examples: f.examples.iter().map(snippet).collect(),
@@ -521,14 +525,14 @@ pub fn build(spec: &Spec, file: &str, sha256: &str) -> Context {
             .enumerate()
             .filter(|(_, a)| a.polarity == polarity)
             .map(|(i, a)| AnchorCtx {
-                id: a.id.name.clone(),
+                id: a.id.name.as_str(),
                 reference: a.reference(),
                 text: text(&a.text),
                 guards: a
                     .guards
                     .iter()
                     .map(|(f, _)| FailureRefCtx {
-                        id: spec.failures[*f].id.name.clone(),
+                        id: spec.failures[*f].id.name.as_str(),
                         title: text(&spec.failures[*f].title),
                     })
                     .collect(),
@@ -550,14 +554,14 @@ pub fn build(spec: &Spec, file: &str, sha256: &str) -> Context {
             _ => String::new(),
         };
         let na_meaning = q.condition.as_ref().map(|_| match q.na {
-            NaPolicy::Drop => "N/A is left out of the score".to_string(),
-            NaPolicy::Yes => "N/A counts as YES".to_string(),
-            NaPolicy::No => "N/A counts as NO".to_string(),
+            NaPolicy::Drop => "N/A is left out of the score",
+            NaPolicy::Yes => "N/A counts as YES",
+            NaPolicy::No => "N/A counts as NO",
         });
         QuestionCtx {
-            id: q.id.name.clone(),
+            id: q.id.name.as_str(),
             text: text(&q.text),
-            group_id: group.id.name.clone(),
+            group_id: group.id.name.as_str(),
             group_title: text(&group.title),
             in_gate,
             conditional: q.is_conditional(),
@@ -588,7 +592,7 @@ pub fn build(spec: &Spec, file: &str, sha256: &str) -> Context {
         }
     };
 
-    let group_ctx = |g: &model::Group| -> GroupCtx {
+    let group_ctx = |g: &'a model::Group| -> GroupCtx<'a> {
         let (weight, percent) = match &g.weight {
             Some(w) => (
                 score::format_decimal(w.units),
@@ -602,7 +606,7 @@ pub fn build(spec: &Spec, file: &str, sha256: &str) -> Context {
             None => (String::new(), String::new()),
         };
         GroupCtx {
-            id: g.id.name.clone(),
+            id: g.id.name.as_str(),
             title: text(&g.title),
             weight,
             percent,
@@ -616,19 +620,16 @@ pub fn build(spec: &Spec, file: &str, sha256: &str) -> Context {
 
     let questions: Vec<QuestionCtx> = (0..rubric.questions.len()).map(question_ctx).collect();
     let evidence_first = spec.judge.evidence_first;
-    let judge_value =
-        |q: &str, value: model::AnswerValue, reason: Option<&str>| -> (String, serde_json::Value) {
-            let answer = answer_json(value);
-            if evidence_first {
-                let evidence = reason.unwrap_or("").to_string();
-                (
-                    q.to_string(),
-                    serde_json::json!({ "evidence": evidence, "answer": answer }),
-                )
-            } else {
-                (q.to_string(), answer)
-            }
-        };
+    let judge_value = |question: &'a str,
+                       value: model::AnswerValue,
+                       reason: Option<&'a str>|
+     -> JudgeMember<'a> {
+        JudgeMember {
+            question,
+            value,
+            evidence: evidence_first.then(|| reason.unwrap_or("")),
+        }
+    };
 
     let scoring = rubric.scoring();
     let calibration = spec
@@ -640,7 +641,7 @@ pub fn build(spec: &Spec, file: &str, sha256: &str) -> Context {
                 .answers
                 .iter()
                 .map(|a| AnswerCtx {
-                    question: rubric.questions[a.question].id.name.clone(),
+                    question: rubric.questions[a.question].id.name.as_str(),
                     value: match a.value {
                         model::AnswerValue::Yes => "YES",
                         model::AnswerValue::No => "NO",
@@ -649,7 +650,7 @@ pub fn build(spec: &Spec, file: &str, sha256: &str) -> Context {
                     reason: a.reason.as_ref().map(text),
                 })
                 .collect();
-            let members: Vec<(String, serde_json::Value)> = c
+            let members: Vec<JudgeMember> = c
                 .answers
                 .iter()
                 .map(|a| {
@@ -663,7 +664,7 @@ pub fn build(spec: &Spec, file: &str, sha256: &str) -> Context {
             let scored: Vec<score::Answer> = c.answers.iter().map(|a| a.value.to_score()).collect();
             let outcome = scoring.score(&scored).ok();
             CalibrationCtx {
-                id: c.id.name.clone(),
+                id: c.id.name.as_str(),
                 title: text(&c.title),
                 expect: c.expect.as_str(),
                 expect_label: verdict_label(c.expect),
@@ -686,7 +687,7 @@ pub fn build(spec: &Spec, file: &str, sha256: &str) -> Context {
         .map(|f| {
             let turns = label_turns(&f.conversation);
             FewShotCtx {
-                id: f.id.name.clone(),
+                id: f.id.name.as_str(),
                 title: text(&f.title),
                 shows: f
                     .shows
@@ -712,7 +713,7 @@ pub fn build(spec: &Spec, file: &str, sha256: &str) -> Context {
         })
         .collect();
 
-    let example_members: Vec<(String, serde_json::Value)> = questions
+    let example_members: Vec<JudgeMember> = questions
         .iter()
         .map(|q| {
             let sample = if q.conditional {
@@ -725,21 +726,21 @@ pub fn build(spec: &Spec, file: &str, sha256: &str) -> Context {
             } else {
                 "<quotes with turn labels, e.g. A1: \"...\">"
             };
-            judge_value(&q.id, sample, Some(reason))
+            judge_value(q.id, sample, Some(reason))
         })
         .collect();
 
     let generation = &spec.generation;
     Context {
         spec: SpecInfo {
-            id: spec.domain.id.name.clone(),
+            id: spec.domain.id.name.as_str(),
             title: text(&spec.domain.title),
             role: text(&spec.domain.role),
             audience: text(&spec.domain.audience),
             about: opt(&spec.domain.about),
-            file: file.to_string(),
-            sha256: sha256.to_string(),
-            ftprep_version: env!("CARGO_PKG_VERSION").to_string(),
+            file,
+            sha256,
+            ftprep_version: env!("CARGO_PKG_VERSION"),
         },
         frameworks,
         failures,
@@ -787,7 +788,7 @@ pub fn build(spec: &Spec, file: &str, sha256: &str) -> Context {
             .experts
             .iter()
             .map(|e| ExpertCtx {
-                id: e.id.name.clone(),
+                id: e.id.name.as_str(),
                 name: text(&e.name),
                 perspective: opt(&e.perspective),
                 focus: e.focus.iter().map(text).collect(),
@@ -797,8 +798,8 @@ pub fn build(spec: &Spec, file: &str, sha256: &str) -> Context {
     }
 }
 
-fn push_unique(list: &mut Vec<String>, item: &str) {
-    if !list.iter().any(|x| x == item) {
-        list.push(item.to_string());
+fn push_unique<'a>(list: &mut Vec<&'a str>, item: &'a str) {
+    if !list.contains(&item) {
+        list.push(item);
     }
 }
