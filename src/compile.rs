@@ -48,7 +48,7 @@ pub fn compile(source: SourceFile) -> Compilation {
 /// Lint rules run only on a spec without errors: they read the resolved
 /// model, and a model with unresolved references would make them guess.
 pub fn compile_with(source: SourceFile, lint_options: &LintOptions) -> Compilation {
-    let (syntax, spec, mut diagnostics) = resolve(&source.text);
+    let (syntax, spec, mut diagnostics) = resolve(syntax::parse(&source.text));
     if let (false, Some(spec)) = (diagnostics.has_errors(), &spec) {
         diagnostics.extend(lint::lint(spec, &source.text, lint_options));
     }
@@ -60,47 +60,73 @@ pub fn compile_with(source: SourceFile, lint_options: &LintOptions) -> Compilati
     }
 }
 
-/// [`compile_with`], with the lint rules on `helper`'s thread while
-/// `then` runs on this one with the resolved spec.
-///
-/// `then` runs only when parsing and resolving found no errors. Its result
-/// is returned even when the lint rules then report an error, so the
-/// caller must still check [`Compilation::clean_spec`] before using it:
-/// `ftprep build` renders the artifacts this way and writes them only
-/// when the spec is clean.
-pub fn compile_then<T>(
+/// Starts compiling `source` with `helper`'s thread: the second half of a
+/// large file starts parsing there at once (see [`syntax::start_parse`]).
+/// Work queued on `helper` before [`Started::then`] runs after it.
+pub fn start<'h>(
+    helper: &'h Helper,
     source: SourceFile,
     lint_options: &LintOptions,
-    helper: &Helper,
-    then: impl FnOnce(&Arc<Spec>, &str) -> T,
-) -> (Compilation, Option<T>) {
-    let (syntax, spec, mut diagnostics) = resolve(&source.text);
-    let mut result = None;
-    if let (false, Some(spec)) = (diagnostics.has_errors(), &spec) {
-        let found = helper.spawn({
-            let spec = Arc::clone(spec);
-            let text: Arc<str> = Arc::from(source.text.as_str());
-            let options = lint_options.clone();
-            move || lint::lint(&spec, &text, &options)
-        });
-        result = Some(then(spec, &source.text));
-        diagnostics.extend(found.join());
-    }
-    let compilation = Compilation {
+) -> Started<'h> {
+    let parse = syntax::start_parse(helper, &source.text);
+    Started {
+        helper,
         source,
-        syntax,
-        spec,
-        diagnostics,
-    };
-    (compilation, result)
+        parse,
+        lint_options: lint_options.clone(),
+    }
 }
 
-/// Parses and resolves: everything before the lint rules.
+/// A compilation under way: see [`start`].
+pub struct Started<'h> {
+    helper: &'h Helper,
+    source: SourceFile,
+    parse: syntax::PendingParse,
+    lint_options: LintOptions,
+}
+
+impl Started<'_> {
+    /// Finishes the compilation, with the lint rules on the helper's
+    /// thread while `then` runs on this one with the resolved spec.
+    ///
+    /// `then` runs only when parsing and resolving found no errors. Its
+    /// result is returned even when the lint rules then report an error,
+    /// so the caller must still check [`Compilation::clean_spec`] before
+    /// using it: `ftprep build` renders the artifacts this way and writes
+    /// them only when the spec is clean.
+    pub fn then<T>(self, then: impl FnOnce(&Arc<Spec>, &str) -> T) -> (Compilation, Option<T>) {
+        let Started {
+            helper,
+            source,
+            parse,
+            lint_options,
+        } = self;
+        let (syntax, spec, mut diagnostics) = resolve(parse.finish(&source.text));
+        let mut result = None;
+        if let (false, Some(spec)) = (diagnostics.has_errors(), &spec) {
+            let found = helper.spawn({
+                let spec = Arc::clone(spec);
+                let text: Arc<str> = Arc::from(source.text.as_str());
+                move || lint::lint(&spec, &text, &lint_options)
+            });
+            result = Some(then(spec, &source.text));
+            diagnostics.extend(found.join());
+        }
+        let compilation = Compilation {
+            source,
+            syntax,
+            spec,
+            diagnostics,
+        };
+        (compilation, result)
+    }
+}
+
+/// Resolves a parse: everything before the lint rules.
 ///
 /// Syntax errors come first: when the file has any, the model's own
 /// diagnostics are dropped (see [`compile`]).
-fn resolve(text: &str) -> (ast::File, Option<Arc<Spec>>, Diagnostics) {
-    let parsed = syntax::parse(text);
+fn resolve(parsed: syntax::Parsed) -> (ast::File, Option<Arc<Spec>>, Diagnostics) {
     let mut diagnostics = parsed.diagnostics;
     if parsed.file.items.is_empty() && diagnostics.is_empty() {
         diagnostics.push(

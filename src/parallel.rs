@@ -47,9 +47,13 @@ impl Helper {
         let Ok(handle) = started else {
             return Helper::inline();
         };
-        // Done from here rather than by the new thread: the new thread
-        // would first have to be scheduled, on this busy processor.
-        move_off_this_processor(&handle);
+        // A new thread starts on this processor and can wait milliseconds
+        // there while this thread runs. Pinning it elsewhere from here
+        // moves it at once; its first job lifts the pin, so that it is not
+        // confined to a processor another program may be busy on.
+        if let Some(unpin) = move_off_this_processor(&handle) {
+            let _ = queue.send(Box::new(unpin));
+        }
         Helper { queue: Some(queue) }
     }
 
@@ -86,33 +90,43 @@ impl Helper {
 
 /// Restricts `thread` to the processors this process may use other than
 /// the one the calling thread is on, if there are any: the kernel then
-/// moves it at once.
+/// moves it at once. Returns what `thread` must run to lift the
+/// restriction.
 #[cfg(target_os = "linux")]
-fn move_off_this_processor<T>(thread: &thread::JoinHandle<T>) {
+fn move_off_this_processor<T>(
+    thread: &thread::JoinHandle<T>,
+) -> Option<impl FnOnce() + Send + use<T>> {
     use std::os::unix::thread::JoinHandleExt;
+    let size = std::mem::size_of::<libc::cpu_set_t>();
     // SAFETY: cpu_set_t is plain data, the sizes passed are its own, and
     // the pthread handle belongs to a thread that has not been joined.
     unsafe {
-        let Ok(home) = usize::try_from(libc::sched_getcpu()) else {
-            return;
-        };
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        let size = std::mem::size_of::<libc::cpu_set_t>();
-        if libc::sched_getaffinity(0, size, &mut set) != 0
+        let home = usize::try_from(libc::sched_getcpu()).ok()?;
+        let mut allowed: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, size, &mut allowed) != 0
             || home >= libc::CPU_SETSIZE as usize
-            || !libc::CPU_ISSET(home, &set)
+            || !libc::CPU_ISSET(home, &allowed)
         {
-            return;
+            return None;
         }
-        libc::CPU_CLR(home, &mut set);
-        if libc::CPU_COUNT(&set) > 0 {
-            libc::pthread_setaffinity_np(thread.as_pthread_t(), size, &set);
+        let mut elsewhere = allowed;
+        libc::CPU_CLR(home, &mut elsewhere);
+        if libc::CPU_COUNT(&elsewhere) == 0
+            || libc::pthread_setaffinity_np(thread.as_pthread_t(), size, &elsewhere) != 0
+        {
+            return None;
         }
+        Some(move || {
+            // SAFETY: as above, for the calling thread's own mask.
+            libc::sched_setaffinity(0, size, &allowed);
+        })
     }
 }
 
 #[cfg(not(target_os = "linux"))]
-fn move_off_this_processor<T>(_thread: &thread::JoinHandle<T>) {}
+fn move_off_this_processor<T>(_thread: &thread::JoinHandle<T>) -> Option<fn()> {
+    None
+}
 
 /// The result of work given to a [`Helper`].
 pub struct Task<T> {

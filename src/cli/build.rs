@@ -3,7 +3,7 @@
 use super::lint_args::LintArgs;
 use super::output::{Output, write_atomic};
 use super::{display_name, exit};
-use crate::compile::{compile_then, read_source};
+use crate::compile::{self, read_source};
 use crate::emit::{self, Artifact, Templates};
 use crate::parallel::Helper;
 use clap::Args;
@@ -42,15 +42,18 @@ pub fn run(args: BuildArgs, out: &Output) -> u8 {
     };
     // Started before there is work for it: see `crate::parallel`.
     let helper = Helper::start();
-    // Compiled now, reported after the spec's own diagnostics: a broken
-    // spec is the first thing to fix.
-    let templates = match &args.templates {
-        Some(dir) => Templates::from_dir(dir).map(|t| t.compile_on(&helper)),
-        None => Ok(Templates::embedded().compile_on(&helper)),
-    };
     let source = match read_source(&args.spec, &display_name(&args.spec)) {
         Ok(source) => source,
         Err(error) => return out.read_error(error, &args.spec),
+    };
+    let compiling = compile::start(&helper, source, &options);
+    // Queued behind the second half of the parse: compiling the templates
+    // does not need the spec. A broken `--templates` directory is reported
+    // after the spec's own diagnostics: a broken spec is the first thing
+    // to fix.
+    let templates = match &args.templates {
+        Some(dir) => Templates::from_dir(dir).map(|t| t.compile_on(&helper)),
+        None => Ok(Templates::embedded().compile_on(&helper)),
     };
     let file_name = args
         .spec
@@ -59,9 +62,8 @@ pub fn run(args: BuildArgs, out: &Output) -> u8 {
         .unwrap_or_default();
     // The artifacts render while the lint rules run; they are written only
     // if the spec turns out clean.
-    let (compilation, artifacts) = compile_then(source, &options, &helper, |spec, text| {
-        emit::emit_on(&helper, spec, &file_name, text, templates?)
-    });
+    let (compilation, artifacts) =
+        compiling.then(|spec, text| emit::emit_on(&helper, spec, &file_name, text, templates?));
     out.compilation(&compilation);
     let (Some(spec), Some(artifacts)) = (compilation.clean_spec(), artifacts) else {
         out.stderr("error: no artifacts written: fix the errors above first\n");

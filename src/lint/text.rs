@@ -94,11 +94,12 @@ pub fn words(text: &str) -> Vec<Word> {
 }
 
 fn word(text: &str, start: usize, end: usize) -> Word {
-    Word {
-        start,
-        end,
-        lower: text[start..end].to_lowercase().replace('’', "'"),
+    let raw = &text[start..end];
+    let mut lower = raw.to_lowercase();
+    if lower.contains('’') {
+        lower = lower.replace('’', "'");
     }
+    Word { start, end, lower }
 }
 
 /// Auxiliary verbs that open a yes/no question.
@@ -260,7 +261,13 @@ pub fn content_stems(text: &str, words_list: &Words) -> Vec<String> {
     let mut out: Vec<String> = words(text)
         .into_iter()
         .filter(|w| !words_list.stopwords.contains(w.lower.as_str()))
-        .map(|w| STEMMER.with(|s| s.stem(&w.lower).into_owned()))
+        .map(|w| {
+            STEMMER.with(|s| match s.stem(&w.lower) {
+                // Most words are their own stem: keep the string we have.
+                std::borrow::Cow::Borrowed(stem) if stem.len() == w.lower.len() => w.lower,
+                stem => stem.into_owned(),
+            })
+        })
         .collect();
     out.sort();
     out.dedup();

@@ -13,6 +13,7 @@ mod text;
 pub use errors::describe_rule;
 
 use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::parallel::{Helper, Task};
 
 #[derive(pest_derive::Parser)]
 #[grammar = "../grammar/ftprep.pest"]
@@ -33,8 +34,86 @@ const MAX_NESTING: usize = 64;
 /// Parses a spec. Never fails: a file with errors gives a partial tree and
 /// diagnostics.
 pub fn parse(source: &str) -> Parsed {
-    let mut diagnostics = Diagnostics::new();
+    parse_scanned(source, scan_braces(source))
+}
+
+/// Files smaller than this are parsed on one thread: below it, handing
+/// half the file over costs about what it saves.
+const SPLIT_MIN: usize = 16 * 1024;
+
+/// [`parse`], with the second half of a large file parsed on `helper`'s
+/// thread.
+pub fn parse_on(helper: &Helper, source: &str) -> Parsed {
+    start_parse(helper, source).finish(source)
+}
+
+/// Starts parsing `source`: hands the second half of a large file to
+/// `helper`, and returns at once. [`PendingParse::finish`] parses the
+/// first half on the calling thread and joins the two.
+///
+/// The file is cut at a line that starts after a top-level block has
+/// closed (see `Braces::split`), so each half is a run of whole top-level
+/// blocks and the tree is the one [`parse`] builds. The halves are only
+/// used when both parse cleanly: a file with unreadable lines is parsed
+/// again in one piece, so that its diagnostics, which can look past a cut,
+/// are exactly those of [`parse`].
+pub fn start_parse(helper: &Helper, source: &str) -> PendingParse {
     let braces = scan_braces(source);
+    let split = braces.split.filter(|_| {
+        source.len() >= SPLIT_MIN && braces.too_deep.is_none() && braces.unclosed.is_empty()
+    });
+    let tail = split.map(|split| {
+        // The second half keeps its offsets: the first half becomes one
+        // comment line, which pest skips with one scan to the newline.
+        let mut padded = String::with_capacity(source.len());
+        padded.push('#');
+        padded.extend(std::iter::repeat_n(' ', split.saturating_sub(2)));
+        padded.push('\n');
+        padded.push_str(&source[split..]);
+        let task = helper.spawn(move || {
+            let mut builder = parse::Builder::new(&padded);
+            let mut file = builder.parse_file();
+            file.comments.retain(|c| c.span.start >= split);
+            let clean = builder.junk.is_empty() && builder.errors.is_empty();
+            (file, clean)
+        });
+        (split, task)
+    });
+    PendingParse { braces, tail }
+}
+
+/// A parse whose second half may be under way on a helper thread.
+pub struct PendingParse {
+    braces: Braces,
+    tail: Option<(usize, Task<(ast::File, bool)>)>,
+}
+
+impl PendingParse {
+    /// Parses the rest of `source` (the text given to [`start_parse`]) and
+    /// returns the whole result.
+    pub fn finish(self, source: &str) -> Parsed {
+        let Some((split, tail)) = self.tail else {
+            return parse_scanned(source, self.braces);
+        };
+        let mut builder = parse::Builder::new(&source[..split]);
+        let mut file = builder.parse_file();
+        let head_clean = builder.junk.is_empty() && builder.errors.is_empty();
+        let (tail, tail_clean) = tail.join();
+        if !(head_clean && tail_clean) {
+            return parse_scanned(source, self.braces);
+        }
+        file.items.extend(tail.items);
+        file.comments.extend(tail.comments);
+        file.span = crate::source::Span::new(0, source.len());
+        Parsed {
+            file,
+            diagnostics: Diagnostics::new(),
+        }
+    }
+}
+
+fn parse_scanned(source: &str, braces: Braces) -> Parsed {
+    let mut diagnostics = Diagnostics::new();
     if let Some(at) = braces.too_deep {
         diagnostics.push(
             Diagnostic::error(
@@ -124,15 +203,37 @@ struct Braces {
     too_deep: Option<usize>,
     /// Every `{` that no `}` closes.
     unclosed: Vec<usize>,
+    /// The first line start in the second half of the file that is a clean
+    /// boundary between top-level blocks: the line before it ends with the
+    /// `}` that closes a top-level block (then at most blanks or a
+    /// comment). A block's header may span lines, so any other line start
+    /// could cut an item in two.
+    split: Option<usize>,
 }
 
 fn scan_braces(source: &str) -> Braces {
     let bytes = source.as_bytes();
     let mut open = Vec::new();
     let mut too_deep = None;
+    let mut split = None;
+    // Set when a `}` closes a top-level block and only blanks and comments
+    // have followed on its line.
+    let mut after_top_close = false;
+    let half = bytes.len() / 2;
     let mut i = 0;
     while i < bytes.len() {
-        match bytes[i] {
+        let byte = bytes[i];
+        if byte == b'\n' {
+            if after_top_close && split.is_none() && i + 1 >= half {
+                split = Some(i + 1);
+            }
+            i += 1;
+            continue;
+        }
+        if !matches!(byte, b' ' | b'\t' | b'\r' | b'#') {
+            after_top_close = false;
+        }
+        match byte {
             b'#' => {
                 while i < bytes.len() && bytes[i] != b'\n' {
                     i += 1;
@@ -169,7 +270,7 @@ fn scan_braces(source: &str) -> Braces {
                 i += 1;
             }
             b'}' => {
-                open.pop();
+                after_top_close = open.pop().is_some() && open.is_empty();
                 i += 1;
             }
             _ => i += 1,
@@ -178,5 +279,44 @@ fn scan_braces(source: &str) -> Braces {
     Braces {
         too_deep,
         unclosed: open,
+        split,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scan_braces;
+
+    #[test]
+    fn the_cut_follows_a_line_that_closes_a_top_level_block() {
+        let text = "domain d {\n  title \"{ not a brace\"\n}\n\
+                    # between\n\
+                    framework f\n  \"Split header\" {\n  about \"x\"\n} # done\n\
+                    failure g \"G\" { about \"y\" }\n";
+        let cut = scan_braces(text).split.expect("a cut");
+        assert!(cut >= text.len() / 2);
+        // After `} # done`, not inside the framework's header.
+        assert_eq!(&text[cut..], "failure g \"G\" { about \"y\" }\n");
+        // A block that does not close before the end leaves no cut.
+        assert_eq!(
+            scan_braces("domain d {\n}\nrubric {\n  gate s \"S\" {\n").split,
+            None
+        );
+        // Text after a closing brace on its line is not a clean boundary.
+        assert_eq!(scan_braces("a {\n} b\n").split, None);
+    }
+
+    #[test]
+    fn the_shipped_specs_have_a_cut_in_their_second_half() {
+        let therapy = include_str!("../../specs/therapy.ftprep");
+        let cut = scan_braces(therapy).split.expect("a cut");
+        assert!(cut >= therapy.len() / 2 && cut < therapy.len());
+        assert!(
+            therapy[..cut]
+                .trim_end()
+                .lines()
+                .last()
+                .is_some_and(|l| l.trim_start().starts_with('}'))
+        );
     }
 }

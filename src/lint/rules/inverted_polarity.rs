@@ -63,18 +63,14 @@ impl Rule for InvertedPolarity {
             for (target, span) in &question.checks {
                 // A NEVER anchor names the bad behaviour as its first verb phrase;
                 // a failure mode names it in its title.
-                let (what, text) = match target {
-                    CheckTarget::Anchor(a) if spec.anchors[*a].polarity == Polarity::Never => (
-                        format!("`{}`", spec.anchors[*a].reference()),
-                        spec.anchors[*a].text.value.clone(),
-                    ),
-                    CheckTarget::Failure(f) => (
-                        format!("`failure.{}`", spec.failures[*f].id.name),
-                        spec.failures[*f].title.value.clone(),
-                    ),
+                let (text, anchor) = match target {
+                    CheckTarget::Anchor(a) if spec.anchors[*a].polarity == Polarity::Never => {
+                        (spec.anchors[*a].text.value.as_str(), Some(*a))
+                    }
+                    CheckTarget::Failure(f) => (spec.failures[*f].title.value.as_str(), None),
                     _ => continue,
                 };
-                let words = crate::lint::text::words(&text);
+                let words = crate::lint::text::words(text);
                 // "Give advice without asking": the bad behaviour is an absence,
                 // and a question asking for the presence of its opposite is right.
                 if words
@@ -92,7 +88,13 @@ impl Rule for InvertedPolarity {
                 // The question asks for the very act the anchor forbids: the same
                 // main verb, and most of the anchor's content words.
                 let same_verb = stem(&first.lower) == question_verb;
-                let target_stems = crate::lint::text::content_stems(&text, cx.words);
+                // An anchor's stems are computed once for every rule.
+                let target_stems = match anchor {
+                    Some(a) => std::borrow::Cow::Borrowed(&cx.anchor_stems[a]),
+                    None => {
+                        std::borrow::Cow::Owned(crate::lint::text::content_stems(text, cx.words))
+                    }
+                };
                 let common = question_stems
                     .iter()
                     .filter(|s| target_stems.contains(s))
@@ -101,6 +103,10 @@ impl Rule for InvertedPolarity {
                 if !(same_verb && covers) {
                     continue;
                 }
+                let what = match target {
+                    CheckTarget::Anchor(a) => format!("`{}`", spec.anchors[*a].reference()),
+                    CheckTarget::Failure(f) => format!("`failure.{}`", spec.failures[*f].id.name),
+                };
                 out.push(
                     cx.finding(
                         &META,
