@@ -67,7 +67,7 @@ pub fn start_parse(helper: &Helper, source: &str) -> PendingParse {
         // comment line, which pest skips with one scan to the newline.
         let mut padded = String::with_capacity(source.len());
         padded.push('#');
-        padded.extend(std::iter::repeat_n(' ', split.saturating_sub(2)));
+        padded.push_str(&" ".repeat(split.saturating_sub(2)));
         padded.push('\n');
         padded.push_str(&source[split..]);
         let task = helper.spawn(move || {
@@ -235,9 +235,7 @@ fn scan_braces(source: &str) -> Braces {
         }
         match byte {
             b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
+                i = memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |n| i + n);
             }
             b'"' if bytes[i..].starts_with(b"\"\"\"") => {
                 match source[i + 3..].find("\"\"\"") {
@@ -249,12 +247,18 @@ fn scan_braces(source: &str) -> Braces {
             }
             b'"' => {
                 let mut j = i + 1;
-                while j < bytes.len() && bytes[j] != b'"' && bytes[j] != b'\n' {
-                    if bytes[j] == b'\\' {
-                        j += 1;
+                // To the closing quote or the end of the line, stepping
+                // over each escaped character.
+                while let Some(n) =
+                    memchr::memchr3(b'"', b'\n', b'\\', &bytes[j.min(bytes.len())..])
+                {
+                    j += n;
+                    if bytes[j] != b'\\' {
+                        break;
                     }
-                    j += 1;
+                    j += 2;
                 }
+                let j = j.min(bytes.len());
                 // An unterminated string is read as stray characters.
                 i = if j < bytes.len() && bytes[j] == b'"' {
                     j + 1
