@@ -4,10 +4,11 @@
 //! must cost microseconds. Two things measured on a 2-core machine shape
 //! this module:
 //!
-//! * A thread spawned at the moment its work is ready often waits one to
-//!   three milliseconds before it first runs, because it starts on the
-//!   spawner's busy core. So the helper is started *early*, before the
-//!   work exists (while the spec is read and parsed), and waits for tasks.
+//! * A thread spawned at the moment its work is ready often waited one to
+//!   three milliseconds before it first ran: it starts on the spawner's
+//!   busy processor. So the helper is started before the work exists, and
+//!   the spawner pins it to another processor, which moves it at once; its
+//!   first job lifts the pin again.
 //! * The caller never waits for a helper that has not got round to a task:
 //!   [`Task::join`] runs a task that has not started on the calling thread
 //!   itself. The result is the same either way; only the time differs.
