@@ -106,7 +106,7 @@ impl Started<'_> {
         if let (false, Some(spec)) = (diagnostics.has_errors(), &spec) {
             let found = helper.spawn({
                 let spec = Arc::clone(spec);
-                let text: Arc<str> = Arc::from(source.text.as_str());
+                let text = Arc::clone(&source.text);
                 move || lint::lint(&spec, &text, &lint_options)
             });
             result = Some(then(spec, &source.text));

@@ -9,6 +9,7 @@
 
 use std::fmt;
 use std::ops::Range;
+use std::sync::Arc;
 
 /// A half-open byte range `start..end` into a source text.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord, serde::Serialize)]
@@ -65,12 +66,13 @@ impl From<pest::Span<'_>> for Span {
 pub struct SourceFile {
     /// The name shown in diagnostics: the path as the user gave it.
     pub name: String,
-    pub text: String,
+    /// Shared, so that work on other threads can read it without a copy.
+    pub text: Arc<str>,
     pub line_index: LineIndex,
 }
 
 impl SourceFile {
-    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+    pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> Self {
         let text = text.into();
         let line_index = LineIndex::new(&text);
         SourceFile {

@@ -124,9 +124,10 @@ fn target(dir: &Path, artifact: &Artifact) -> PathBuf {
 
 fn write(dir: &Path, artifacts: &[Artifact], leftovers: &[PathBuf], out: &Output) -> u8 {
     let mut changed = 0;
+    let mut buffer = [0u8; 16 * 1024];
     for artifact in artifacts {
         let path = target(dir, artifact);
-        if std::fs::read(&path).ok().as_deref() == Some(artifact.contents.as_bytes()) {
+        if holds(&path, artifact.contents.as_bytes(), &mut buffer) {
             continue;
         }
         if let Err(e) = write_atomic(&path, artifact.contents.as_bytes()) {
@@ -153,6 +154,33 @@ fn write(dir: &Path, artifacts: &[Artifact], leftovers: &[PathBuf], out: &Output
         dir.display()
     ));
     exit::OK
+}
+
+/// Whether the file at `path` holds exactly `expected`. It is read in
+/// pieces through one buffer: at the end of most builds nothing changed,
+/// and reading every artifact whole would grow the heap by all of them.
+fn holds(path: &Path, expected: &[u8], buffer: &mut [u8]) -> bool {
+    use std::io::{ErrorKind, Read};
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return false;
+    };
+    if file.metadata().map(|m| m.len()).ok() != Some(expected.len() as u64) {
+        return false;
+    }
+    let mut at = 0;
+    loop {
+        match file.read(buffer) {
+            Ok(0) => return at == expected.len(),
+            Ok(n) => {
+                if expected.get(at..at + n) != Some(&buffer[..n]) {
+                    return false;
+                }
+                at += n;
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(_) => return false,
+        }
+    }
 }
 
 fn check(dir: &Path, artifacts: &[Artifact], leftovers: &[PathBuf], out: &Output) -> u8 {
@@ -211,5 +239,30 @@ fn plural(n: usize, word: &str) -> String {
         format!("1 {word}")
     } else {
         format!("{n} {word}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::holds;
+
+    #[test]
+    fn holds_compares_the_whole_file_through_a_small_buffer() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("artifact.md");
+        let contents: Vec<u8> = (0..40_000u32).map(|i| b'a' + (i % 26) as u8).collect();
+        std::fs::write(&path, &contents).expect("written");
+        let mut buffer = [0u8; 4096];
+        assert!(holds(&path, &contents, &mut buffer));
+        let mut last_byte_differs = contents.clone();
+        *last_byte_differs.last_mut().expect("not empty") = b'!';
+        assert!(!holds(&path, &last_byte_differs, &mut buffer));
+        assert!(!holds(&path, &contents[..contents.len() - 1], &mut buffer));
+        assert!(!holds(
+            &path,
+            &[contents.as_slice(), b"x"].concat(),
+            &mut buffer
+        ));
+        assert!(!holds(&dir.path().join("missing.md"), b"", &mut buffer));
     }
 }

@@ -80,7 +80,7 @@ pub fn run(args: FmtArgs, out: &Output) -> u8 {
                 failed += 1;
                 code = code.max(exit::SPEC_ERRORS);
             }
-            Some(formatted) if formatted == source.text => unchanged += 1,
+            Some(formatted) if *formatted == *source.text => unchanged += 1,
             Some(formatted) => {
                 changed += 1;
                 if args.check {
@@ -127,7 +127,7 @@ fn stdin(args: &FmtArgs, out: &Output) -> u8 {
     match format_file(&source, out) {
         Some(formatted) => {
             if args.check {
-                if formatted != source.text {
+                if *formatted != *source.text {
                     out.stdout(&diff(&source.name, &source.text, &formatted));
                     return exit::SPEC_ERRORS;
                 }

@@ -80,7 +80,7 @@ impl SpecSource {
     pub fn new(file: &SourceFile) -> Self {
         SpecSource {
             name: file.name.clone(),
-            text: file.text.clone(),
+            text: file.text.to_string(),
             index: file.line_index.clone(),
         }
     }

@@ -34,7 +34,7 @@ impl Document {
     /// Applies edits as the client sent them, in order: a change with a
     /// range replaces that range, one without replaces the whole text.
     pub fn apply(self, version: i32, changes: Vec<TextDocumentContentChangeEvent>) -> Document {
-        let mut text = self.compilation.source.text;
+        let mut text = self.compilation.source.text.to_string();
         for change in changes {
             match change.range {
                 Some(range) => {

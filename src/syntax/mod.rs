@@ -14,6 +14,7 @@ pub use errors::describe_rule;
 
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::parallel::{Helper, Task};
+use std::sync::Arc;
 
 #[derive(pest_derive::Parser)]
 #[grammar = "../grammar/ftprep.pest"]
@@ -44,7 +45,7 @@ const SPLIT_MIN: usize = 16 * 1024;
 /// [`parse`], with the second half of a large file parsed on `helper`'s
 /// thread.
 pub fn parse_on(helper: &Helper, source: &str) -> Parsed {
-    start_parse(helper, source).finish(source)
+    start_parse(helper, &Arc::from(source)).finish(source)
 }
 
 /// Starts parsing `source`: hands the second half of a large file to
@@ -57,20 +58,22 @@ pub fn parse_on(helper: &Helper, source: &str) -> Parsed {
 /// used when both parse cleanly: a file with unreadable lines is parsed
 /// again in one piece, so that its diagnostics, which can look past a cut,
 /// are exactly those of [`parse`].
-pub fn start_parse(helper: &Helper, source: &str) -> PendingParse {
+pub fn start_parse(helper: &Helper, source: &Arc<str>) -> PendingParse {
     let braces = scan_braces(source);
     let split = braces.split.filter(|_| {
         source.len() >= SPLIT_MIN && braces.too_deep.is_none() && braces.unclosed.is_empty()
     });
     let tail = split.map(|split| {
-        // The second half keeps its offsets: the first half becomes one
-        // comment line, which pest skips with one scan to the newline.
-        let mut padded = String::with_capacity(source.len());
-        padded.push('#');
-        padded.push_str(&" ".repeat(split.saturating_sub(2)));
-        padded.push('\n');
-        padded.push_str(&source[split..]);
+        let source = Arc::clone(source);
         let task = helper.spawn(move || {
+            // The second half keeps its offsets: the first half becomes
+            // one comment line, which pest skips with one scan to the
+            // newline.
+            let mut padded = String::with_capacity(source.len());
+            padded.push('#');
+            padded.push_str(&" ".repeat(split.saturating_sub(2)));
+            padded.push('\n');
+            padded.push_str(&source[split..]);
             let mut builder = parse::Builder::new(&padded);
             let mut file = builder.parse_file();
             file.comments.retain(|c| c.span.start >= split);
