@@ -101,7 +101,7 @@ impl Started<'_> {
             parse,
             lint_options,
         } = self;
-        let (syntax, spec, mut diagnostics) = resolve(parse.finish(&source.text));
+        let (syntax, spec, mut diagnostics) = resolve(parse.finish());
         let mut result = None;
         if let (false, Some(spec)) = (diagnostics.has_errors(), &spec) {
             let found = helper.spawn({

@@ -45,12 +45,12 @@ const SPLIT_MIN: usize = 16 * 1024;
 /// [`parse`], with the second half of a large file parsed on `helper`'s
 /// thread.
 pub fn parse_on(helper: &Helper, source: &str) -> Parsed {
-    start_parse(helper, &Arc::from(source)).finish(source)
+    start_parse(helper, &Arc::from(source)).finish()
 }
 
 /// Starts parsing `source`: hands the second half of a large file to
 /// `helper`, and returns at once. [`PendingParse::finish`] parses the
-/// first half on the calling thread and joins the two.
+/// rest on the calling thread and joins the two.
 ///
 /// The file is cut at a line that starts after a top-level block has
 /// closed (see `Braces::split`), so each half is a run of whole top-level
@@ -82,19 +82,25 @@ pub fn start_parse(helper: &Helper, source: &Arc<str>) -> PendingParse {
         });
         (split, task)
     });
-    PendingParse { braces, tail }
+    PendingParse {
+        source: Arc::clone(source),
+        braces,
+        tail,
+    }
 }
 
 /// A parse whose second half may be under way on a helper thread.
 pub struct PendingParse {
+    source: Arc<str>,
     braces: Braces,
     tail: Option<(usize, Task<(ast::File, bool)>)>,
 }
 
 impl PendingParse {
-    /// Parses the rest of `source` (the text given to [`start_parse`]) and
-    /// returns the whole result.
-    pub fn finish(self, source: &str) -> Parsed {
+    /// Parses the first half on the calling thread and returns the whole
+    /// result.
+    pub fn finish(self) -> Parsed {
+        let source = &*self.source;
         let Some((split, tail)) = self.tail else {
             return parse_scanned(source, self.braces);
         };
