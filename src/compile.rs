@@ -24,11 +24,11 @@ pub struct Compilation {
 
 impl Compilation {
     /// The spec, when it compiled without errors.
-    pub fn clean_spec(&self) -> Option<&Spec> {
+    pub fn clean_spec(&self) -> Option<&Arc<Spec>> {
         if self.diagnostics.has_errors() {
             None
         } else {
-            self.spec.as_deref()
+            self.spec.as_ref()
         }
     }
 }

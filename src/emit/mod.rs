@@ -200,7 +200,7 @@ fn template_error(error: minijinja::Error) -> EmitError {
 
 /// Produces every artifact of a build, in a fixed order, on this thread.
 pub fn emit(
-    spec: &Spec,
+    spec: &Arc<Spec>,
     file_name: &str,
     source: &str,
     templates: &Templates,
@@ -222,12 +222,28 @@ pub fn emit(
 /// rendered which.
 pub fn emit_on(
     helper: &Helper,
-    spec: &Spec,
+    spec: &Arc<Spec>,
     file_name: &str,
     source: &str,
     templates: CompiledTemplates,
 ) -> Result<Vec<Artifact>, EmitError> {
     let sha256 = sha256_hex(source.as_bytes());
+    // Queued first, so that the helper takes them up as soon as it is free
+    // while this thread builds the context and renders.
+    let scoring = helper.spawn({
+        let (spec, file_name, sha256) = (Arc::clone(spec), file_name.to_string(), sha256.clone());
+        move || Artifact {
+            path: "scoring.toml".into(),
+            contents: scoring_toml(&spec, &file_name, &sha256),
+        }
+    });
+    let schema = helper.spawn({
+        let spec = Arc::clone(spec);
+        move || Artifact {
+            path: "judge-output.schema.json".into(),
+            contents: schema::judge_output_schema(&spec),
+        }
+    });
     let context = context::build(spec, file_name, &sha256);
     // Serialised once: a minijinja value shares its data between renders.
     let base = Value::from(Serde(&context));
@@ -279,22 +295,14 @@ pub fn emit_on(
             })
         })
         .collect();
-    let scoring = Artifact {
-        path: "scoring.toml".into(),
-        contents: scoring_toml(spec, file_name, &sha256),
-    };
-    let schema = Artifact {
-        path: "judge-output.schema.json".into(),
-        contents: schema::judge_output_schema(spec),
-    };
     // The helper takes tasks from the front of its queue; this thread
     // takes them from the back, so the two rarely want the same one.
     let mut rendered: Vec<Result<Artifact, EmitError>> =
         tasks.into_iter().rev().map(|task| task.join()).collect();
     rendered.reverse();
     let mut artifacts = rendered.into_iter().collect::<Result<Vec<_>, _>>()?;
-    artifacts.push(scoring);
-    artifacts.push(schema);
+    artifacts.push(scoring.join());
+    artifacts.push(schema.join());
     Ok(artifacts)
 }
 
