@@ -48,20 +48,15 @@ pub fn compile(source: SourceFile) -> Compilation {
 /// Lint rules run only on a spec without errors: they read the resolved
 /// model, and a model with unresolved references would make them guess.
 pub fn compile_with(source: SourceFile, lint_options: &LintOptions) -> Compilation {
-    let (syntax, spec, mut diagnostics) = resolve(syntax::parse(&source.text));
-    if let (false, Some(spec)) = (diagnostics.has_errors(), &spec) {
-        diagnostics.extend(lint::lint(spec, &source.text, lint_options));
-    }
-    Compilation {
-        source,
-        syntax,
-        spec,
-        diagnostics,
-    }
+    // Without a thread, every stage runs here, in order.
+    start(&Helper::inline(), source, lint_options)
+        .then(|_, _| ())
+        .0
 }
 
 /// Starts compiling `source` with `helper`'s thread: the second half of a
 /// large file starts parsing there at once (see [`syntax::start_parse`]).
+/// With [`Helper::inline`], this is [`compile_with`] in two steps.
 /// Work queued on `helper` before [`Started::then`] runs after it.
 pub fn start<'h>(
     helper: &'h Helper,

@@ -63,6 +63,12 @@ impl Helper {
         Helper { queue: None }
     }
 
+    /// Whether tasks can run beside the caller. Work split only to run in
+    /// parallel is not worth splitting without a thread.
+    pub fn has_thread(&self) -> bool {
+        self.queue.is_some()
+    }
+
     /// Queues `work` for the helper thread.
     pub fn spawn<T, F>(&self, work: F) -> Task<T>
     where

@@ -215,7 +215,7 @@ pub fn emit(
     )
 }
 
-/// [`emit`], sharing the rendering with `helper`'s thread.
+/// [`emit`], sharing the work with `helper`'s thread.
 ///
 /// Each template renders from its own copy of the context (a minijinja
 /// value shares its data), so the artifacts are the same whichever thread

@@ -166,9 +166,7 @@ impl QuestionShape {
                 .skip(a + 1)
                 .take(8)
                 .find(|(_, w)| {
-                    words_list.verbs.contains(w.lower.as_str())
-                        || w.lower == "not"
-                        || w.lower == "never"
+                    words_list.verbs.contains(&w.lower) || w.lower == "not" || w.lower == "never"
                 })
                 .map(|(i, _)| i)
         });
@@ -193,7 +191,7 @@ impl QuestionShape {
             if w == "avoid" && next.is_some_and(|n| NEGATIVE_NOUNS.contains(&n)) {
                 return false;
             }
-            if words_list.absence.contains(w.as_str()) {
+            if words_list.absence.contains(w) {
                 return true;
             }
             // "have no ...", "contain no ...".
@@ -260,7 +258,7 @@ pub fn content_stems(text: &str, words_list: &Words) -> Vec<String> {
     }
     let mut out: Vec<String> = words(text)
         .into_iter()
-        .filter(|w| !words_list.stopwords.contains(w.lower.as_str()))
+        .filter(|w| !words_list.stopwords.contains(&w.lower))
         .map(|w| {
             STEMMER.with(|s| match s.stem(&w.lower) {
                 // Most words are their own stem: keep the string we have.

@@ -61,7 +61,10 @@ pub fn parse_on(helper: &Helper, source: &str) -> Parsed {
 pub fn start_parse(helper: &Helper, source: &Arc<str>) -> PendingParse {
     let braces = scan_braces(source);
     let split = braces.split.filter(|_| {
-        source.len() >= SPLIT_MIN && braces.too_deep.is_none() && braces.unclosed.is_empty()
+        helper.has_thread()
+            && source.len() >= SPLIT_MIN
+            && braces.too_deep.is_none()
+            && braces.unclosed.is_empty()
     });
     let tail = split.map(|split| {
         let source = Arc::clone(source);

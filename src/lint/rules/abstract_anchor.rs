@@ -45,7 +45,7 @@ impl Rule for AbstractAnchor {
             let Some(verb) = words.get(start) else {
                 continue;
             };
-            if !cx.words.abstract_verbs.contains(verb.lower.as_str()) {
+            if !cx.words.abstract_verbs.contains(&verb.lower) {
                 continue;
             }
             let quality = words
@@ -53,7 +53,7 @@ impl Rule for AbstractAnchor {
                 .enumerate()
                 .skip(start + 1)
                 .take(4)
-                .find(|(_, w)| cx.words.abstract_qualities.contains(w.lower.as_str()));
+                .find(|(_, w)| cx.words.abstract_qualities.contains(&w.lower));
             let Some((q, quality)) = quality else {
                 continue;
             };

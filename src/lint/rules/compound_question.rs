@@ -99,7 +99,7 @@ impl Rule for CompoundQuestion {
                 // ("refund or replace the item"), so only "and" joins two checks,
                 // unless "or" opens a new clause ("... or does it ...").
                 let verb_phrase = conjunction == "and"
-                    && cx.words.verbs.contains(next.lower.as_str())
+                    && cx.words.verbs.contains(&next.lower)
                     && words.get(k + 1).is_some_and(|w| !w.lower.is_empty())
                     && !DETERMINERS.contains(&words[i - 1].lower.as_str());
                 if !(new_clause || verb_phrase) {
