@@ -5,7 +5,6 @@
 //! print `file:line:col`, the labelled snippet and the help line.
 
 use super::{Diagnostic, Diagnostics, Severity};
-use crate::source::LineIndex;
 use crate::source::SourceFile;
 use miette::{
     GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
@@ -69,38 +68,30 @@ fn plural(n: usize, word: &str) -> String {
 
 /// The source text as miette reads it. miette's own `str` source counts
 /// columns in bytes; this one reports them in characters, through the one
-/// [`LineIndex`], so `file:line:col` is right for non-ASCII text.
-pub struct SpecSource {
-    name: String,
-    text: String,
-    index: LineIndex,
+/// [`crate::source::LineIndex`], so `file:line:col` is right for non-ASCII text.
+pub struct SpecSource<'f> {
+    file: &'f SourceFile,
 }
 
-impl SpecSource {
-    pub fn new(file: &SourceFile) -> Self {
-        SpecSource {
-            name: file.name.clone(),
-            text: file.text.to_string(),
-            index: file.line_index.clone(),
-        }
+impl<'f> SpecSource<'f> {
+    pub fn new(file: &'f SourceFile) -> Self {
+        SpecSource { file }
     }
 }
 
-impl miette::SourceCode for SpecSource {
+impl miette::SourceCode for SpecSource<'_> {
     fn read_span<'a>(
         &'a self,
         span: &SourceSpan,
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let contents =
-            self.text
-                .as_str()
-                .read_span(span, context_lines_before, context_lines_after)?;
+        let text: &'a str = &self.file.text;
+        let contents = text.read_span(span, context_lines_before, context_lines_after)?;
         let start = contents.span().offset();
-        let column = self.index.line_col(&self.text, start).column - 1;
+        let column = self.file.line_index.line_col(text, start).column - 1;
         Ok(Box::new(MietteSpanContents::new_named(
-            self.name.clone(),
+            self.file.name.clone(),
             contents.data(),
             *contents.span(),
             contents.line(),
@@ -110,7 +101,11 @@ impl miette::SourceCode for SpecSource {
     }
 }
 
-pub fn render_one(diagnostic: &Diagnostic, source: &SpecSource, options: RenderOptions) -> String {
+pub fn render_one(
+    diagnostic: &Diagnostic,
+    source: &SpecSource<'_>,
+    options: RenderOptions,
+) -> String {
     let theme = if options.color {
         GraphicalTheme::unicode()
     } else {
@@ -129,7 +124,7 @@ pub fn render_one(diagnostic: &Diagnostic, source: &SpecSource, options: RenderO
 /// A [`Diagnostic`] seen through miette's trait.
 struct MietteView<'a> {
     diagnostic: &'a Diagnostic,
-    source: &'a SpecSource,
+    source: &'a SpecSource<'a>,
 }
 
 impl fmt::Debug for MietteView<'_> {
