@@ -98,5 +98,8 @@ pub fn run(args: CheckArgs, out: &Output) -> u8 {
         Format::Github => out.stdout(&formats::github(&reports)),
         Format::Sarif => out.stdout(&formats::sarif(&reports)),
     }
+    // Left to the operating system at exit, as in `build`.
+    drop(reports);
+    std::mem::forget(compilations);
     code
 }
