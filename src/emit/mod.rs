@@ -115,8 +115,8 @@ impl Templates {
         Ok(Templates { overrides })
     }
 
-    /// Compiles the templates, on `helper`'s thread: compiling does not
-    /// need the spec, so it overlaps with reading and parsing it.
+    /// Prepares the templates, on `helper`'s thread: this does not need
+    /// the spec, so it overlaps with reading and parsing it.
     pub fn compile_on(&self, helper: &Helper) -> CompiledTemplates {
         let templates = self.clone();
         CompiledTemplates(helper.spawn(move || templates.environment().map(Arc::new)))
@@ -135,14 +135,21 @@ impl Templates {
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
         env.add_filter("sentence", sentence);
         env.add_filter("fence", fence);
-        let mut overrides = self.overrides;
-        for (name, embedded) in TEMPLATES {
-            match overrides.remove(*name) {
-                Some(source) => env.add_template_owned(*name, source),
-                None => env.add_template(name, embedded),
-            }
-            .map_err(template_error)?;
+        // A user's template is compiled now, so that one with a syntax
+        // error is reported even by a build that does not render it. The
+        // embedded ones (tested with the crate) compile when first rendered,
+        // on the thread that renders them: a build compiles only what it
+        // renders, and the two threads share the compiling.
+        for (name, source) in self.overrides {
+            env.add_template_owned(name, source)
+                .map_err(template_error)?;
         }
+        env.set_loader(|name| {
+            Ok(TEMPLATES
+                .iter()
+                .find(|(embedded, _)| *embedded == name)
+                .map(|(_, source)| source.to_string()))
+        });
         Ok(env)
     }
 }
@@ -249,21 +256,35 @@ pub fn emit_on(
     let base = Value::from(Serde(&context));
     let env = templates.0.join()?;
 
+    // The renders in the order they are queued, each with its place among
+    // the artifacts. The helper takes tasks from the front of its queue and
+    // this thread from the back, so the two rarely want the same one. This
+    // thread gets here first (the helper is running the lint rules), so the
+    // largest renders go at the back and the smallest are taken last: then
+    // neither thread waits long for the other's final task.
+    let judge_prompts = if spec.judge.per_question {
+        context.rubric.questions.len()
+    } else {
+        0
+    };
     let mut renders = vec![
         (
+            3 + judge_prompts,
+            "reference/evaluation-rubric.md".to_string(),
+            "evaluation-rubric.md.j2",
+            base.clone(),
+        ),
+        (
+            0,
             "prompts/evaluation-prompt.md".to_string(),
             "evaluation-prompt.md.j2",
             base.clone(),
         ),
-        (
-            "prompts/generation-prompt.md".to_string(),
-            "generation-prompt.md.j2",
-            base.clone(),
-        ),
     ];
     if spec.judge.per_question {
-        for q in &context.rubric.questions {
+        for (i, q) in context.rubric.questions.iter().enumerate() {
             renders.push((
+                2 + i,
                 format!("prompts/judge/{}.md", q.id),
                 "judge-question.md.j2",
                 context! { question => Serde(q), ..base.clone() },
@@ -271,36 +292,43 @@ pub fn emit_on(
         }
     }
     renders.push((
+        2 + judge_prompts,
         "reference/domain-frameworks.md".to_string(),
         "domain-frameworks.md.j2",
         base.clone(),
     ));
     renders.push((
-        "reference/evaluation-rubric.md".to_string(),
-        "evaluation-rubric.md.j2",
+        1,
+        "prompts/generation-prompt.md".to_string(),
+        "generation-prompt.md.j2",
         base,
     ));
 
     let tasks: Vec<_> = renders
         .into_iter()
-        .map(|(path, template, context)| {
+        .map(|(place, path, template, context)| {
             let env = Arc::clone(&env);
-            helper.spawn(move || -> Result<Artifact, EmitError> {
+            let task = helper.spawn(move || -> Result<Artifact, EmitError> {
                 let template = env.get_template(template).map_err(template_error)?;
                 let text = template.render(context).map_err(template_error)?;
                 Ok(Artifact {
                     path,
                     contents: finish(text),
                 })
-            })
+            });
+            (place, task)
         })
         .collect();
-    // The helper takes tasks from the front of its queue; this thread
-    // takes them from the back, so the two rarely want the same one.
-    let mut rendered: Vec<Result<Artifact, EmitError>> =
-        tasks.into_iter().rev().map(|task| task.join()).collect();
-    rendered.reverse();
-    let mut artifacts = rendered.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let mut rendered: Vec<(usize, Result<Artifact, EmitError>)> = tasks
+        .into_iter()
+        .rev()
+        .map(|(place, task)| (place, task.join()))
+        .collect();
+    rendered.sort_by_key(|(place, _)| *place);
+    let mut artifacts = rendered
+        .into_iter()
+        .map(|(_, artifact)| artifact)
+        .collect::<Result<Vec<_>, _>>()?;
     artifacts.push(scoring.join());
     artifacts.push(schema.join());
     Ok(artifacts)
