@@ -74,11 +74,11 @@ pub fn words(text: &str) -> Vec<Word> {
     let mut out = Vec::new();
     let mut start: Option<usize> = None;
     let bytes_end = text.len();
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    for (k, &(i, c)) in chars.iter().enumerate() {
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
         let inner_joiner = (c == '-' || c == '\'' || c == '’')
             && start.is_some()
-            && chars.get(k + 1).is_some_and(|n| n.1.is_alphanumeric());
+            && chars.peek().is_some_and(|n| n.1.is_alphanumeric());
         if c.is_alphanumeric() || inner_joiner {
             if start.is_none() {
                 start = Some(i);
@@ -275,16 +275,19 @@ pub fn content_stems(text: &str, words_list: &Words) -> Vec<String> {
 /// Finds `phrase` (lowercase words separated by spaces) in `words` as
 /// consecutive words; returns the index of its first word.
 pub fn find_phrase(words: &[Word], phrase: &str) -> Vec<usize> {
-    let parts: Vec<&str> = phrase.split_whitespace().collect();
-    if parts.is_empty() || words.len() < parts.len() {
+    // Called for every question and every listed phrase: no allocation
+    // unless the phrase is found.
+    let mut parts = phrase.split_whitespace();
+    let Some(first) = parts.next() else {
         return Vec::new();
-    }
-    (0..=words.len() - parts.len())
+    };
+    (0..words.len())
         .filter(|&i| {
-            parts
-                .iter()
-                .enumerate()
-                .all(|(k, p)| words[i + k].lower == *p)
+            words[i].lower == first
+                && parts
+                    .clone()
+                    .enumerate()
+                    .all(|(k, p)| words.get(i + 1 + k).is_some_and(|w| w.lower == p))
         })
         .collect()
 }
