@@ -48,6 +48,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ),
 ];
 
+/// The template of the per-question judge prompts, rendered only for specs
+/// whose judge makes one call per question.
+const JUDGE_QUESTION_TEMPLATE: &str = "judge-question.md.j2";
+
 /// One output file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Artifact {
@@ -136,20 +140,25 @@ impl Templates {
         env.add_filter("sentence", sentence);
         env.add_filter("fence", fence);
         // A user's template is compiled now, so that one with a syntax
-        // error is reported even by a build that does not render it. The
-        // embedded ones (tested with the crate) compile when first rendered,
-        // on the thread that renders them: a build compiles only what it
-        // renders, and the two threads share the compiling.
+        // error is reported even by a build that does not render it.
         for (name, source) in self.overrides {
             env.add_template_owned(name, source)
                 .map_err(template_error)?;
         }
+        // The embedded ones are loaded on demand, and all but the
+        // per-question judge prompt are compiled now, while the spec is
+        // still being parsed: most specs never render that one.
         env.set_loader(|name| {
             Ok(TEMPLATES
                 .iter()
                 .find(|(embedded, _)| *embedded == name)
                 .map(|(_, source)| source.to_string()))
         });
+        for (name, _) in TEMPLATES {
+            if *name != JUDGE_QUESTION_TEMPLATE {
+                env.get_template(name).map_err(template_error)?;
+            }
+        }
         Ok(env)
     }
 }
@@ -286,7 +295,7 @@ pub fn emit_on(
             renders.push((
                 2 + i,
                 format!("prompts/judge/{}.md", q.id),
-                "judge-question.md.j2",
+                JUDGE_QUESTION_TEMPLATE,
                 context! { question => Serde(q), ..base.clone() },
             ));
         }
