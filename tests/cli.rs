@@ -363,6 +363,33 @@ fn per_question_judging_emits_one_prompt_per_question_and_warns_on_leftovers() {
 }
 
 #[test]
+fn a_broken_template_is_reported_even_when_the_build_does_not_render_it() {
+    // The minimal spec judges in one call, so it renders no per-question
+    // prompt; its syntax error must still fail the build.
+    let tmp = tempfile::tempdir().unwrap();
+    let templates = tmp.path().join("templates");
+    fs::create_dir_all(&templates).unwrap();
+    fs::write(
+        templates.join("judge-question.md.j2"),
+        "{% for q in rubric.questions %}unclosed\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    ftprep()
+        .arg("build")
+        .arg(minimal())
+        .arg("--out")
+        .arg(&out)
+        .arg("--templates")
+        .arg(&templates)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("template error"))
+        .stderr(predicate::str::contains("judge-question.md.j2"));
+    assert!(!out.exists());
+}
+
+#[test]
 fn templates_can_be_overridden_and_undefined_names_are_errors() {
     let tmp = tempfile::tempdir().unwrap();
     let templates = tmp.path().join("templates");
