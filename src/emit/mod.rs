@@ -119,8 +119,8 @@ impl Templates {
         Ok(Templates { overrides })
     }
 
-    /// Prepares the templates, on `helper`'s thread: this does not need
-    /// the spec, so it overlaps with reading and parsing it.
+    /// Loads and compiles the templates, on `helper`'s thread: this does
+    /// not need the spec, so it overlaps with reading and parsing it.
     pub fn compile_on(&self, helper: &Helper) -> CompiledTemplates {
         let templates = self.clone();
         CompiledTemplates(helper.spawn(move || templates.environment().map(Arc::new)))
