@@ -17,6 +17,18 @@ fn minimal() -> PathBuf {
     common::root().join("tests/fixtures/valid/minimal.ftprep")
 }
 
+/// `ftprep build` of the minimal spec into `out`, with `--templates`.
+fn build_minimal_with_templates(templates: &Path, out: &Path) -> assert_cmd::assert::Assert {
+    ftprep()
+        .arg("build")
+        .arg(minimal())
+        .arg("--out")
+        .arg(out)
+        .arg("--templates")
+        .arg(templates)
+        .assert()
+}
+
 const SIX: [&str; 6] = [
     "prompts/evaluation-prompt.md",
     "prompts/generation-prompt.md",
@@ -375,14 +387,7 @@ fn a_broken_template_is_reported_even_when_the_build_does_not_render_it() {
     )
     .unwrap();
     let out = tmp.path().join("out");
-    ftprep()
-        .arg("build")
-        .arg(minimal())
-        .arg("--out")
-        .arg(&out)
-        .arg("--templates")
-        .arg(&templates)
-        .assert()
+    build_minimal_with_templates(&templates, &out)
         .code(2)
         .stderr(predicate::str::contains("template error"))
         .stderr(predicate::str::contains("judge-question.md.j2"));
@@ -400,15 +405,7 @@ fn templates_can_be_overridden_and_undefined_names_are_errors() {
     )
     .unwrap();
     let out = tmp.path().join("out");
-    ftprep()
-        .arg("build")
-        .arg(minimal())
-        .arg("--out")
-        .arg(&out)
-        .arg("--templates")
-        .arg(&templates)
-        .assert()
-        .success();
+    build_minimal_with_templates(&templates, &out).success();
     assert_eq!(
         fs::read_to_string(out.join("prompts/evaluation-prompt.md")).unwrap(),
         "Judge Helpful answers about returning a product: 6 questions.\n"
@@ -419,14 +416,7 @@ fn templates_can_be_overridden_and_undefined_names_are_errors() {
         "{{ spec.no_such_field }}\n",
     )
     .unwrap();
-    ftprep()
-        .arg("build")
-        .arg(minimal())
-        .arg("--out")
-        .arg(tmp.path().join("out2"))
-        .arg("--templates")
-        .arg(&templates)
-        .assert()
+    build_minimal_with_templates(&templates, &tmp.path().join("out2"))
         .code(2)
         .stderr(predicate::str::contains("template error"))
         .stderr(predicate::str::contains("undefined"));
@@ -434,12 +424,7 @@ fn templates_can_be_overridden_and_undefined_names_are_errors() {
 
     fs::write(templates.join("evaluation-prompt.md.j2"), "ok\n").unwrap();
     fs::write(templates.join("evalution-prompt.md.j2"), "typo\n").unwrap();
-    ftprep()
-        .arg("build")
-        .arg(minimal())
-        .arg("--templates")
-        .arg(&templates)
-        .assert()
+    build_minimal_with_templates(&templates, &tmp.path().join("out3"))
         .code(2)
         .stderr(predicate::str::contains("does not override any template"));
 }
