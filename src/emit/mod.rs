@@ -269,27 +269,24 @@ pub fn emit_on(
     // the artifacts. The helper takes tasks from the front of its queue and
     // this thread from the back, so the two rarely want the same one. This
     // thread gets here first (the helper is running the lint rules), so the
-    // largest renders go at the back and the smallest are taken last: then
-    // neither thread waits long for the other's final task.
+    // slowest renders go at the back, and the helper, free last, finds the
+    // evaluation prompt and the small per-question prompts at the front:
+    // then neither thread waits long for the other's final task. Warm, the
+    // rubric reference takes 0.27 ms, the frameworks reference 0.22, the
+    // evaluation and generation prompts 0.20 and 0.19; in paired
+    // whole-process runs this order took 0.96 to 0.97 of the time of one by
+    // output size, which left the rubric reference to the helper.
     let judge_prompts = if spec.judge.per_question {
         context.rubric.questions.len()
     } else {
         0
     };
-    let mut renders = vec![
-        (
-            3 + judge_prompts,
-            "reference/evaluation-rubric.md".to_string(),
-            "evaluation-rubric.md.j2",
-            base.clone(),
-        ),
-        (
-            0,
-            "prompts/evaluation-prompt.md".to_string(),
-            "evaluation-prompt.md.j2",
-            base.clone(),
-        ),
-    ];
+    let mut renders = vec![(
+        0,
+        "prompts/evaluation-prompt.md".to_string(),
+        "evaluation-prompt.md.j2",
+        base.clone(),
+    )];
     if spec.judge.per_question {
         for (i, q) in context.rubric.questions.iter().enumerate() {
             renders.push((
@@ -301,15 +298,21 @@ pub fn emit_on(
         }
     }
     renders.push((
+        1,
+        "prompts/generation-prompt.md".to_string(),
+        "generation-prompt.md.j2",
+        base.clone(),
+    ));
+    renders.push((
         2 + judge_prompts,
         "reference/domain-frameworks.md".to_string(),
         "domain-frameworks.md.j2",
         base.clone(),
     ));
     renders.push((
-        1,
-        "prompts/generation-prompt.md".to_string(),
-        "generation-prompt.md.j2",
+        3 + judge_prompts,
+        "reference/evaluation-rubric.md".to_string(),
+        "evaluation-rubric.md.j2",
         base,
     ));
 
