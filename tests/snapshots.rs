@@ -49,6 +49,39 @@ fn artifacts_of_every_shipped_spec() {
     );
 }
 
+/// The judge's output schema of a spec with `evidence none`, which no
+/// shipped spec uses: each answer carries its question, with no evidence
+/// field, and a conditional question still accepts "NA".
+#[test]
+fn judge_output_schema_without_evidence() {
+    let path = common::root().join("specs/therapy.ftprep");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("\n  evidence first\n"));
+    let text = text.replace("\n  evidence first\n", "\n  evidence none\n");
+    let compilation =
+        ftprep::compile::compile(ftprep::source::SourceFile::new("therapy.ftprep", text));
+    let spec = compilation.clean_spec().expect("the spec compiles");
+    assert!(!spec.judge.evidence_first);
+    assert!(spec.rubric.questions.iter().any(|q| q.is_conditional()));
+    let artifacts = emit(
+        spec,
+        "minimal.ftprep",
+        &compilation.source.text,
+        &Templates::embedded(),
+    )
+    .expect("the embedded templates render");
+    let schema = artifacts
+        .iter()
+        .find(|a| a.path == "judge-output.schema.json")
+        .expect("a schema");
+    settings("variants").bind(|| {
+        insta::assert_snapshot!(
+            "therapy_evidence_none__judge-output.schema.json",
+            schema.contents
+        );
+    });
+}
+
 #[test]
 fn diagnostics_of_every_invalid_fixture() {
     let fixtures = fixtures("invalid");
