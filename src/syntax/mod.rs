@@ -45,7 +45,7 @@ const SPLIT_MIN: usize = 16 * 1024;
 /// [`parse`], with the second half of a large file parsed on `helper`'s
 /// thread.
 pub fn parse_on(helper: &Helper, source: &str) -> Parsed {
-    start_parse(helper, &Arc::from(source)).finish()
+    start_parse(helper, &Arc::new(source.to_string())).finish()
 }
 
 /// Starts parsing `source`: hands the second half of a large file to
@@ -58,7 +58,7 @@ pub fn parse_on(helper: &Helper, source: &str) -> Parsed {
 /// used when both parse cleanly: a file with unreadable lines is parsed
 /// again in one piece, so that its diagnostics, which can look past a cut,
 /// are exactly those of [`parse`].
-pub fn start_parse(helper: &Helper, source: &Arc<str>) -> PendingParse {
+pub fn start_parse(helper: &Helper, source: &Arc<String>) -> PendingParse {
     let braces = scan_braces(source);
     let split = braces.split.filter(|_| {
         helper.has_thread()
@@ -94,7 +94,7 @@ pub fn start_parse(helper: &Helper, source: &Arc<str>) -> PendingParse {
 
 /// A parse whose second half may be under way on a helper thread.
 pub struct PendingParse {
-    source: Arc<str>,
+    source: Arc<String>,
     braces: Braces,
     tail: Option<(usize, Task<(ast::File, bool)>)>,
 }
