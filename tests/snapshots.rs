@@ -82,6 +82,39 @@ fn judge_output_schema_without_evidence() {
     });
 }
 
+/// The errors of broken `--templates` overrides, as `ftprep build` prints
+/// them: each names the template and line, and its help says what to do
+/// for that kind of error.
+#[test]
+fn template_errors() {
+    let compilation = compile_path(&common::root().join("tests/fixtures/valid/minimal.ftprep"));
+    let spec = compilation.clean_spec().expect("the fixture compiles");
+    let cases = [
+        ("syntax", "{% for q in rubric.questions %}\n{{ q.id }}\n"),
+        ("undefined", "Judge {{ spec.no_such_field }}\n"),
+        ("unknown_filter", "{{ spec.title | shout }}\n"),
+        (
+            "missing_import",
+            "{% import \"helpers.j2\" as h %}{{ h.x() }}\n",
+        ),
+    ];
+    for (name, template) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("evaluation-prompt.md.j2"), template).unwrap();
+        let templates = Templates::from_dir(dir.path()).expect("the directory reads");
+        let error = emit(spec, "minimal.ftprep", &compilation.source.text, &templates)
+            .expect_err("a broken template fails the build");
+        let shown = format!(
+            "error: {}\n  help: {}\n",
+            error.message,
+            error.help.as_deref().unwrap_or("")
+        );
+        settings("templates").bind(|| {
+            insta::assert_snapshot!(format!("template_error__{name}"), shown);
+        });
+    }
+}
+
 #[test]
 fn diagnostics_of_every_invalid_fixture() {
     let fixtures = fixtures("invalid");

@@ -199,6 +199,27 @@ fn sentence(text: String) -> String {
 }
 
 fn template_error(error: minijinja::Error) -> EmitError {
+    use minijinja::ErrorKind;
+    // What to do next depends on what went wrong: a syntax error is fixed
+    // in the template, a missing name by reading the documented context.
+    let help = match error.kind() {
+        ErrorKind::SyntaxError | ErrorKind::BadEscape | ErrorKind::UnknownBlock => {
+            "fix the template's syntax: minijinja follows Jinja2 (https://docs.rs/minijinja/latest/minijinja/syntax/)"
+        }
+        ErrorKind::UndefinedError => {
+            "templates render with strict undefined values: every name must exist in the context documented in docs/templates.md"
+        }
+        ErrorKind::UnknownFilter
+        | ErrorKind::UnknownTest
+        | ErrorKind::UnknownFunction
+        | ErrorKind::UnknownMethod => {
+            "templates have minijinja's built-in filters, tests and functions and the two docs/templates.md adds (`sentence`, `fence`)"
+        }
+        ErrorKind::TemplateNotFound | ErrorKind::BadInclude => {
+            "templates can import or include only the embedded templates listed in docs/templates.md"
+        }
+        _ => "see docs/templates.md for the context and filters templates can use",
+    };
     let mut message = format!("template error: {error}");
     let mut source = std::error::Error::source(&error);
     while let Some(cause) = source {
@@ -207,10 +228,7 @@ fn template_error(error: minijinja::Error) -> EmitError {
     }
     EmitError {
         message,
-        help: Some(
-            "templates render with strict undefined values: every name must exist in the context documented in docs/templates.md"
-                .to_string(),
-        ),
+        help: Some(help.to_string()),
     }
 }
 
