@@ -178,7 +178,7 @@ impl<'s> Builder<'s> {
         let span = span_of(pair);
         match pair.as_rule() {
             Rule::text_block => Text {
-                value: dedent_block(pair.as_str()),
+                value: dedent_block(pair.as_str(), span.start, &mut self.errors),
                 style: TextStyle::Block,
                 span,
             },

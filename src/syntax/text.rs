@@ -102,40 +102,88 @@ fn decode_unicode_escape(s: &str) -> Option<(char, usize)> {
 /// - a line break right after the opening `"""` is not part of the text;
 /// - the last line, when it holds only the indentation of the closing
 ///   `"""`, is not part of the text (so the text does not end in a newline);
-/// - the smallest indentation among non-blank lines is removed from every
-///   line; blank lines become empty;
+/// - the indentation every non-blank line starts with, character for
+///   character, is removed from every line; blank lines become empty;
 /// - `\r\n` becomes `\n`; nothing is unescaped.
-pub fn dedent_block(raw: &str) -> String {
+///
+/// A tab is never taken for some number of spaces: a line indented with a
+/// tab where the others use spaces (or the reverse) would keep stray
+/// indentation on every other line, so it is reported. `raw` starts at
+/// byte `offset` of the file.
+pub fn dedent_block(raw: &str, offset: usize, errors: &mut Vec<Diagnostic>) -> String {
     let inner = raw
         .strip_prefix("\"\"\"")
         .and_then(|s| s.strip_suffix("\"\"\""))
         .unwrap_or(raw);
-    let normalised = inner.replace("\r\n", "\n");
-    let mut lines: Vec<&str> = normalised.split('\n').collect();
+    let base = offset + (raw.len() - inner.len()).min(3);
+    // Each line with where it starts in `inner`; a `\r` before the line
+    // break is not part of the line.
+    let mut lines: Vec<(usize, &str)> = Vec::new();
+    let mut at = 0;
+    for line in inner.split('\n') {
+        lines.push((at, line.strip_suffix('\r').unwrap_or(line)));
+        at += line.len() + 1;
+    }
     if lines.len() == 1 {
-        return lines[0].to_string();
+        return lines[0].1.to_string();
     }
     // Text on the opening line stays as written; a blank opening line goes.
-    let first = lines.remove(0);
+    let (_, first) = lines.remove(0);
     let keep_first = !first.trim().is_empty();
-    if lines.last().is_some_and(|l| l.trim().is_empty()) {
+    if lines.last().is_some_and(|(_, l)| l.trim().is_empty()) {
         lines.pop();
     }
-    let indent = lines
+    let indentation =
+        |line: &str| -> usize { line.len() - line.trim_start_matches([' ', '\t']).len() };
+    let mut written = lines
         .iter()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| l.len() - l.trim_start_matches([' ', '\t']).len())
-        .min()
-        .unwrap_or(0);
-    let mut out: Vec<String> = Vec::with_capacity(lines.len() + 1);
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|&(start, l)| (start, &l[..indentation(l)]));
+    let common = match written.next() {
+        None => 0,
+        Some((_, model)) => {
+            let mut common = model.len();
+            for (start, indent) in written {
+                let shared = model
+                    .bytes()
+                    .zip(indent.bytes())
+                    .take_while(|(a, b)| a == b)
+                    .count();
+                if shared < common.min(indent.len()) {
+                    let (found, expected) = if indent.as_bytes()[shared] == b'\t' {
+                        ("a tab", "spaces")
+                    } else {
+                        ("a space", "a tab")
+                    };
+                    let at = base + start + shared;
+                    errors.push(
+                        Diagnostic::error(
+                            "mixed-indentation",
+                            format!("this line of a text block is indented with {found} where the lines before it use {expected}"),
+                        )
+                        .at(Span::new(at, at + 1), found.to_string())
+                        .help("indent every line of a text block the same way, with spaces only (or tabs only): ftprep removes the indentation the lines share, character for character"),
+                    );
+                    return dedent(keep_first, first, &lines, 0);
+                }
+                common = common.min(shared);
+            }
+            common
+        }
+    };
+    dedent(keep_first, first, &lines, common)
+}
+
+fn dedent(keep_first: bool, first: &str, lines: &[(usize, &str)], common: usize) -> String {
+    let mut out: Vec<&str> = Vec::with_capacity(lines.len() + 1);
     if keep_first {
-        out.push(first.trim_start().to_string());
+        out.push(first.trim_start());
     }
-    for line in lines {
+    for (_, line) in lines {
         if line.trim().is_empty() {
-            out.push(String::new());
+            out.push("");
         } else {
-            out.push(line[indent..].to_string());
+            out.push(&line[common..]);
         }
     }
     out.join("\n")
@@ -162,15 +210,46 @@ mod tests {
         assert_eq!(errors.len(), 1);
     }
 
+    fn dedent(raw: &str) -> String {
+        let mut errors = Vec::new();
+        let value = dedent_block(raw, 0, &mut errors);
+        assert!(errors.is_empty(), "{errors:?}");
+        value
+    }
+
     #[test]
     fn dedent_removes_common_indentation() {
         let raw = "\"\"\"\n    user: hi\n      assistant: hello\n\n    end\n    \"\"\"";
-        assert_eq!(dedent_block(raw), "user: hi\n  assistant: hello\n\nend");
-        assert_eq!(dedent_block("\"\"\"one line\"\"\""), "one line");
-        assert_eq!(
-            dedent_block("\"\"\"first\n  second\n  \"\"\""),
-            "first\nsecond"
-        );
-        assert_eq!(dedent_block("\"\"\"\r\n  a\r\n  \"\"\""), "a");
+        assert_eq!(dedent(raw), "user: hi\n  assistant: hello\n\nend");
+        assert_eq!(dedent("\"\"\"one line\"\"\""), "one line");
+        assert_eq!(dedent("\"\"\"first\n  second\n  \"\"\""), "first\nsecond");
+        assert_eq!(dedent("\"\"\"\r\n  a\r\n  \"\"\""), "a");
+        // Tabs alone, and the same mix on every line, are consistent.
+        assert_eq!(dedent("\"\"\"\n\t\ta\n\t\t\tb\n\t\"\"\""), "a\n\tb");
+        assert_eq!(dedent("\"\"\"\n\t  a\n\t    b\n\"\"\""), "a\n  b");
+        // A blank line's whitespace does not count.
+        assert_eq!(dedent("\"\"\"\n  a\n\t\n  b\n\"\"\""), "a\n\nb");
+    }
+
+    #[test]
+    fn a_tab_among_spaces_is_reported_where_it_is() {
+        let raw = "\"\"\"\n    user: hi\n\tassistant: hello\n    \"\"\"";
+        let mut errors = Vec::new();
+        let value = dedent_block(raw, 10, &mut errors);
+        assert_eq!(errors.len(), 1);
+        // The tab: 10 + `"""` + the line break + "    user: hi\n".
+        let tab = 10 + 3 + 1 + 13;
+        assert_eq!(&raw[tab - 10..tab - 10 + 1], "\t");
+        assert_eq!(errors[0].primary_span(), Some(Span::new(tab, tab + 1)));
+        // Nothing is removed rather than the wrong amount.
+        assert_eq!(value, "    user: hi\n\tassistant: hello");
+        // Deeper indentation may use anything after the shared part.
+        let mut errors = Vec::new();
+        dedent_block("\"\"\"\n  a\n  \tb\n\"\"\"", 0, &mut errors);
+        assert!(errors.is_empty());
+        // The reverse: a space where the first line has a tab.
+        let mut errors = Vec::new();
+        dedent_block("\"\"\"\n\ta\n b\n\"\"\"", 0, &mut errors);
+        assert_eq!(errors.len(), 1);
     }
 }
