@@ -103,7 +103,11 @@ fn explain_one(source: &str, junk: &Junk) -> (Diagnostic, usize) {
         diagnostic = diagnostic.also(Span::point(start), "in the item that starts here");
     }
     let word = source[found_span.range()].to_string();
-    let help = suggestion(&word, &expected)
+    // The list's keyword may stand before the item the parser gave up on
+    // (`checks ask_who, ...` leaves `ask_who` to be read as a new item).
+    let line_start = source[..start].rfind('\n').map_or(0, |n| n + 1);
+    let help = reference_list_help(&source[line_start..position], &source[position..])
+        .or_else(|| suggestion(&word, &expected))
         .or_else(|| expected_help(&expected))
         .unwrap_or_else(|| context_help(junk));
     diagnostic = diagnostic.help(help);
@@ -251,6 +255,58 @@ fn suggestion(word: &str, expected: &[String]) -> Option<String> {
         .map(|(_, e)| format!("did you mean `{e}`?"))
 }
 
+/// A hint for a `checks`, `guards` or `shows` list written the way another
+/// of them is: `checks` and `shows` take dotted references, `guards` takes
+/// bare failure-mode ids. `before` is the line up to the error and `after`
+/// the file from there.
+fn reference_list_help(before: &str, after: &str) -> Option<String> {
+    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let word_at = |text: &str| -> String { text.chars().take_while(|&c| is_word(c)).collect() };
+    let found = word_at(after);
+    let (keyword, list) = ["checks", "guards", "shows"]
+        .iter()
+        .filter_map(|k| {
+            let at = before.rmatch_indices(k).find(|&(i, _)| {
+                !before[..i].ends_with(is_word)
+                    && before[i + k.len()..].starts_with(char::is_whitespace)
+            })?;
+            Some((*k, &before[at.0 + k.len()..]))
+        })
+        .max_by_key(|(_, list)| std::cmp::Reverse(list.len()))?;
+    // Still inside the list: ids, dots, commas and spaces since the keyword.
+    if !list
+        .chars()
+        .all(|c| is_word(c) || c == '.' || c == ',' || c.is_whitespace())
+    {
+        return None;
+    }
+    let bare = list
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .chain(std::iter::once(found.as_str()))
+        .find(|item| !item.is_empty() && !item.contains('.') && item.starts_with(is_word));
+    // `guards failure.x`: the parser stops at the dot.
+    let prefixed = after
+        .strip_prefix('.')
+        .map(word_at)
+        .filter(|id| !id.is_empty());
+    Some(match (keyword, bare) {
+        ("guards", _) => match prefixed {
+            Some(id) => format!(
+                "`guards` names failure modes by their id alone: write `guards {id}`, without the prefix"
+            ),
+            None => "`guards` names failure modes by their id alone, separated by commas: `guards toxic_positivity, armchair_diagnosis`".to_string(),
+        },
+        ("checks", Some(id)) => format!(
+            "`checks` takes dotted references: write `always.{id}`, `never.{id}` or `failure.{id}`, whichever `{id}` is, and separate references with commas"
+        ),
+        ("checks", None) => "`checks` takes dotted references separated by commas: `always.<id>` and `never.<id>` for anchors, `failure.<id>` for failure modes".to_string(),
+        (_, Some(id)) => format!(
+            "`shows` takes dotted references: a technique as `<framework>.{id}`, an anchor as `always.{id}` or `never.{id}`, separated by commas"
+        ),
+        _ => "`shows` takes dotted references separated by commas: techniques as `<framework>.<technique>`, anchors as `always.<id>` or `never.<id>`".to_string(),
+    })
+}
+
 /// A hint for the common single expectations.
 fn expected_help(expected: &[String]) -> Option<String> {
     let first = expected.first()?.as_str();
@@ -266,10 +322,17 @@ fn expected_help(expected: &[String]) -> Option<String> {
 fn context_help(junk: &Junk) -> String {
     match junk.expected {
         Rule::top_item => "a spec is made of top-level blocks: domain, framework, failure, always, never, rubric, calibration, fewshot, generation, judge, expert, lint".to_string(),
-        _ => format!(
-            "see docs/language.md for what a `{}` block may contain",
-            junk.block
-        ),
+        _ => {
+            let article = if junk.block.starts_with(['a', 'e', 'i', 'o']) {
+                "an"
+            } else {
+                "a"
+            };
+            format!(
+                "see docs/language.md for what {article} `{}` block may contain",
+                junk.block
+            )
+        }
     }
 }
 
@@ -405,5 +468,35 @@ pub fn describe_rule(rule: Rule) -> Option<String> {
         | Rule::property_expert => None,
         Rule::junk | Rule::top_junk | Rule::junk_group => None,
         Rule::WHITESPACE | Rule::ident_char | Rule::text => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reference_list_help;
+
+    #[test]
+    fn reference_lists_written_the_wrong_way_get_a_hint() {
+        let help = |before: &str, after: &str| reference_list_help(before, after);
+        assert!(
+            help("  S1 \"Text?\" checks blame", ", never.x")
+                .unwrap()
+                .contains("`never.blame`")
+        );
+        assert!(
+            help("  ask \"Ask\" guards failure", ".late_reply")
+                .unwrap()
+                .contains("`guards late_reply`")
+        );
+        assert!(
+            help("  shows ", "acknowledge, always.x")
+                .unwrap()
+                .contains("`<framework>.acknowledge`")
+        );
+        // The keyword inside a string, or a list already closed, is not a list.
+        assert_eq!(help("  S1 \"Does it shows x\" ", "{"), None);
+        assert_eq!(help("  S1 \"Text?\" checks always.a {", "when"), None);
+        // A word that only ends like a keyword is not one.
+        assert_eq!(help("  rechecks a", ","), None);
     }
 }
