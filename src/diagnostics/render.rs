@@ -90,13 +90,23 @@ impl miette::SourceCode for SpecSource<'_> {
         let contents = text.read_span(span, context_lines_before, context_lines_after)?;
         let start = contents.span().offset();
         let column = self.file.line_index.line_col(text, start).column - 1;
+        // miette's `str` source reports as its line count the number of the
+        // last line read, counted from the start of the file, and merges two
+        // labels into one snippet when the first one's line plus that count
+        // reaches the second: past the first lines of a file, every label
+        // joined one snippet with all the lines between (a weights error
+        // printed 60 lines of the rubric). Reporting the number of lines read,
+        // plus a few, keeps labels a few lines apart in one snippet and gives
+        // distant ones snippets of their own.
+        const JOIN_WITHIN_LINES: usize = 6;
+        let lines_read = contents.data().iter().filter(|&&b| b == b'\n').count() + 1;
         Ok(Box::new(MietteSpanContents::new_named(
             self.file.name.clone(),
             contents.data(),
             *contents.span(),
             contents.line(),
             column,
-            contents.line_count(),
+            lines_read + JOIN_WITHIN_LINES,
         )))
     }
 }
@@ -183,5 +193,49 @@ impl miette::Diagnostic for MietteView<'_> {
             }
         });
         Some(Box::new(labels))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostics::Diagnostic;
+    use crate::source::Span;
+
+    fn rendered(first: usize, second: usize) -> String {
+        let text: String = (1..=200).map(|n| format!("line {n}\n")).collect();
+        let start = |line: usize| {
+            text.match_indices("line ")
+                .nth(line - 1)
+                .map(|(i, _)| i)
+                .unwrap()
+        };
+        let file = SourceFile::new("f.ftprep", text.clone());
+        let mut diagnostics = Diagnostics::new();
+        diagnostics.push(
+            Diagnostic::error("duplicate-id", "declared twice")
+                .at(Span::new(start(second), start(second) + 4), "again")
+                .also(Span::new(start(first), start(first) + 4), "first"),
+        );
+        render_all(
+            &diagnostics,
+            &file,
+            RenderOptions {
+                color: false,
+                width: 100,
+            },
+        )
+    }
+
+    #[test]
+    fn distant_labels_get_snippets_of_their_own() {
+        // Deep in a file, where miette's own line count merged everything.
+        let far = rendered(150, 190);
+        assert_eq!(far.matches("╭─[").count(), 2, "{far}");
+        assert!(!far.contains("line 170"), "{far}");
+        // A few lines apart, one snippet shows both with the lines between.
+        let near = rendered(150, 154);
+        assert_eq!(near.matches("╭─[").count(), 1, "{near}");
+        assert!(near.contains("line 152"), "{near}");
     }
 }
