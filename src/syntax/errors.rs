@@ -22,6 +22,12 @@ pub fn explain_junk(source: &str, junk: &[Junk]) -> Vec<Diagnostic> {
         if item.span.start < covered_until {
             continue;
         }
+        // From a text block that ran on into the next one, every later
+        // `"""` opens where it should close: what follows are echoes.
+        if let Some(diagnostic) = misclosed_text_block(source, item.span.start) {
+            out.push(diagnostic);
+            break;
+        }
         let (diagnostic, reach) = explain_one(source, item);
         covered_until = covered_until.max(reach).max(item.span.end);
         out.push(diagnostic);
@@ -112,6 +118,80 @@ fn explain_one(source: &str, junk: &Junk) -> (Diagnostic, usize) {
         .unwrap_or_else(|| context_help(junk));
     diagnostic = diagnostic.help(help);
     (diagnostic, position.max(junk.span.end))
+}
+
+/// Keywords followed by a text, which may be a `"""` block.
+const TEXT_KEYWORDS: &[&str] = &[
+    "title",
+    "role",
+    "audience",
+    "about",
+    "principle",
+    "when",
+    "example",
+    "source",
+    "user",
+    "assistant",
+    "system",
+    "why",
+    "length",
+    "format",
+    "escalation",
+    "scenario",
+    "note",
+    "perspective",
+    "focus",
+];
+
+/// A text block whose closing `"""` was mistyped (`""`), so that the `"""`
+/// opening the next text block closed it instead: the lines of that next
+/// block then read as items. Recognised from the junk at `junk_start`: the
+/// last `"""` before it ends a line that starts with a text keyword
+/// (`assistant """`), the way a block opens, not the way one closes.
+fn misclosed_text_block(source: &str, junk_start: usize) -> Option<Diagnostic> {
+    let close = source[..junk_start].rfind("\"\"\"")?;
+    let line_start = source[..close].rfind('\n').map_or(0, |n| n + 1);
+    let keyword = source[line_start..close].trim();
+    let rest_of_line = &source[close + 3..];
+    let rest_of_line = &rest_of_line[..rest_of_line.find('\n').unwrap_or(rest_of_line.len())];
+    if !TEXT_KEYWORDS.contains(&keyword) || !rest_of_line.trim().is_empty() {
+        return None;
+    }
+    let open = source[..close].rfind("\"\"\"")?;
+    let line_of = |at: usize| source[..at].matches('\n').count() + 1;
+    let mut diagnostic =
+        Diagnostic::error("syntax-error", "a text block runs on into the next one")
+            .at(
+                Span::new(close, close + 3),
+                format!(
+                    "this `\"\"\"` closes the text block opened on line {}",
+                    line_of(open)
+                ),
+            )
+            .also(Span::new(open, open + 3), "the text block opened here");
+    // A line of quotes inside the block is the closing `"""` mistyped.
+    let mut at = open + 3;
+    let mut mistyped = None;
+    for line in source[open + 3..close].split_inclusive('\n') {
+        let quotes = line.trim();
+        if !quotes.is_empty() && quotes.chars().all(|c| c == '"') && quotes != "\"\"\"" {
+            let start = at + (line.len() - line.trim_start().len());
+            mistyped = Some(Span::new(start, start + quotes.len()));
+            break;
+        }
+        at += line.len();
+    }
+    let help = match mistyped {
+        Some(span) => {
+            diagnostic = diagnostic.also(span, "meant to close it?");
+            format!(
+                "close the text block with `\"\"\"` on line {}; until then, every later `\"\"\"` closes a block where it was meant to open one",
+                line_of(span.start)
+            )
+        }
+        None => "close the text block opened on line {} with `\"\"\"` before the next one opens; until then, every later `\"\"\"` closes a block where it was meant to open one".replace("{}", &line_of(open).to_string()),
+    };
+    Some(diagnostic.help(help))
 }
 
 /// A `"` on the junk line with no closing quote before the end of the line.
@@ -473,7 +553,28 @@ pub fn describe_rule(rule: Rule) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::reference_list_help;
+    use super::{misclosed_text_block, reference_list_help};
+
+    #[test]
+    fn a_text_block_closed_by_the_next_opener_is_recognised() {
+        let text =
+            "  assistant \"\"\"\n    Hi.\n    \"\"\n  user \"ok\"\n  assistant \"\"\"\n    Next.\n";
+        let junk = text.find("Next").unwrap();
+        let found = misclosed_text_block(text, junk).expect("recognised");
+        assert_eq!(
+            found.primary_span().map(|s| &text[s.range()]),
+            Some("\"\"\"")
+        );
+        assert!(found.help.as_deref().unwrap_or("").contains("on line 3"));
+        // A block whose last line ends in text and its `"""` is closed
+        // properly: junk after it is an error of its own.
+        let text = "  about \"\"\"\n    Some text\n    end\"\"\"\n  oops\n";
+        assert!(misclosed_text_block(text, text.find("oops").unwrap()).is_none());
+        let text = "  about \"\"\"\n    Some text\n    \"\"\"\n  oops\n";
+        assert!(misclosed_text_block(text, text.find("oops").unwrap()).is_none());
+        // No text block before the junk.
+        assert!(misclosed_text_block("  oops\n", 2).is_none());
+    }
 
     #[test]
     fn reference_lists_written_the_wrong_way_get_a_hint() {
