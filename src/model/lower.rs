@@ -1175,9 +1175,20 @@ impl Lowerer {
                 .as_ref()
                 .map(|m| m.span)
                 .unwrap_or(turns.min.span));
+            let (message, label) = match (&turns.max, min) {
+                (None, _) => (
+                    "a conversation needs at least one exchange",
+                    "zero exchanges",
+                ),
+                (Some(_), 0) => ("a turn range must start at 1 or more", "starts at zero"),
+                (Some(_), _) => (
+                    "the turn range is empty",
+                    "its low end is above its high end",
+                ),
+            };
             self.error(
-                Diagnostic::error("invalid-number", "the turn range is empty")
-                    .at(span, "not a valid range")
+                Diagnostic::error("invalid-number", message)
+                    .at(span, label)
                     .help("write a count of at least 1 (`turns 4`) or a range from low to high (`turns 3..6`)"),
             );
             return None;

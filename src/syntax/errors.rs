@@ -113,6 +113,7 @@ fn explain_one(source: &str, junk: &Junk) -> (Diagnostic, usize) {
     // (`checks ask_who, ...` leaves `ask_who` to be read as a new item).
     let line_start = source[..start].rfind('\n').map_or(0, |n| n + 1);
     let help = reference_list_help(&source[line_start..position], &source[position..])
+        .or_else(|| hyphen_help(source, position))
         .or_else(|| suggestion(&word, &expected))
         .or_else(|| expected_help(&expected))
         .unwrap_or_else(|| context_help(junk));
@@ -387,6 +388,28 @@ fn reference_list_help(before: &str, after: &str) -> Option<String> {
     })
 }
 
+/// `ask-who` where an id was expected: ids join words with `_`.
+fn hyphen_help(source: &str, position: usize) -> Option<String> {
+    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    if !source[position..].starts_with('-') {
+        return None;
+    }
+    let start = source[..position]
+        .rfind(|c: char| !is_word(c))
+        .map_or(0, |i| i + 1);
+    let end = source[position..]
+        .find(|c: char| !(is_word(c) || c == '-'))
+        .map_or(source.len(), |i| position + i);
+    let written = &source[start..end];
+    if start == position || !written.ends_with(is_word) {
+        return None;
+    }
+    Some(format!(
+        "ids join words with `_`, not `-`: write `{}`",
+        written.replace('-', "_")
+    ))
+}
+
 /// A hint for the common single expectations.
 fn expected_help(expected: &[String]) -> Option<String> {
     let first = expected.first()?.as_str();
@@ -394,6 +417,7 @@ fn expected_help(expected: &[String]) -> Option<String> {
     Some(match first {
         "a string" if only => "write the text in double quotes (`\"...\"`), or as a `\"\"\"` block for several lines".to_string(),
         "a number" if only => "write a decimal number such as `0.25`".to_string(),
+        "`expect`" if only => "say what the example should score before its `{`: `expect pass`, `expect fail` or `expect gate_fail`".to_string(),
         "an identifier" => "an id is a name of letters, digits and `_`, starting with a letter, such as `name_emotion`".to_string(),
         _ => return None,
     })
@@ -553,7 +577,20 @@ pub fn describe_rule(rule: Rule) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{misclosed_text_block, reference_list_help};
+    use super::{hyphen_help, misclosed_text_block, reference_list_help};
+
+    #[test]
+    fn a_hyphenated_id_gets_its_underscore_spelling() {
+        let text = "  ask-who-first \"Ask\"";
+        assert_eq!(
+            hyphen_help(text, 5).as_deref(),
+            Some("ids join words with `_`, not `-`: write `ask_who_first`")
+        );
+        // A hyphen that does not join two words, or no hyphen at all.
+        assert_eq!(hyphen_help("  - \"x\"", 2), None);
+        assert_eq!(hyphen_help("  ask- \"x\"", 5), None);
+        assert_eq!(hyphen_help("  ask \"x\"", 5), None);
+    }
 
     #[test]
     fn a_text_block_closed_by_the_next_opener_is_recognised() {
