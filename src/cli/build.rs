@@ -64,6 +64,9 @@ pub fn run(args: BuildArgs, out: &Output) -> u8 {
     // if the spec turns out clean.
     let (compilation, artifacts) =
         compiling.then(|spec, text| emit::emit_on(&helper, spec, &file_name, text, templates?));
+    // Nothing is left for the helper: it ends now, while this thread
+    // prints and writes, instead of being stopped when the process exits.
+    drop(helper);
     out.compilation(&compilation);
     let (Some(spec), Some(artifacts)) = (compilation.clean_spec(), artifacts) else {
         out.stderr("error: no artifacts written: fix the errors above first\n");
