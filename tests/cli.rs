@@ -29,6 +29,14 @@ fn build_minimal_with_templates(templates: &Path, out: &Path) -> assert_cmd::ass
         .assert()
 }
 
+/// A `--templates` directory under `tmp` holding one override.
+fn templates_dir(tmp: &Path, name: &str, text: &str) -> PathBuf {
+    let templates = tmp.join("templates");
+    fs::create_dir_all(&templates).unwrap();
+    fs::write(templates.join(name), text).unwrap();
+    templates
+}
+
 const SIX: [&str; 6] = [
     "prompts/evaluation-prompt.md",
     "prompts/generation-prompt.md",
@@ -379,13 +387,11 @@ fn a_broken_template_is_reported_even_when_the_build_does_not_render_it() {
     // The minimal spec judges in one call, so it renders no per-question
     // prompt; its syntax error must still fail the build.
     let tmp = tempfile::tempdir().unwrap();
-    let templates = tmp.path().join("templates");
-    fs::create_dir_all(&templates).unwrap();
-    fs::write(
-        templates.join("judge-question.md.j2"),
+    let templates = templates_dir(
+        tmp.path(),
+        "judge-question.md.j2",
         "{% for q in rubric.questions %}unclosed\n",
-    )
-    .unwrap();
+    );
     let out = tmp.path().join("out");
     build_minimal_with_templates(&templates, &out)
         .code(2)
@@ -397,13 +403,11 @@ fn a_broken_template_is_reported_even_when_the_build_does_not_render_it() {
 #[test]
 fn templates_can_be_overridden_and_undefined_names_are_errors() {
     let tmp = tempfile::tempdir().unwrap();
-    let templates = tmp.path().join("templates");
-    fs::create_dir_all(&templates).unwrap();
-    fs::write(
-        templates.join("evaluation-prompt.md.j2"),
+    let templates = templates_dir(
+        tmp.path(),
+        "evaluation-prompt.md.j2",
         "Judge {{ spec.title }}: {{ rubric.question_count }} questions.\n",
-    )
-    .unwrap();
+    );
     let out = tmp.path().join("out");
     build_minimal_with_templates(&templates, &out).success();
     assert_eq!(

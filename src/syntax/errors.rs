@@ -79,7 +79,7 @@ fn explain_one(source: &str, junk: &Junk) -> (Diagnostic, usize) {
             .map(|t| t.to_string())
             .collect();
         for token in &tokens {
-            if token.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !token.is_empty() {
+            if token.chars().all(is_id_char) && !token.is_empty() {
                 push_unique(&mut expected, format!("`{token}`"));
             }
         }
@@ -190,7 +190,10 @@ fn misclosed_text_block(source: &str, junk_start: usize) -> Option<Diagnostic> {
                 line_of(span.start)
             )
         }
-        None => "close the text block opened on line {} with `\"\"\"` before the next one opens; until then, every later `\"\"\"` closes a block where it was meant to open one".replace("{}", &line_of(open).to_string()),
+        None => format!(
+            "close the text block opened on line {} with `\"\"\"` before the next one opens; until then, every later `\"\"\"` closes a block where it was meant to open one",
+            line_of(open)
+        ),
     };
     Some(diagnostic.help(help))
 }
@@ -242,7 +245,7 @@ pub fn unclosed_brace(source: &str, open: usize) -> Diagnostic {
     let start = line_start + indent;
     let keyword: String = source[start..]
         .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .take_while(|&c| is_id_char(c))
         .collect();
     let what = if keyword.is_empty() {
         "this block".to_string()
@@ -274,6 +277,11 @@ fn end_of_file(source: &str) -> Span {
 
 fn first_line_len(text: &str) -> usize {
     text.find('\n').unwrap_or(text.len())
+}
+
+/// A character of an id or keyword.
+fn is_id_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
 }
 
 fn push_unique(list: &mut Vec<String>, item: String) {
@@ -341,7 +349,7 @@ fn suggestion(word: &str, expected: &[String]) -> Option<String> {
 /// bare failure-mode ids. `before` is the line up to the error and `after`
 /// the file from there.
 fn reference_list_help(before: &str, after: &str) -> Option<String> {
-    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let is_word = is_id_char;
     let word_at = |text: &str| -> String { text.chars().take_while(|&c| is_word(c)).collect() };
     let found = word_at(after);
     let (keyword, list) = ["checks", "guards", "shows"]
@@ -353,7 +361,7 @@ fn reference_list_help(before: &str, after: &str) -> Option<String> {
             })?;
             Some((*k, &before[at.0 + k.len()..]))
         })
-        .max_by_key(|(_, list)| std::cmp::Reverse(list.len()))?;
+        .min_by_key(|(_, list)| list.len())?;
     // Still inside the list: ids, dots, commas and spaces since the keyword.
     if !list
         .chars()
@@ -390,7 +398,7 @@ fn reference_list_help(before: &str, after: &str) -> Option<String> {
 
 /// `ask-who` where an id was expected: ids join words with `_`.
 fn hyphen_help(source: &str, position: usize) -> Option<String> {
-    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let is_word = is_id_char;
     if !source[position..].starts_with('-') {
         return None;
     }
