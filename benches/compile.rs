@@ -1,7 +1,6 @@
 //! Compile-stage benchmarks: parse, resolve (lower) and emit, on the
 //! therapy spec and on generated specs of 1x, 10x and 100x its size in
-//! bytes; `all` is the whole pipeline on one thread, `build` the way
-//! `ftprep build` runs it, with a helper thread.
+//! bytes; `all` is the whole pipeline, as `ftprep build` runs it.
 //!
 //! Run with `cargo bench --bench compile`; the figures are in
 //! docs/performance.md.
@@ -10,8 +9,7 @@ mod support;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use ftprep::compile::compile;
-use ftprep::emit::{Templates, emit, emit_on};
-use ftprep::parallel::Helper;
+use ftprep::emit::{Templates, emit};
 use ftprep::source::SourceFile;
 use std::hint::black_box;
 
@@ -61,15 +59,6 @@ fn stages(c: &mut Criterion) {
                 let compilation = compile(SourceFile::new("bench.ftprep", black_box(text.clone())));
                 let spec = compilation.spec.as_ref().expect("a spec");
                 emit(spec, "bench.ftprep", text, &templates)
-            })
-        });
-        let helper = Helper::start();
-        group.bench_with_input(BenchmarkId::new("build", &name), &text, |b, text| {
-            b.iter(|| {
-                let source = SourceFile::new("bench.ftprep", black_box(text.clone()));
-                let started = ftprep::compile::start(&helper, source, &Default::default());
-                let compiled = templates.compile_on(&helper);
-                started.then(|spec, text| emit_on(&helper, spec, "bench.ftprep", text, compiled))
             })
         });
         group.finish();

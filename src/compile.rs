@@ -5,7 +5,6 @@
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::lint::{self, LintOptions};
 use crate::model::{self, Spec};
-use crate::parallel::Helper;
 use crate::source::{SourceFile, Span};
 use crate::syntax::{self, ast};
 use std::sync::Arc;
@@ -17,7 +16,8 @@ pub struct Compilation {
     pub syntax: ast::File,
     /// Present when the spec has the blocks a spec cannot do without; it
     /// may still have errors (see `diagnostics`).
-    /// Shared, so that stages on other threads can read it.
+    /// Shared, so that the language server can keep answering from one
+    /// compilation while it makes the next.
     pub spec: Option<Arc<Spec>>,
     pub diagnostics: Diagnostics,
 }
@@ -48,72 +48,15 @@ pub fn compile(source: SourceFile) -> Compilation {
 /// Lint rules run only on a spec without errors: they read the resolved
 /// model, and a model with unresolved references would make them guess.
 pub fn compile_with(source: SourceFile, lint_options: &LintOptions) -> Compilation {
-    // Without a thread, every stage runs here, in order.
-    start(&Helper::inline(), source, lint_options)
-        .then(|_, _| ())
-        .0
-}
-
-/// Starts compiling `source` with `helper`'s thread: the second half of a
-/// large file starts parsing there at once (see [`syntax::start_parse`]).
-/// With [`Helper::inline`], this is [`compile_with`] in two steps.
-/// Work queued on `helper` before [`Started::then`] runs after it.
-pub fn start<'h>(
-    helper: &'h Helper,
-    source: SourceFile,
-    lint_options: &LintOptions,
-) -> Started<'h> {
-    let parse = syntax::start_parse(helper, &source.text);
-    Started {
-        helper,
-        source,
-        parse,
-        lint_options: lint_options.clone(),
+    let (syntax, spec, mut diagnostics) = resolve(syntax::parse(&source.text));
+    if let (false, Some(spec)) = (diagnostics.has_errors(), &spec) {
+        diagnostics.extend(lint::lint(spec, &source.text, lint_options));
     }
-}
-
-/// A compilation under way: see [`start`].
-pub struct Started<'h> {
-    helper: &'h Helper,
-    source: SourceFile,
-    parse: syntax::PendingParse,
-    lint_options: LintOptions,
-}
-
-impl Started<'_> {
-    /// Finishes the compilation, with the lint rules on the helper's
-    /// thread while `then` runs on this one with the resolved spec.
-    ///
-    /// `then` runs only when parsing and resolving found no errors. Its
-    /// result is returned even when the lint rules then report an error,
-    /// so the caller must still check [`Compilation::clean_spec`] before
-    /// using it: `ftprep build` renders the artifacts this way and writes
-    /// them only when the spec is clean.
-    pub fn then<T>(self, then: impl FnOnce(&Arc<Spec>, &str) -> T) -> (Compilation, Option<T>) {
-        let Started {
-            helper,
-            source,
-            parse,
-            lint_options,
-        } = self;
-        let (syntax, spec, mut diagnostics) = resolve(parse.finish());
-        let mut result = None;
-        if let (false, Some(spec)) = (diagnostics.has_errors(), &spec) {
-            let found = helper.spawn({
-                let spec = Arc::clone(spec);
-                let text = Arc::clone(&source.text);
-                move || lint::lint(&spec, &text, &lint_options)
-            });
-            result = Some(then(spec, &source.text));
-            diagnostics.extend(found.join());
-        }
-        let compilation = Compilation {
-            source,
-            syntax,
-            spec,
-            diagnostics,
-        };
-        (compilation, result)
+    Compilation {
+        source,
+        syntax,
+        spec,
+        diagnostics,
     }
 }
 

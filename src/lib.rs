@@ -24,7 +24,6 @@ pub mod format;
 pub mod lint;
 pub mod lsp;
 pub mod model;
-pub mod parallel;
 pub mod score;
 pub mod source;
 pub mod syntax;

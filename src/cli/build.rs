@@ -5,7 +5,6 @@ use super::output::{Output, write_atomic};
 use super::{display_name, exit};
 use crate::compile::{self, read_source};
 use crate::emit::{self, Artifact, Templates};
-use crate::parallel::Helper;
 use clap::Args;
 use std::path::{Path, PathBuf};
 
@@ -40,45 +39,35 @@ pub fn run(args: BuildArgs, out: &Output) -> u8 {
             return exit::USAGE;
         }
     };
-    // Started before there is work for it: see `crate::parallel`.
-    let helper = Helper::start();
     let source = match read_source(&args.spec, &display_name(&args.spec)) {
         Ok(source) => source,
         Err(error) => return out.read_error(error, &args.spec),
     };
-    let compiling = compile::start(&helper, source, &options);
-    // Queued behind the second half of the parse: compiling the templates
-    // does not need the spec. A broken `--templates` directory is reported
-    // after the spec's own diagnostics: a broken spec is the first thing
-    // to fix.
+    let compilation = compile::compile_with(source, &options);
+    out.compilation(&compilation);
+    let Some(spec) = compilation.clean_spec() else {
+        out.stderr("error: no artifacts written: fix the errors above first\n");
+        return exit::SPEC_ERRORS;
+    };
+    // A broken `--templates` directory is reported after the spec's own
+    // diagnostics: a broken spec is the first thing to fix.
     let templates = match &args.templates {
-        Some(dir) => Templates::from_dir(dir).map(|t| t.compile_on(&helper)),
-        None => Ok(Templates::embedded().compile_on(&helper)),
+        Some(dir) => Templates::from_dir(dir),
+        None => Ok(Templates::embedded()),
     };
     let file_name = args
         .spec
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    // The artifacts render while the lint rules run; they are written only
-    // if the spec turns out clean.
-    let (compilation, artifacts) =
-        compiling.then(|spec, text| emit::emit_on(&helper, spec, &file_name, text, templates?));
-    // Nothing is left for the helper: it ends now, while this thread
-    // prints and writes, instead of being stopped when the process exits.
-    drop(helper);
-    out.compilation(&compilation);
-    let (Some(spec), Some(artifacts)) = (compilation.clean_spec(), artifacts) else {
-        out.stderr("error: no artifacts written: fix the errors above first\n");
-        return exit::SPEC_ERRORS;
-    };
-    let artifacts = match artifacts {
-        Ok(a) => a,
-        Err(e) => {
-            out.error(&e.message, e.help.as_deref());
-            return exit::USAGE;
-        }
-    };
+    let artifacts =
+        match templates.and_then(|t| emit::emit(spec, &file_name, &compilation.source.text, &t)) {
+            Ok(a) => a,
+            Err(e) => {
+                out.error(&e.message, e.help.as_deref());
+                return exit::USAGE;
+            }
+        };
     let dir = args
         .out
         .clone()

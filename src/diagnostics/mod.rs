@@ -6,6 +6,7 @@
 //! (miette, see [`render`]) or for tools happens at the edge, with the
 //! [`SourceFile`](crate::source::SourceFile) it points into.
 
+mod excerpt;
 pub mod formats;
 pub mod render;
 

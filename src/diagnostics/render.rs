@@ -1,15 +1,14 @@
 //! Rendering diagnostics for people, through miette's graphical handler.
 //!
 //! Our [`Diagnostic`] is plain data; `MietteView` lends it miette's
-//! `Diagnostic` trait together with the source text, so the handler can
-//! print `file:line:col`, the labelled snippet and the help line.
+//! `Diagnostic` trait together with the lines of the file it shows (an
+//! [`Excerpt`]), so the handler can print `file:line:col`, the labelled
+//! snippet and the help line.
 
+use super::excerpt::Excerpt;
 use super::{Diagnostic, Diagnostics, Severity};
-use crate::source::SourceFile;
-use miette::{
-    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
-    SourceSpan, SpanContents,
-};
+use crate::source::{SourceFile, Span};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan};
 use std::fmt;
 
 /// How to draw diagnostics.
@@ -32,10 +31,9 @@ impl RenderOptions {
 /// Renders every diagnostic of a file, in source order, followed by a
 /// one-line summary.
 pub fn render_all(diagnostics: &Diagnostics, file: &SourceFile, options: RenderOptions) -> String {
-    let source = SpecSource::new(file);
     let mut out = String::new();
     for diagnostic in diagnostics.sorted() {
-        out.push_str(&render_one(diagnostic, &source, options));
+        out.push_str(&render_one(diagnostic, file, options));
     }
     out
 }
@@ -66,56 +64,7 @@ fn plural(n: usize, word: &str) -> String {
     }
 }
 
-/// The source text as miette reads it. miette's own `str` source counts
-/// columns in bytes; this one reports them in characters, through the one
-/// [`crate::source::LineIndex`], so `file:line:col` is right for non-ASCII text.
-pub struct SpecSource<'f> {
-    file: &'f SourceFile,
-}
-
-impl<'f> SpecSource<'f> {
-    pub fn new(file: &'f SourceFile) -> Self {
-        SpecSource { file }
-    }
-}
-
-impl miette::SourceCode for SpecSource<'_> {
-    fn read_span<'a>(
-        &'a self,
-        span: &SourceSpan,
-        context_lines_before: usize,
-        context_lines_after: usize,
-    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let text: &'a str = &self.file.text;
-        let contents = text.read_span(span, context_lines_before, context_lines_after)?;
-        let start = contents.span().offset();
-        let column = self.file.line_index.line_col(text, start).column - 1;
-        // miette's `str` source reports as its line count the number of the
-        // last line read, counted from the start of the file, and merges two
-        // labels into one snippet when the first one's line plus that count
-        // reaches the second: past the first lines of a file, every label
-        // joined one snippet with all the lines between (a weights error
-        // printed 60 lines of the rubric). Reporting the number of lines read,
-        // plus a few, keeps labels a few lines apart in one snippet and gives
-        // distant ones snippets of their own.
-        const JOIN_WITHIN_LINES: usize = 6;
-        let lines_read = contents.data().iter().filter(|&&b| b == b'\n').count() + 1;
-        Ok(Box::new(MietteSpanContents::new_named(
-            self.file.name.clone(),
-            contents.data(),
-            *contents.span(),
-            contents.line(),
-            column,
-            lines_read + JOIN_WITHIN_LINES,
-        )))
-    }
-}
-
-pub fn render_one(
-    diagnostic: &Diagnostic,
-    source: &SpecSource<'_>,
-    options: RenderOptions,
-) -> String {
+pub fn render_one(diagnostic: &Diagnostic, file: &SourceFile, options: RenderOptions) -> String {
     let theme = if options.color {
         GraphicalTheme::unicode()
     } else {
@@ -124,7 +73,22 @@ pub fn render_one(
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(options.width)
         .with_links(false);
-    let view = MietteView { diagnostic, source };
+    let spans: Vec<Span> = diagnostic.labels.iter().map(|l| l.span).collect();
+    let excerpt = Excerpt::new(file, &spans);
+    let labels = diagnostic
+        .labels
+        .iter()
+        .map(|label| {
+            let start = excerpt.map(label.span.start);
+            let end = excerpt.map(label.span.end).max(start);
+            (start, end - start)
+        })
+        .collect();
+    let view = MietteView {
+        diagnostic,
+        source: &excerpt,
+        labels,
+    };
     let mut out = String::new();
     // Writing into a String cannot fail.
     let _ = handler.render_report(&mut out, &view);
@@ -134,7 +98,9 @@ pub fn render_one(
 /// A [`Diagnostic`] seen through miette's trait.
 struct MietteView<'a> {
     diagnostic: &'a Diagnostic,
-    source: &'a SpecSource<'a>,
+    source: &'a Excerpt<'a>,
+    /// The labels' spans in the excerpt: (offset, length).
+    labels: Vec<(usize, usize)>,
 }
 
 impl fmt::Debug for MietteView<'_> {
@@ -183,15 +149,19 @@ impl miette::Diagnostic for MietteView<'_> {
         if self.diagnostic.labels.is_empty() {
             return None;
         }
-        let labels = self.diagnostic.labels.iter().map(|label| {
-            let text = (!label.message.is_empty()).then(|| label.message.clone());
-            let span = (label.span.start, label.span.len());
-            if label.primary {
-                LabeledSpan::new_primary_with_span(text, span)
-            } else {
-                LabeledSpan::new_with_span(text, span)
-            }
-        });
+        let labels = self
+            .diagnostic
+            .labels
+            .iter()
+            .zip(&self.labels)
+            .map(|(label, &span)| {
+                let text = (!label.message.is_empty()).then(|| label.message.clone());
+                if label.primary {
+                    LabeledSpan::new_primary_with_span(text, span)
+                } else {
+                    LabeledSpan::new_with_span(text, span)
+                }
+            });
         Some(Box::new(labels))
     }
 }

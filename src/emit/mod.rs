@@ -12,7 +12,6 @@ pub mod context;
 mod schema;
 
 use crate::model::Spec;
-use crate::parallel::{Helper, Task};
 use crate::score::config::{
     CategoryEntry, GateEntry, QuestionEntry, SCORING_VERSION, ScoringFile, units_to_f64,
 };
@@ -21,7 +20,6 @@ use minijinja::value::{Serde, Value};
 use minijinja::{Environment, UndefinedBehavior, context, syntax::SyntaxConfig};
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Arc;
 
 /// The embedded templates, by name.
 pub const TEMPLATES: &[(&str, &str)] = &[
@@ -119,13 +117,6 @@ impl Templates {
         Ok(Templates { overrides })
     }
 
-    /// Loads and compiles the templates, on `helper`'s thread: this does
-    /// not need the spec, so it overlaps with reading and parsing it.
-    pub fn compile_on(&self, helper: &Helper) -> CompiledTemplates {
-        let templates = self.clone();
-        CompiledTemplates(helper.spawn(move || templates.environment().map(Arc::new)))
-    }
-
     fn environment(self) -> Result<Environment<'static>, EmitError> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
@@ -145,26 +136,17 @@ impl Templates {
             env.add_template_owned(name, source)
                 .map_err(template_error)?;
         }
-        // The embedded ones are loaded on demand, and all but the
-        // per-question judge prompt are compiled now, while the spec is
-        // still being parsed: most specs never render that one.
+        // The embedded ones are compiled when first rendered: most specs
+        // never render the per-question judge prompt.
         env.set_loader(|name| {
             Ok(TEMPLATES
                 .iter()
                 .find(|(embedded, _)| *embedded == name)
                 .map(|(_, source)| source.to_string()))
         });
-        for (name, _) in TEMPLATES {
-            if *name != JUDGE_QUESTION_TEMPLATE {
-                env.get_template(name).map_err(template_error)?;
-            }
-        }
         Ok(env)
     }
 }
-
-/// Templates being compiled: see [`Templates::compile_on`].
-pub struct CompiledTemplates(Task<Result<Arc<Environment<'static>>, EmitError>>);
 
 /// Wraps text in a markdown code fence longer than any run of backticks
 /// inside it, so a code block in a user's example cannot end the fence:
@@ -232,135 +214,65 @@ fn template_error(error: minijinja::Error) -> EmitError {
     }
 }
 
-/// Produces every artifact of a build, in a fixed order, on this thread.
+/// Produces every artifact of a build, in a fixed order.
 pub fn emit(
-    spec: &Arc<Spec>,
+    spec: &Spec,
     file_name: &str,
     source: &str,
     templates: &Templates,
 ) -> Result<Vec<Artifact>, EmitError> {
-    let helper = Helper::inline();
-    emit_on(
-        &helper,
-        spec,
-        file_name,
-        source,
-        templates.compile_on(&helper),
-    )
-}
-
-/// [`emit`], sharing the work with `helper`'s thread.
-///
-/// Each template renders from its own copy of the context (a minijinja
-/// value shares its data), so the artifacts are the same whichever thread
-/// rendered which.
-pub fn emit_on(
-    helper: &Helper,
-    spec: &Arc<Spec>,
-    file_name: &str,
-    source: &str,
-    templates: CompiledTemplates,
-) -> Result<Vec<Artifact>, EmitError> {
+    let env = templates.clone().environment()?;
     let sha256 = sha256_hex(source.as_bytes());
-    // Queued first, so that the helper takes them up as soon as it is free
-    // while this thread builds the context and renders.
-    let scoring = helper.spawn({
-        let (spec, file_name, sha256) = (Arc::clone(spec), file_name.to_string(), sha256.clone());
-        move || Artifact {
-            path: "scoring.toml".into(),
-            contents: scoring_toml(&spec, &file_name, &sha256),
-        }
-    });
-    let schema = helper.spawn({
-        let spec = Arc::clone(spec);
-        move || Artifact {
-            path: "judge-output.schema.json".into(),
-            contents: schema::judge_output_schema(&spec),
-        }
-    });
     let context = context::build(spec, file_name, &sha256);
     // Serialised once: a minijinja value shares its data between renders.
     let base = Value::from(Serde(&context));
-    let env = templates.0.join()?;
-
-    // The renders in the order they are queued, each with its place among
-    // the artifacts. The helper takes tasks from the front of its queue and
-    // this thread from the back, so the two rarely want the same one. This
-    // thread gets here first (the helper is running the lint rules), so the
-    // slowest renders go at the back, and the helper, free last, finds the
-    // evaluation prompt and the small per-question prompts at the front:
-    // then neither thread waits long for the other's final task. Warm, the
-    // rubric reference takes 0.27 ms, the frameworks reference 0.22, the
-    // evaluation and generation prompts 0.20 and 0.19; in paired
-    // whole-process runs this order took 0.96 to 0.97 of the time of one by
-    // output size, which left the rubric reference to the helper.
-    let judge_prompts = if spec.judge.per_question {
-        context.rubric.questions.len()
-    } else {
-        0
+    let render = |path: String, template: &str, context: Value| -> Result<Artifact, EmitError> {
+        let template = env.get_template(template).map_err(template_error)?;
+        let text = template.render(context).map_err(template_error)?;
+        Ok(Artifact {
+            path,
+            contents: finish(text),
+        })
     };
-    let mut renders = vec![(
-        0,
-        "prompts/evaluation-prompt.md".to_string(),
-        "evaluation-prompt.md.j2",
-        base.clone(),
-    )];
+    let mut artifacts = vec![
+        render(
+            "prompts/evaluation-prompt.md".into(),
+            "evaluation-prompt.md.j2",
+            base.clone(),
+        )?,
+        render(
+            "prompts/generation-prompt.md".into(),
+            "generation-prompt.md.j2",
+            base.clone(),
+        )?,
+    ];
     if spec.judge.per_question {
-        for (i, q) in context.rubric.questions.iter().enumerate() {
-            renders.push((
-                2 + i,
+        for q in &context.rubric.questions {
+            artifacts.push(render(
                 format!("prompts/judge/{}.md", q.id),
                 JUDGE_QUESTION_TEMPLATE,
                 context! { question => Serde(q), ..base.clone() },
-            ));
+            )?);
         }
     }
-    renders.push((
-        1,
-        "prompts/generation-prompt.md".to_string(),
-        "generation-prompt.md.j2",
-        base.clone(),
-    ));
-    renders.push((
-        2 + judge_prompts,
-        "reference/domain-frameworks.md".to_string(),
+    artifacts.push(render(
+        "reference/domain-frameworks.md".into(),
         "domain-frameworks.md.j2",
         base.clone(),
-    ));
-    renders.push((
-        3 + judge_prompts,
-        "reference/evaluation-rubric.md".to_string(),
+    )?);
+    artifacts.push(render(
+        "reference/evaluation-rubric.md".into(),
         "evaluation-rubric.md.j2",
         base,
-    ));
-
-    let tasks: Vec<_> = renders
-        .into_iter()
-        .map(|(place, path, template, context)| {
-            let env = Arc::clone(&env);
-            let task = helper.spawn(move || -> Result<Artifact, EmitError> {
-                let template = env.get_template(template).map_err(template_error)?;
-                let text = template.render(context).map_err(template_error)?;
-                Ok(Artifact {
-                    path,
-                    contents: finish(text),
-                })
-            });
-            (place, task)
-        })
-        .collect();
-    let mut rendered: Vec<(usize, Result<Artifact, EmitError>)> = tasks
-        .into_iter()
-        .rev()
-        .map(|(place, task)| (place, task.join()))
-        .collect();
-    rendered.sort_by_key(|(place, _)| *place);
-    let mut artifacts = rendered
-        .into_iter()
-        .map(|(_, artifact)| artifact)
-        .collect::<Result<Vec<_>, _>>()?;
-    artifacts.push(scoring.join());
-    artifacts.push(schema.join());
+    )?);
+    artifacts.push(Artifact {
+        path: "scoring.toml".into(),
+        contents: scoring_toml(spec, file_name, &sha256),
+    });
+    artifacts.push(Artifact {
+        path: "judge-output.schema.json".into(),
+        contents: schema::judge_output_schema(spec),
+    });
     Ok(artifacts)
 }
 

@@ -18,13 +18,14 @@ pub fn explain_junk(source: &str, junk: &[Junk]) -> Vec<Diagnostic> {
     // A broken block swallows the lines after it; once a junk's re-parse ran
     // past the start of the next junk, that next junk is the same mistake.
     let mut covered_until = 0usize;
+    let quotes = TripleQuotes::new(source);
     for item in junk {
         if item.span.start < covered_until {
             continue;
         }
         // From a text block that ran on into the next one, every later
         // `"""` opens where it should close: what follows are echoes.
-        if let Some(diagnostic) = misclosed_text_block(source, item.span.start) {
+        if let Some(diagnostic) = misclosed_text_block(source, &quotes, item.span.start) {
             out.push(diagnostic);
             break;
         }
@@ -35,16 +36,60 @@ pub fn explain_junk(source: &str, junk: &[Junk]) -> Vec<Diagnostic> {
     out
 }
 
+/// Parses `rest` with the item rule of `junk`'s block, reading no more of
+/// it than the answer needs.
+///
+/// pest reads its whole input when it reports a failure (it finds the
+/// failing line's start by walking back from the end), so a re-parse given
+/// the rest of the file would make a file of broken lines quadratic. The
+/// parse is tried on a prefix, doubled until the failure lies well inside
+/// it: a parse that failed before reaching a prefix's end never saw the
+/// cut, so its answer is the one the whole rest would give.
+fn reparse<'s>(
+    junk: &Junk,
+    rest: &'s str,
+) -> Result<pest::iterators::Pairs<'s, Rule>, pest::error::Error<Rule>> {
+    /// Lookahead reads at most a few characters past a failure.
+    const MARGIN: usize = 16;
+    let mut cut = junk.span.len() + 256;
+    loop {
+        let whole = cut >= rest.len();
+        let end = if whole {
+            rest.len()
+        } else {
+            // A char boundary at or after `cut`.
+            (cut..rest.len())
+                .find(|&i| rest.is_char_boundary(i))
+                .unwrap_or(rest.len())
+        };
+        pest::set_error_detail(true);
+        let result = SpecParser::parse(junk.expected, &rest[..end]);
+        pest::set_error_detail(false);
+        let settled = match &result {
+            _ if end == rest.len() => true,
+            Ok(_) => false,
+            Err(error) => {
+                let at = match error.location {
+                    InputLocation::Pos(p) => p,
+                    InputLocation::Span((s, _)) => s,
+                };
+                at + MARGIN < end
+            }
+        };
+        if settled {
+            return result;
+        }
+        cut = end * 2;
+    }
+}
+
 fn explain_one(source: &str, junk: &Junk) -> (Diagnostic, usize) {
     let start = junk.span.start;
     let rest = &source[start..];
     if let Some(diagnostic) = unterminated_string(source, junk.span) {
         return (diagnostic, junk.span.end);
     }
-    pest::set_error_detail(true);
-    let result = SpecParser::parse(junk.expected, rest);
-    pest::set_error_detail(false);
-    let error = match result {
+    let error = match reparse(junk, rest) {
         Err(error) => error,
         Ok(_) => {
             // The item parses on its own: the line is unreadable only where it
@@ -149,8 +194,12 @@ const TEXT_KEYWORDS: &[&str] = &[
 /// block then read as items. Recognised from the junk at `junk_start`: the
 /// last `"""` before it ends a line that starts with a text keyword
 /// (`assistant """`), the way a block opens, not the way one closes.
-fn misclosed_text_block(source: &str, junk_start: usize) -> Option<Diagnostic> {
-    let close = source[..junk_start].rfind("\"\"\"")?;
+fn misclosed_text_block(
+    source: &str,
+    quotes: &TripleQuotes,
+    junk_start: usize,
+) -> Option<Diagnostic> {
+    let close = quotes.last_before(junk_start)?;
     let line_start = source[..close].rfind('\n').map_or(0, |n| n + 1);
     let keyword = source[line_start..close].trim();
     let rest_of_line = &source[close + 3..];
@@ -158,7 +207,7 @@ fn misclosed_text_block(source: &str, junk_start: usize) -> Option<Diagnostic> {
     if !TEXT_KEYWORDS.contains(&keyword) || !rest_of_line.trim().is_empty() {
         return None;
     }
-    let open = source[..close].rfind("\"\"\"")?;
+    let open = quotes.last_before(close)?;
     let line_of = |at: usize| source[..at].matches('\n').count() + 1;
     let mut diagnostic =
         Diagnostic::error("syntax-error", "a text block runs on into the next one")
@@ -196,6 +245,28 @@ fn misclosed_text_block(source: &str, junk_start: usize) -> Option<Diagnostic> {
         ),
     };
     Some(diagnostic.help(help))
+}
+
+/// Every place a `"""` starts, overlapping ones included, so that "the last
+/// `"""` before this junk" is a binary search rather than a scan back over
+/// the file from every junk node (quadratic in a file of broken lines).
+struct TripleQuotes(Vec<usize>);
+
+impl TripleQuotes {
+    fn new(source: &str) -> Self {
+        let bytes = source.as_bytes();
+        let starts = memchr::memchr_iter(b'"', bytes)
+            .filter(|&i| bytes[i..].starts_with(b"\"\"\""))
+            .collect();
+        TripleQuotes(starts)
+    }
+
+    /// The start of the last `"""` that ends at or before `end`, as
+    /// `source[..end].rfind("\"\"\"")` finds it.
+    fn last_before(&self, end: usize) -> Option<usize> {
+        let fits = self.0.partition_point(|&start| start + 3 <= end);
+        fits.checked_sub(1).map(|i| self.0[i])
+    }
 }
 
 /// A `"` on the junk line with no closing quote before the end of the line.
@@ -578,14 +649,14 @@ pub fn describe_rule(rule: Rule) -> Option<String> {
         | Rule::judge_item
         | Rule::property_judge
         | Rule::property_expert => None,
-        Rule::junk | Rule::top_junk | Rule::junk_group => None,
+        Rule::junk | Rule::top_junk | Rule::junk_group | Rule::junk_string => None,
         Rule::WHITESPACE | Rule::ident_char | Rule::text => None,
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{hyphen_help, misclosed_text_block, reference_list_help};
+    use super::{TripleQuotes, hyphen_help, reference_list_help};
 
     #[test]
     fn a_hyphenated_id_gets_its_underscore_spelling() {
@@ -604,6 +675,8 @@ mod tests {
     fn a_text_block_closed_by_the_next_opener_is_recognised() {
         let text =
             "  assistant \"\"\"\n    Hi.\n    \"\"\n  user \"ok\"\n  assistant \"\"\"\n    Next.\n";
+        let misclosed_text_block =
+            |text: &str, at: usize| super::misclosed_text_block(text, &TripleQuotes::new(text), at);
         let junk = text.find("Next").unwrap();
         let found = misclosed_text_block(text, junk).expect("recognised");
         assert_eq!(

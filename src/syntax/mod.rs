@@ -13,8 +13,6 @@ mod text;
 pub use errors::describe_rule;
 
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::parallel::{Helper, Task};
-use std::sync::Arc;
 
 #[derive(pest_derive::Parser)]
 #[grammar = "../grammar/ftprep.pest"]
@@ -36,92 +34,6 @@ const MAX_NESTING: usize = 64;
 /// diagnostics.
 pub fn parse(source: &str) -> Parsed {
     parse_scanned(source, scan_braces(source))
-}
-
-/// Files smaller than this are parsed on one thread: below it, handing
-/// half the file over costs about what it saves.
-const SPLIT_MIN: usize = 16 * 1024;
-
-/// [`parse`], with the second half of a large file parsed on `helper`'s
-/// thread.
-pub fn parse_on(helper: &Helper, source: &str) -> Parsed {
-    start_parse(helper, &Arc::new(source.to_string())).finish()
-}
-
-/// Starts parsing `source`: hands the second half of a large file to
-/// `helper`, and returns at once. [`PendingParse::finish`] parses the
-/// rest on the calling thread and joins the two.
-///
-/// The file is cut at a line that starts after a top-level block has
-/// closed (see `Braces::split`), so each half is a run of whole top-level
-/// blocks and the tree is the one [`parse`] builds. The halves are only
-/// used when both parse cleanly: a file with unreadable lines is parsed
-/// again in one piece, so that its diagnostics, which can look past a cut,
-/// are exactly those of [`parse`].
-pub fn start_parse(helper: &Helper, source: &Arc<String>) -> PendingParse {
-    let braces = scan_braces(source);
-    let split = braces.split.filter(|_| {
-        helper.has_thread()
-            && source.len() >= SPLIT_MIN
-            && braces.too_deep.is_none()
-            && braces.unclosed.is_empty()
-    });
-    let tail = split.map(|split| {
-        let source = Arc::clone(source);
-        let task = helper.spawn(move || {
-            // The second half keeps its offsets: the first half becomes
-            // one comment line, which pest skips with one scan to the
-            // newline.
-            let mut padded = String::with_capacity(source.len());
-            padded.push('#');
-            padded.push_str(&" ".repeat(split.saturating_sub(2)));
-            padded.push('\n');
-            padded.push_str(&source[split..]);
-            let mut builder = parse::Builder::new(&padded);
-            let mut file = builder.parse_file();
-            file.comments.retain(|c| c.span.start >= split);
-            let clean = builder.junk.is_empty() && builder.errors.is_empty();
-            (file, clean)
-        });
-        (split, task)
-    });
-    PendingParse {
-        source: Arc::clone(source),
-        braces,
-        tail,
-    }
-}
-
-/// A parse whose second half may be under way on a helper thread.
-pub struct PendingParse {
-    source: Arc<String>,
-    braces: Braces,
-    tail: Option<(usize, Task<(ast::File, bool)>)>,
-}
-
-impl PendingParse {
-    /// Parses the first half on the calling thread and returns the whole
-    /// result.
-    pub fn finish(self) -> Parsed {
-        let source = &*self.source;
-        let Some((split, tail)) = self.tail else {
-            return parse_scanned(source, self.braces);
-        };
-        let mut builder = parse::Builder::new(&source[..split]);
-        let mut file = builder.parse_file();
-        let head_clean = builder.junk.is_empty() && builder.errors.is_empty();
-        let (tail, tail_clean) = tail.join();
-        if !(head_clean && tail_clean) {
-            return parse_scanned(source, self.braces);
-        }
-        file.items.extend(tail.items);
-        file.comments.extend(tail.comments);
-        file.span = crate::source::Span::new(0, source.len());
-        Parsed {
-            file,
-            diagnostics: Diagnostics::new(),
-        }
-    }
 }
 
 fn parse_scanned(source: &str, braces: Braces) -> Parsed {
@@ -154,7 +66,9 @@ fn parse_scanned(source: &str, braces: Braces) -> Parsed {
     let text = if unclosed.is_empty() {
         source
     } else {
-        padded = format!("{source}{}", "}".repeat(unclosed.len()));
+        // On a line of their own: a string left open on the last line runs
+        // to the end of that line, and must not take the braces with it.
+        padded = format!("{source}\n{}", "}".repeat(unclosed.len()));
         &padded
     };
     let mut builder = parse::Builder::new(text);
@@ -215,69 +129,32 @@ struct Braces {
     too_deep: Option<usize>,
     /// Every `{` that no `}` closes.
     unclosed: Vec<usize>,
-    /// The first line start in the second half of the file that is a clean
-    /// boundary between top-level blocks: the line before it ends with the
-    /// `}` that closes a top-level block (then at most blanks or a
-    /// comment). A block's header may span lines, so any other line start
-    /// could cut an item in two.
-    split: Option<usize>,
 }
 
+/// Reads the file's braces the way the grammar's junk rules read them
+/// (see "Error recovery" in `grammar/ftprep.pest`): a comment runs to the
+/// end of its line, a string to its closing quote or the end of its line,
+/// a text block to its closing `"""`. The parse then agrees with this scan
+/// on which `{` each `}` closes, which is what keeps recovery linear.
 fn scan_braces(source: &str) -> Braces {
     let bytes = source.as_bytes();
     let mut open = Vec::new();
     let mut too_deep = None;
-    let mut split = None;
-    // Set when a `}` closes a top-level block and only blanks and comments
-    // have followed on its line.
-    let mut after_top_close = false;
-    let half = bytes.len() / 2;
     let mut i = 0;
     while i < bytes.len() {
-        let byte = bytes[i];
-        if byte == b'\n' {
-            if after_top_close && split.is_none() && i + 1 >= half {
-                split = Some(i + 1);
-            }
-            i += 1;
-            continue;
-        }
-        if !matches!(byte, b' ' | b'\t' | b'\r' | b'#') {
-            after_top_close = false;
-        }
-        match byte {
+        match bytes[i] {
             b'#' => {
                 i = memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |n| i + n);
             }
             b'"' if bytes[i..].starts_with(b"\"\"\"") => {
-                match source[i + 3..].find("\"\"\"") {
+                match memchr::memmem::find(&bytes[i + 3..], b"\"\"\"") {
                     Some(end) => i += 3 + end + 3,
                     // No closing `"""`: the grammar reads `""` as an empty
                     // string and carries on.
                     None => i += 2,
                 }
             }
-            b'"' => {
-                let mut j = i + 1;
-                // To the closing quote or the end of the line, stepping
-                // over each escaped character.
-                while let Some(n) =
-                    memchr::memchr3(b'"', b'\n', b'\\', &bytes[j.min(bytes.len())..])
-                {
-                    j += n;
-                    if bytes[j] != b'\\' {
-                        break;
-                    }
-                    j += 2;
-                }
-                let j = j.min(bytes.len());
-                // An unterminated string is read as stray characters.
-                i = if j < bytes.len() && bytes[j] == b'"' {
-                    j + 1
-                } else {
-                    i + 1
-                };
-            }
+            b'"' => i = string_end(bytes, i),
             b'{' => {
                 open.push(i);
                 if open.len() > MAX_NESTING && too_deep.is_none() {
@@ -286,7 +163,7 @@ fn scan_braces(source: &str) -> Braces {
                 i += 1;
             }
             b'}' => {
-                after_top_close = open.pop().is_some() && open.is_empty();
+                open.pop();
                 i += 1;
             }
             _ => i += 1,
@@ -295,44 +172,52 @@ fn scan_braces(source: &str) -> Braces {
     Braces {
         too_deep,
         unclosed: open,
-        split,
     }
+}
+
+/// Where the string opened by the `"` at `open` ends: after its closing
+/// quote, or at the end of its line when it has none. A backslash escapes
+/// the character after it, except a line break.
+fn string_end(bytes: &[u8], open: usize) -> usize {
+    let mut j = open + 1;
+    while let Some(n) = memchr::memchr3(b'"', b'\n', b'\\', &bytes[j..]) {
+        j += n;
+        match bytes[j] {
+            b'"' => return j + 1,
+            b'\n' => return j,
+            _ if bytes.get(j + 1).is_some_and(|&b| b != b'\n') => j += 2,
+            _ => j += 1,
+        }
+        if j >= bytes.len() {
+            break;
+        }
+    }
+    bytes.len()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::scan_braces;
+    use super::{parse, scan_braces};
 
     #[test]
-    fn the_cut_follows_a_line_that_closes_a_top_level_block() {
-        let text = "domain d {\n  title \"{ not a brace\"\n}\n\
-                    # between\n\
-                    framework f\n  \"Split header\" {\n  about \"x\"\n} # done\n\
-                    failure g \"G\" { about \"y\" }\n";
-        let cut = scan_braces(text).split.expect("a cut");
-        assert!(cut >= text.len() / 2);
-        // After `} # done`, not inside the framework's header.
-        assert_eq!(&text[cut..], "failure g \"G\" { about \"y\" }\n");
-        // A block that does not close before the end leaves no cut.
-        assert_eq!(
-            scan_braces("domain d {\n}\nrubric {\n  gate s \"S\" {\n").split,
-            None
-        );
-        // Text after a closing brace on its line is not a clean boundary.
-        assert_eq!(scan_braces("a {\n} b\n").split, None);
+    fn braces_in_comments_and_strings_are_not_braces() {
+        let scan = scan_braces("a { # {\n \"{\" \"\"\" { \"\"\" } \"unterminated {\n}");
+        assert_eq!(scan.unclosed, Vec::<usize>::new());
+        // An escaped quote does not end a string; a backslash before a line
+        // break does not carry it onto the next line.
+        assert_eq!(scan_braces("\"\\\" {\"").unclosed, Vec::<usize>::new());
+        assert_eq!(scan_braces("\"a\\\n{").unclosed, vec![4]);
     }
 
     #[test]
-    fn the_shipped_specs_have_a_cut_in_their_second_half() {
-        let therapy = include_str!("../../specs/therapy.ftprep");
-        let cut = scan_braces(therapy).split.expect("a cut");
-        assert!(cut >= therapy.len() / 2 && cut < therapy.len());
-        assert!(
-            therapy[..cut]
-                .trim_end()
-                .lines()
-                .last()
-                .is_some_and(|l| l.trim_start().starts_with('}'))
-        );
+    fn junk_reads_braces_as_the_scan_does() {
+        // A `{` in a comment after an unclosed group must not open another
+        // group: each one used to double the parse's work.
+        let mut text = String::from("never {\n  a \"x\" guards b{{\n}\n");
+        for _ in 0..40 {
+            text.push_str("# {\n");
+        }
+        let parsed = parse(&text);
+        assert!(parsed.diagnostics.has_errors());
     }
 }
