@@ -1,5 +1,9 @@
 //! A generator of large, valid specs for benchmarks: `generated_spec(k)`
-//! grows linearly with `k` (k = 1 is about the size of a real spec).
+//! grows linearly with `k` (k = 1 is about the size of a real spec);
+//! `near_duplicate_spec(n)` has `n` questions that nearly all look alike.
+//! Each benchmark and test that includes this file uses some of them.
+
+#![allow(dead_code)]
 
 use std::fmt::Write;
 
@@ -113,5 +117,77 @@ pub fn generated_spec(k: usize) -> String {
         s,
         "generation {{\n  turns 3..6\n  length \"two to four sentences\"\n  scenario \"a generated situation\"\n}}\n\njudge {{\n  evidence first\n  calls single\n}}"
     );
+    s
+}
+
+/// A spec whose rubric has `n` questions written from one template with a
+/// few words varied, so that most pairs look alike: what the similarity
+/// rules must report as groups rather than pair by pair.
+pub fn near_duplicate_spec(n: usize) -> String {
+    const VERBS: &[&str] = &["acknowledge", "name", "restate", "mention"];
+    const OBJECTS: &[&str] = &["problem", "issue", "concern", "complaint", "request"];
+    const WHEN: &[&str] = &["first", "early", "promptly"];
+    let mut s = generated_spec(1);
+    let rubric = s.find("rubric {").expect("a rubric");
+    let end = s[rubric..]
+        .find("\n}\n")
+        .map(|e| rubric + e + 3)
+        .expect("its end");
+    let mut questions = String::new();
+    let mut ids = Vec::new();
+    let per = 4;
+    let categories = n.div_ceil(per);
+    let base = 1_000_000_000 / categories as u64;
+    let last = 1_000_000_000 - base * (categories as u64 - 1);
+    let _ = writeln!(
+        questions,
+        "rubric {{\n  threshold 0.75\n  gate safety \"Safety\" {{\n    S0 \"Does the response avoid harmful thing 0?\" checks never.n0\n  }}"
+    );
+    ids.push("S0".to_string());
+    for c in 0..categories {
+        let units = if c + 1 == categories { last } else { base };
+        let _ = writeln!(
+            questions,
+            "  category c{c} \"Category {c}\" weight 0.{units:09} {{"
+        );
+        for q in 0..per.min(n - c * per) {
+            let i = c * per + q;
+            let _ = writeln!(
+                questions,
+                "    Q{i} \"Does the response {} the customer's {} {} in the reply?\" checks always.a{}",
+                VERBS[i % VERBS.len()],
+                OBJECTS[(i / VERBS.len()) % OBJECTS.len()],
+                WHEN[(i / 20) % WHEN.len()],
+                i % 8
+            );
+            ids.push(format!("Q{i}"));
+        }
+        let _ = writeln!(questions, "  }}");
+    }
+    let _ = writeln!(questions, "}}");
+    s.replace_range(rubric..end, &questions);
+    // The calibration examples answer every question.
+    let calibration = s.find("calibration ").expect("calibration");
+    let fewshot = s.find("fewshot ").expect("few-shot examples");
+    let mut examples = String::new();
+    for (name, expect, gate, quality) in [
+        ("strong", "pass", "yes", "yes"),
+        ("weak", "fail", "yes", "no"),
+        ("unsafe", "gate_fail", "no", "yes"),
+    ] {
+        let _ = writeln!(
+            examples,
+            "calibration {name} \"A {name} response\" expect {expect} {{\n  user \"Please help me with my problem.\"\n  assistant \"Here is a {name} reply to the problem.\"\n  answers {{"
+        );
+        for id in &ids {
+            let answer = if id.starts_with('S') { gate } else { quality };
+            let _ = writeln!(
+                examples,
+                "    {id} {answer} \"The reply is {name} on {id}.\""
+            );
+        }
+        let _ = writeln!(examples, "  }}\n}}\n");
+    }
+    s.replace_range(calibration..fewshot, &examples);
     s
 }

@@ -43,7 +43,8 @@ pub fn run(args: BuildArgs, out: &Output) -> u8 {
         Ok(source) => source,
         Err(error) => return out.read_error(error, &args.spec),
     };
-    let compilation = compile::compile_with(source, &options);
+    let mut compilation = compile::compile_with(source, &options);
+    compilation.diagnostics.limit(args.lint.max_diagnostics);
     out.compilation(&compilation);
     let Some(spec) = compilation.clean_spec() else {
         out.stderr("error: no artifacts written: fix the errors above first\n");

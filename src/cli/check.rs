@@ -67,7 +67,8 @@ pub fn run(args: CheckArgs, out: &Output) -> u8 {
                 continue;
             }
         };
-        let compilation = compile_with(source, &options);
+        let mut compilation = compile_with(source, &options);
+        compilation.diagnostics.limit(args.lint.max_diagnostics);
         if compilation.diagnostics.has_errors() {
             code = code.max(exit::SPEC_ERRORS);
         }

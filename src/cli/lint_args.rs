@@ -1,4 +1,5 @@
-//! Lint level flags shared by `check` and `build`.
+//! Flags shared by `check` and `build`: lint levels and how many
+//! diagnostics to report.
 
 use crate::lint::LintOptions;
 use clap::Args;
@@ -17,6 +18,10 @@ pub struct LintArgs {
     /// Turn a rule off. Repeatable.
     #[arg(long, value_name = "CODE")]
     pub allow: Vec<String>,
+
+    /// Report at most N diagnostics per file, errors first (0: all).
+    #[arg(long, value_name = "N", default_value_t = crate::diagnostics::DEFAULT_MAX_DIAGNOSTICS)]
+    pub max_diagnostics: usize,
 }
 
 impl LintArgs {

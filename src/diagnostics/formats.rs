@@ -85,21 +85,20 @@ fn json_one(file: &SourceFile, d: &Diagnostic) -> Value {
 /// `{"version": 1, "diagnostics": [...], "summary": {...}}`.
 pub fn json(reports: &[FileReport<'_>]) -> String {
     let mut diagnostics = Vec::new();
-    let (mut errors, mut warnings, mut notes) = (0, 0, 0);
+    let (mut errors, mut warnings, mut notes, mut omitted) = (0, 0, 0, 0);
     for report in reports {
         for d in report.diagnostics.sorted() {
-            match d.severity {
-                Severity::Error => errors += 1,
-                Severity::Warning => warnings += 1,
-                Severity::Note => notes += 1,
-            }
             diagnostics.push(json_one(report.file, d));
         }
+        errors += report.diagnostics.count(Severity::Error);
+        warnings += report.diagnostics.count(Severity::Warning);
+        notes += report.diagnostics.count(Severity::Note);
+        omitted += report.diagnostics.omitted().total();
     }
     let value = json!({
         "version": 1,
         "diagnostics": diagnostics,
-        "summary": { "errors": errors, "warnings": warnings, "notes": notes },
+        "summary": { "errors": errors, "warnings": warnings, "notes": notes, "omitted": omitted },
     });
     let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
     text.push('\n');
@@ -136,6 +135,13 @@ pub fn github(reports: &[FileReport<'_>]) -> String {
                 escape_data(&message)
             ));
         }
+        if let Some(line) = super::render::omitted_line(report.diagnostics) {
+            out.push_str(&format!(
+                "::notice file={}::{}\n",
+                escape_property(&report.file.name),
+                escape_data(&line)
+            ));
+        }
     }
     out
 }
@@ -168,7 +174,15 @@ pub fn sarif(reports: &[FileReport<'_>]) -> String {
         })
         .collect();
     let mut results = Vec::new();
+    let mut notifications = Vec::new();
     for report in reports {
+        let chars = CharIndex::new(report.file);
+        if let Some(line) = super::render::omitted_line(report.diagnostics) {
+            notifications.push(json!({
+                "level": "note",
+                "message": { "text": format!("{}: {line}", report.file.name) },
+            }));
+        }
         for d in report.diagnostics.sorted() {
             let mut result = json!({
                 "ruleId": d.short_code(),
@@ -186,14 +200,14 @@ pub fn sarif(reports: &[FileReport<'_>]) -> String {
             }
             let primary = d.labels.iter().find(|l| l.primary).or(d.labels.first());
             if let Some(label) = primary {
-                result["locations"] = json!([sarif_location(report.file, label.span, None)]);
+                result["locations"] = json!([sarif_location(&chars, label.span, None)]);
                 let related: Vec<Value> = d
                     .labels
                     .iter()
                     .filter(|l| !std::ptr::eq(*l, label))
                     .enumerate()
                     .map(|(i, l)| {
-                        let mut loc = sarif_location(report.file, l.span, Some(&l.message));
+                        let mut loc = sarif_location(&chars, l.span, Some(&l.message));
                         loc["id"] = json!(i);
                         loc
                     })
@@ -205,7 +219,7 @@ pub fn sarif(reports: &[FileReport<'_>]) -> String {
             results.push(result);
         }
     }
-    let log = json!({
+    let mut log = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
@@ -219,6 +233,12 @@ pub fn sarif(reports: &[FileReport<'_>]) -> String {
             "results": results,
         }],
     });
+    if !notifications.is_empty() {
+        log["runs"][0]["invocations"] = json!([{
+            "executionSuccessful": true,
+            "toolExecutionNotifications": notifications,
+        }]);
+    }
     let mut text = serde_json::to_string_pretty(&log).unwrap_or_default();
     text.push('\n');
     text
@@ -233,8 +253,10 @@ fn sarif_level_of(level: crate::lint::Level) -> &'static str {
     }
 }
 
-fn sarif_location(file: &SourceFile, span: Span, message: Option<&str>) -> Value {
+fn sarif_location(chars: &CharIndex<'_>, span: Span, message: Option<&str>) -> Value {
+    let file = chars.file;
     let l = locate(file, span);
+    let start = chars.offset(span.start);
     let mut location = json!({
         "physicalLocation": {
             "artifactLocation": { "uri": file.name.replace('\\', "/") },
@@ -243,8 +265,8 @@ fn sarif_location(file: &SourceFile, span: Span, message: Option<&str>) -> Value
                 "startColumn": l.start.column,
                 "endLine": l.end.line,
                 "endColumn": l.end.column,
-                "charOffset": chars(&file.text, 0, span.start),
-                "charLength": chars(&file.text, span.start, span.end),
+                "charOffset": start,
+                "charLength": chars.offset(span.end).saturating_sub(start),
             },
         },
     });
@@ -252,6 +274,36 @@ fn sarif_location(file: &SourceFile, span: Span, message: Option<&str>) -> Value
         location["message"] = json!({ "text": message });
     }
     location
+}
+
+/// Character offsets for SARIF's `unicodeCodePoints` column kind: the
+/// characters before each line, counted once per file, so that locating
+/// a diagnostic does not count the file from its start every time.
+struct CharIndex<'f> {
+    file: &'f SourceFile,
+    /// Characters before the start of each line.
+    before_line: Vec<usize>,
+}
+
+impl<'f> CharIndex<'f> {
+    fn new(file: &'f SourceFile) -> Self {
+        let index = &file.line_index;
+        let mut before_line = Vec::with_capacity(index.line_count());
+        let mut total = 0;
+        for line in 0..index.line_count() {
+            before_line.push(total);
+            let (start, end) = (index.line_start(line), index.line_start(line + 1));
+            total += chars(&file.text, start, end);
+        }
+        CharIndex { file, before_line }
+    }
+
+    /// The characters in the file before byte `offset`.
+    fn offset(&self, offset: usize) -> usize {
+        let index = &self.file.line_index;
+        let line = index.line_of(offset);
+        self.before_line[line] + chars(&self.file.text, index.line_start(line), offset)
+    }
 }
 
 /// Unicode characters in `text[from..to]` (byte offsets clamped to char

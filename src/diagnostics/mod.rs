@@ -131,7 +131,28 @@ impl Diagnostic {
 #[derive(Debug, Clone, Default)]
 pub struct Diagnostics {
     items: Vec<Diagnostic>,
+    /// What [`Diagnostics::limit`] left out.
+    omitted: Omitted,
 }
+
+/// How many diagnostics of each severity were left out of a report.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Omitted {
+    pub errors: usize,
+    pub warnings: usize,
+    pub notes: usize,
+}
+
+impl Omitted {
+    pub fn total(&self) -> usize {
+        self.errors + self.warnings + self.notes
+    }
+}
+
+/// How many diagnostics a command reports per file unless told otherwise
+/// (`--max-diagnostics`): enough for any spec being written, few enough
+/// that a generated or pasted one cannot flood a terminal or a CI log.
+pub const DEFAULT_MAX_DIAGNOSTICS: usize = 100;
 
 impl Diagnostics {
     pub fn new() -> Self {
@@ -144,14 +165,70 @@ impl Diagnostics {
 
     pub fn extend(&mut self, other: Diagnostics) {
         self.items.extend(other.items);
+        self.omitted.errors += other.omitted.errors;
+        self.omitted.warnings += other.omitted.warnings;
+        self.omitted.notes += other.omitted.notes;
     }
 
     pub fn has_errors(&self) -> bool {
-        self.items.iter().any(|d| d.severity == Severity::Error)
+        self.omitted.errors > 0 || self.items.iter().any(|d| d.severity == Severity::Error)
     }
 
+    /// Diagnostics of `severity`, those [`Diagnostics::limit`] left out
+    /// included.
     pub fn count(&self, severity: Severity) -> usize {
-        self.items.iter().filter(|d| d.severity == severity).count()
+        let omitted = match severity {
+            Severity::Error => self.omitted.errors,
+            Severity::Warning => self.omitted.warnings,
+            Severity::Note => self.omitted.notes,
+        };
+        omitted + self.items.iter().filter(|d| d.severity == severity).count()
+    }
+
+    /// Keeps the `max` diagnostics that matter most (errors, then warnings,
+    /// then notes, each in source order) and counts the rest as omitted;
+    /// `0` keeps all. An error is never dropped for a warning, so a spec
+    /// with errors still reports one.
+    pub fn limit(&mut self, max: usize) {
+        if max == 0 || self.items.len() <= max {
+            return;
+        }
+        let rank = |s: Severity| match s {
+            Severity::Error => 0,
+            Severity::Warning => 1,
+            Severity::Note => 2,
+        };
+        let mut order: Vec<usize> = (0..self.items.len()).collect();
+        order.sort_by_key(|&i| {
+            let d = &self.items[i];
+            (
+                rank(d.severity),
+                d.primary_span().map(|s| (s.start, s.end)),
+                d.code,
+            )
+        });
+        let mut keep = vec![false; self.items.len()];
+        for &i in &order[..max] {
+            keep[i] = true;
+        }
+        let mut at = 0;
+        self.items.retain(|d| {
+            let kept = keep[at];
+            at += 1;
+            if !kept {
+                match d.severity {
+                    Severity::Error => self.omitted.errors += 1,
+                    Severity::Warning => self.omitted.warnings += 1,
+                    Severity::Note => self.omitted.notes += 1,
+                }
+            }
+            kept
+        });
+    }
+
+    /// What [`Diagnostics::limit`] left out.
+    pub fn omitted(&self) -> Omitted {
+        self.omitted
     }
 
     pub fn is_empty(&self) -> bool {
@@ -184,5 +261,40 @@ impl IntoIterator for Diagnostics {
     type IntoIter = std::vec::IntoIter<Diagnostic>;
     fn into_iter(self) -> Self::IntoIter {
         self.items.into_iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limit_keeps_errors_first_and_counts_the_rest() {
+        let mut diagnostics = Diagnostics::new();
+        for i in 0..5 {
+            diagnostics.push(Diagnostic::warning("w", "a warning").at(Span::point(i), ""));
+        }
+        diagnostics.push(Diagnostic::error("e", "an error").at(Span::point(99), ""));
+        diagnostics.limit(2);
+        let kept: Vec<(Severity, usize)> = diagnostics
+            .sorted()
+            .iter()
+            .map(|d| (d.severity, d.primary_span().map_or(0, |s| s.start)))
+            .collect();
+        assert_eq!(kept, vec![(Severity::Warning, 0), (Severity::Error, 99)]);
+        assert_eq!(
+            diagnostics.omitted(),
+            Omitted {
+                errors: 0,
+                warnings: 4,
+                notes: 0
+            }
+        );
+        assert_eq!(diagnostics.count(Severity::Warning), 5);
+        assert!(diagnostics.has_errors());
+        // 0 keeps everything.
+        let mut all = diagnostics.clone();
+        all.limit(0);
+        assert_eq!(all.len(), 2);
     }
 }

@@ -35,7 +35,35 @@ pub fn render_all(diagnostics: &Diagnostics, file: &SourceFile, options: RenderO
     for diagnostic in diagnostics.sorted() {
         out.push_str(&render_one(diagnostic, file, options));
     }
+    if let Some(line) = omitted_line(diagnostics) {
+        out.push_str(&line);
+        out.push('\n');
+    }
     out
+}
+
+/// `… and 120 more (3 errors, 117 warnings) not shown: ...`, when
+/// [`Diagnostics::limit`] left some out.
+pub fn omitted_line(diagnostics: &Diagnostics) -> Option<String> {
+    let omitted = diagnostics.omitted();
+    if omitted.total() == 0 {
+        return None;
+    }
+    let mut parts = Vec::new();
+    for (n, word) in [
+        (omitted.errors, "error"),
+        (omitted.warnings, "warning"),
+        (omitted.notes, "note"),
+    ] {
+        if n > 0 {
+            parts.push(plural(n, word));
+        }
+    }
+    Some(format!(
+        "… and {} more not shown ({}): `--max-diagnostics N` shows more, `--max-diagnostics 0` all",
+        omitted.total(),
+        parts.join(", ")
+    ))
 }
 
 /// `error: could not compile specs/x.ftprep: 2 errors, 1 warning`, or the

@@ -22,6 +22,75 @@ pub struct SimilarPair {
 /// Every pair (first < second) of `sets` whose Jaccard similarity is at
 /// least `threshold` (0 < threshold ≤ 1), in input order.
 pub fn similar_pairs(sets: &[Vec<String>], threshold: f64) -> Vec<SimilarPair> {
+    let mut pairs = Vec::new();
+    for_each_similar_pair(sets, threshold, |pair| pairs.push(pair));
+    pairs.sort_by_key(|p| (p.second, p.first));
+    pairs
+}
+
+/// Texts that look alike, linked through similar pairs: a group of many
+/// near-duplicates is one cluster, however many pairs it has.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cluster {
+    /// Indices into the input, ascending.
+    pub members: Vec<usize>,
+    /// The most similar pair inside it (the earliest in input order, on a
+    /// tie).
+    pub closest: SimilarPair,
+}
+
+/// The clusters of `sets` at `threshold`: the connected groups of the
+/// graph whose edges are the similar pairs, ordered by their first member.
+/// The pairs are not kept, so memory stays linear in the number of sets
+/// even when nearly every pair is similar.
+pub fn similar_clusters(sets: &[Vec<String>], threshold: f64) -> Vec<Cluster> {
+    let mut parent: Vec<usize> = (0..sets.len()).collect();
+    let mut closest: Vec<Option<SimilarPair>> = vec![None; sets.len()];
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    let closer = |a: &SimilarPair, b: &SimilarPair| {
+        a.similarity > b.similarity
+            || (a.similarity == b.similarity && (a.second, a.first) < (b.second, b.first))
+    };
+    for_each_similar_pair(sets, threshold, |pair| {
+        let (a, b) = (
+            root(&mut parent, pair.first),
+            root(&mut parent, pair.second),
+        );
+        let (keep, gone) = (a.min(b), a.max(b));
+        let mut best = closest[keep].take();
+        for candidate in [closest[gone].take(), Some(pair)].into_iter().flatten() {
+            if best.as_ref().is_none_or(|b| closer(&candidate, b)) {
+                best = Some(candidate);
+            }
+        }
+        parent[gone] = keep;
+        closest[keep] = best;
+    });
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); sets.len()];
+    for i in 0..sets.len() {
+        let r = root(&mut parent, i);
+        members[r].push(i);
+    }
+    members
+        .into_iter()
+        .zip(closest)
+        .filter_map(|(members, closest)| {
+            Some(Cluster {
+                closest: closest?,
+                members,
+            })
+        })
+        .collect()
+}
+
+/// Calls `found` with every similar pair, in no documented order.
+fn for_each_similar_pair(sets: &[Vec<String>], threshold: f64, mut found: impl FnMut(SimilarPair)) {
     let threshold = threshold.clamp(f64::MIN_POSITIVE, 1.0);
     // Token frequencies, then each set as token ids sorted rarest first.
     let mut frequency: HashMap<&str, usize> = HashMap::new();
@@ -50,7 +119,6 @@ pub fn similar_pairs(sets: &[Vec<String>], threshold: f64) -> Vec<SimilarPair> {
     // compared with, so a candidate met through several tokens is compared
     // once (a marker array: no hashing in the inner loop).
     let mut index: Vec<Vec<usize>> = vec![Vec::new(); ids.len()];
-    let mut pairs = Vec::new();
     let mut last_compared: Vec<usize> = vec![usize::MAX; sets.len()];
     for (i, tokens) in ordered.iter().enumerate() {
         if tokens.is_empty() {
@@ -76,7 +144,7 @@ pub fn similar_pairs(sets: &[Vec<String>], threshold: f64) -> Vec<SimilarPair> {
                     }
                     let similarity = jaccard(&ordered[j], tokens);
                     if similarity >= threshold {
-                        pairs.push(SimilarPair {
+                        found(SimilarPair {
                             first: j,
                             second: i,
                             similarity,
@@ -89,8 +157,6 @@ pub fn similar_pairs(sets: &[Vec<String>], threshold: f64) -> Vec<SimilarPair> {
             index[*token].push(i);
         }
     }
-    pairs.sort_by_key(|p| (p.second, p.first));
-    pairs
 }
 
 /// Jaccard similarity of two sorted, deduplicated id lists.
@@ -163,6 +229,34 @@ mod tests {
                 }
             }
             assert_eq!(fast, slow, "threshold {threshold}");
+        }
+    }
+
+    #[test]
+    fn clusters_join_chains_and_keep_their_closest_pair() {
+        let sets = vec![
+            set("a b c d"),
+            set("x y"),
+            set("a b c e"),
+            set("a b c e f"),
+            set("x y z"),
+            set("lonely"),
+        ];
+        let clusters = similar_clusters(&sets, 0.6);
+        assert_eq!(clusters.len(), 2);
+        assert_eq!(clusters[0].members, vec![0, 2, 3]);
+        assert_eq!(
+            (clusters[0].closest.first, clusters[0].closest.second),
+            (2, 3)
+        );
+        assert_eq!(clusters[1].members, vec![1, 4]);
+        // Every pair the pairwise search finds lies inside one cluster.
+        for pair in similar_pairs(&sets, 0.6) {
+            assert!(
+                clusters
+                    .iter()
+                    .any(|c| c.members.contains(&pair.first) && c.members.contains(&pair.second))
+            );
         }
     }
 

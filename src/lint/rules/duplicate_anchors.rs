@@ -12,7 +12,8 @@ static META: RuleMeta = RuleMeta {
 
 **What it does.** Reports two anchors of the same kind whose content words
 overlap as much as similar questions do (see FT401; the same `similarity`
-setting applies).
+setting applies). Anchors linked through similar pairs are reported as one
+group.
 
 **Why it matters.** The method asks for anchors that each check something
 distinct: "validate feelings" and "show empathy" are one behaviour written
@@ -54,21 +55,36 @@ impl Rule for DuplicateAnchors {
                 .iter()
                 .map(|&i| cx.anchor_stems[i].clone())
                 .collect();
-            for pair in crate::lint::similarity::similar_pairs(&sets, cx.bounds.similarity) {
+            for cluster in crate::lint::similarity::similar_clusters(&sets, cx.bounds.similarity) {
+                let pair = &cluster.closest;
                 let (a, b) = (anchors[pair.first], anchors[pair.second]);
-                out.push(
-                    cx.finding(
-                        &META,
-                        format!(
-                            "anchors `{}` and `{}` say much the same (similarity {:.2})",
-                            a.reference(),
-                            b.reference(),
-                            pair.similarity
-                        ),
+                let message = if cluster.members.len() == 2 {
+                    format!(
+                        "anchors `{}` and `{}` say much the same (similarity {:.2})",
+                        a.reference(),
+                        b.reference(),
+                        pair.similarity
                     )
-                    .at(b.text.span, "this anchor")
-                    .also(a.text.span, "reads much like this one")
-                    .help("keep one, or reword each around the behaviour only it asks for"),
+                } else {
+                    let names: Vec<String> = cluster
+                        .members
+                        .iter()
+                        .map(|&i| format!("`{}`", anchors[i].reference()))
+                        .collect();
+                    format!(
+                        "{} anchors say much the same: {} (closest: `{}` and `{}`, similarity {:.2})",
+                        names.len(),
+                        member_list(&names),
+                        a.reference(),
+                        b.reference(),
+                        pair.similarity
+                    )
+                };
+                out.push(
+                    cx.finding(&META, message)
+                        .at(b.text.span, "this anchor")
+                        .also(a.text.span, "reads much like this one")
+                        .help("keep one, or reword each around the behaviour only it asks for"),
                 );
             }
         }

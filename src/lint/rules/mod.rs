@@ -106,3 +106,17 @@ pub(crate) fn and_list(items: &[String]) -> String {
         [init @ .., last] => format!("{} and {last}", init.join(", ")),
     }
 }
+
+/// The members of a group of look-alikes for a message: every one for a
+/// small group, the first few and a count for a large one.
+pub(crate) fn member_list(names: &[String]) -> String {
+    const SHOWN: usize = 8;
+    if names.len() <= SHOWN + 1 {
+        return and_list(names);
+    }
+    format!(
+        "{} and {} more",
+        names[..SHOWN].join(", "),
+        names.len() - SHOWN
+    )
+}
