@@ -56,17 +56,17 @@ enum Kind {
     Quality,
 }
 
-/// The answers of questions `pool` in example `e`, one per question (a
-/// missing answer is `None`, a value of its own).
-fn answers(spec: &Spec, e: usize, pool: &[usize]) -> Vec<Option<AnswerValue>> {
-    let example = &spec.calibration[e];
-    pool.iter()
-        .map(|&q| {
-            example
-                .answers
-                .iter()
-                .find(|a| a.question == q)
-                .map(|a| a.value)
+/// Each example's answers, by question index (a missing answer is `None`,
+/// a value of its own).
+fn answer_table(spec: &Spec) -> Vec<Vec<Option<AnswerValue>>> {
+    spec.calibration
+        .iter()
+        .map(|example| {
+            let mut row = vec![None; spec.rubric.questions.len()];
+            for answer in &example.answers {
+                row[answer.question] = Some(answer.value);
+            }
+            row
         })
         .collect()
 }
@@ -75,19 +75,19 @@ fn answers(spec: &Spec, e: usize, pool: &[usize]) -> Vec<Option<AnswerValue>> {
 /// each example's answers were shuffled among the pool's questions: the
 /// number of pairs times, for each example, the chance that two distinct
 /// questions drawn from its answers agree.
-fn chance_agreements(spec: &Spec, kind: Kind, pool: &[usize]) -> f64 {
+fn chance_agreements(table: &[Vec<Option<AnswerValue>>], kind: Kind, pool: &[usize]) -> f64 {
     let n = pool.len();
     if n < 2 {
         return 0.0;
     }
     let pairs = (n * (n - 1)) as f64;
     let mut expected = pairs / 2.0;
-    for e in 0..spec.calibration.len() {
-        let values = answers(spec, e, pool);
+    for row in table {
+        let values = pool.iter().map(|&q| row[q]);
         // An example that holds the gate answers every gate question YES
         // or NA because its verdict says so: it cannot tell two gate
         // questions apart.
-        if kind == Kind::Gate && !values.contains(&Some(AnswerValue::No)) {
+        if kind == Kind::Gate && !values.clone().any(|v| v == Some(AnswerValue::No)) {
             continue;
         }
         let mut counts: Vec<(Option<AnswerValue>, usize)> = Vec::new();
@@ -121,17 +121,16 @@ impl Rule for IndistinctCalibration {
         };
         // Keyed by kind and the answers as text, which orders and compares.
         let mut groups: BTreeMap<(Kind, Vec<&str>), Vec<usize>> = BTreeMap::new();
+        let table = answer_table(spec);
         for kind in [Kind::Gate, Kind::Quality] {
             let pool: Vec<usize> = (0..questions.len())
                 .filter(|&q| kind_of(q) == kind)
                 .collect();
-            if chance_agreements(spec, kind, &pool) >= 1.0 {
+            if chance_agreements(&table, kind, &pool) >= 1.0 {
                 continue;
             }
             for &q in &pool {
-                let vector: Vec<Option<AnswerValue>> = (0..spec.calibration.len())
-                    .map(|e| answers(spec, e, &[q])[0])
-                    .collect();
+                let vector: Vec<Option<AnswerValue>> = table.iter().map(|row| row[q]).collect();
                 let tested = vector.contains(&Some(AnswerValue::Yes))
                     && vector.contains(&Some(AnswerValue::No));
                 if tested {
@@ -217,9 +216,9 @@ mod tests {
         let spec = c.clean_spec().unwrap();
         // Only the two gate_fail examples count for the gate, each with
         // answers (NO, NO, YES) or (YES, NO, NO): 3 pairs × 1/3 × 1/3.
-        let gate = chance_agreements(spec, Kind::Gate, &pool(spec, true));
+        let gate = chance_agreements(&answer_table(spec), Kind::Gate, &pool(spec, true));
         assert!((gate - 1.0 / 3.0).abs() < 1e-9, "{gate}");
-        assert!(chance_agreements(spec, Kind::Quality, &pool(spec, false)) < 1.0);
+        assert!(chance_agreements(&answer_table(spec), Kind::Quality, &pool(spec, false)) < 1.0);
         assert_eq!(
             findings(&c),
             ["questions `RS1` and `CL1` get the same answer in every calibration example"]
@@ -234,7 +233,7 @@ mod tests {
         let text = answer(&text, "vague", "CL1", "    CL1 yes \"x\"");
         let c = compiled(text);
         let spec = c.clean_spec().unwrap();
-        assert!(chance_agreements(spec, Kind::Quality, &pool(spec, false)) < 1.0);
+        assert!(chance_agreements(&answer_table(spec), Kind::Quality, &pool(spec, false)) < 1.0);
         assert!(findings(&c).is_empty(), "{:?}", findings(&c));
     }
 
@@ -251,7 +250,7 @@ mod tests {
         let c = compiled(text);
         let spec = c.clean_spec().unwrap();
         assert_eq!(spec.calibration.len(), 3);
-        assert!(chance_agreements(spec, Kind::Quality, &pool(spec, false)) >= 1.0);
+        assert!(chance_agreements(&answer_table(spec), Kind::Quality, &pool(spec, false)) >= 1.0);
         assert!(findings(&c).is_empty(), "{:?}", findings(&c));
     }
 }
