@@ -5,7 +5,10 @@
 //!
 //! This is the contract for `--templates DIR`: `docs/templates.md` lists
 //! every field. Values are computed here in Rust rather than in templates
-//! so that they are the same in every template and on every machine.
+//! so that they are the same in every template and on every machine. A
+//! question's kind (presence or absence) comes from the wording analysis
+//! the lint rules use (`lint::text`), so the judge is told the same rule
+//! for a question that FT205 and FT206 check it was written for.
 
 use crate::model::{self, CheckTarget, GroupRef, ShowTarget, Snippet, Spec};
 use crate::score::{self, AllNaPolicy, NaPolicy, Verdict};
@@ -167,7 +170,14 @@ pub struct QuestionCtx<'a> {
     pub group_id: &'a str,
     pub group_title: &'a str,
     pub in_gate: bool,
+    /// Phrased for absence ("Does the response avoid ...?"): YES when no
+    /// assistant turn does what it rules out. Otherwise a presence
+    /// question: YES only when the turns show what it asks for.
+    pub absence: bool,
     pub conditional: bool,
+    /// The placeholder for its answer in an output skeleton: `<true or
+    /// false>`, or `<true, false or "NA">` for a conditional question.
+    pub answer_type: &'static str,
     pub when: Option<&'a str>,
     /// `drop`, `yes` or `no`; meaningful for conditional questions.
     pub na: &'static str,
@@ -216,7 +226,8 @@ pub struct FewShotCtx<'a> {
     pub why: Option<&'a str>,
     pub turns: Vec<TurnCtx<'a>>,
     pub transcript: String,
-    /// The conversation as the generator's output format (JSON).
+    /// The conversation in the generator's output format, with the
+    /// example's id: `{"id": ..., "messages": [...]}`.
     pub output_json: String,
 }
 
@@ -247,7 +258,13 @@ pub struct JudgeCtx<'a> {
     pub evidence_first: bool,
     pub per_question: bool,
     pub notes: Vec<&'a str>,
-    /// An example of the full answer object, as pretty JSON.
+    /// The shape of the full answer object, one member per line, with a
+    /// placeholder where each value goes (`<true or false>`): a type, not
+    /// a value, so that the skeleton is not itself an answer a judge could
+    /// copy.
+    pub output_skeleton: String,
+    /// The former name of `output_skeleton`, kept so that templates
+    /// written for it render the skeleton too.
     pub output_example: String,
 }
 
@@ -365,10 +382,20 @@ fn verdict_label(v: Verdict) -> &'static str {
 /// evidence first, `"CP1": {"evidence": "...", "answer": true}`.
 struct JudgeMember<'a> {
     question: &'a str,
-    value: model::AnswerValue,
+    value: JudgeValue,
     /// Present when the judge writes its evidence first.
     evidence: Option<&'a str>,
 }
+
+/// An answer, or in a skeleton the placeholder that stands for one.
+#[derive(Clone, Copy)]
+enum JudgeValue {
+    Answer(model::AnswerValue),
+    Placeholder(&'static str),
+}
+
+const BOOLEAN: &str = "<true or false>";
+const BOOLEAN_OR_NA: &str = "<true, false or \"NA\">";
 
 /// Writes `s` as a JSON string, escaped as serde_json escapes it.
 fn push_json_str(out: &mut Vec<u8>, s: &str) {
@@ -376,11 +403,12 @@ fn push_json_str(out: &mut Vec<u8>, s: &str) {
     let _ = serde_json::to_writer(&mut *out, s);
 }
 
-fn push_answer(out: &mut Vec<u8>, value: model::AnswerValue) {
+fn push_answer(out: &mut Vec<u8>, value: JudgeValue) {
     out.extend_from_slice(match value {
-        model::AnswerValue::Yes => b"true",
-        model::AnswerValue::No => b"false",
-        model::AnswerValue::Na => b"\"NA\"",
+        JudgeValue::Answer(model::AnswerValue::Yes) => b"true",
+        JudgeValue::Answer(model::AnswerValue::No) => b"false",
+        JudgeValue::Answer(model::AnswerValue::Na) => b"\"NA\"",
+        JudgeValue::Placeholder(text) => text.as_bytes(),
     });
 }
 
@@ -391,7 +419,8 @@ fn into_string(json: Vec<u8>) -> String {
 
 /// A JSON object with one member per line: compact enough for a prompt,
 /// still easy to read. Each value is on one line, with a space after `:`
-/// and `,` as people write it.
+/// and `,` as people write it. With placeholders it is a skeleton, not
+/// JSON.
 fn object_per_line(members: &[JudgeMember<'_>]) -> String {
     let mut out = b"{\n".to_vec();
     for (i, member) in members.iter().enumerate() {
@@ -417,9 +446,12 @@ fn object_per_line(members: &[JudgeMember<'_>]) -> String {
     into_string(out)
 }
 
-/// `{"messages": [...]}` with one message per line.
-fn messages_json(turns: &[model::Turn]) -> String {
-    let mut out = b"{\"messages\": [\n".to_vec();
+/// `{"id": ..., "messages": [...]}` with one message per line: the
+/// generations line `ftprep score --generations` joins on `id`.
+fn messages_json(id: &str, turns: &[model::Turn]) -> String {
+    let mut out = b"{\"id\": ".to_vec();
+    push_json_str(&mut out, id);
+    out.extend_from_slice(b", \"messages\": [\n");
     for (i, t) in turns.iter().enumerate() {
         out.extend_from_slice(b"  {\"role\": ");
         push_json_str(&mut out, t.role.as_str());
@@ -558,13 +590,20 @@ pub fn build<'a>(spec: &'a Spec, file: &'a str, sha256: &'a str) -> Context<'a> 
             NaPolicy::Yes => "N/A counts as YES",
             NaPolicy::No => "N/A counts as NO",
         });
+        let words = crate::lint::words::Words::get();
         QuestionCtx {
             id: q.id.name.as_str(),
             text: text(&q.text),
             group_id: group.id.name.as_str(),
             group_title: text(&group.title),
             in_gate,
+            absence: crate::lint::text::QuestionShape::new(&q.text.value, words).is_absence(words),
             conditional: q.is_conditional(),
+            answer_type: if q.is_conditional() {
+                BOOLEAN_OR_NA
+            } else {
+                BOOLEAN
+            },
             when: opt(&q.condition),
             na: na_str(q.na),
             na_meaning,
@@ -620,16 +659,14 @@ pub fn build<'a>(spec: &'a Spec, file: &'a str, sha256: &'a str) -> Context<'a> 
 
     let questions: Vec<QuestionCtx> = (0..rubric.questions.len()).map(question_ctx).collect();
     let evidence_first = spec.judge.evidence_first;
-    let judge_value = |question: &'a str,
-                       value: model::AnswerValue,
-                       reason: Option<&'a str>|
-     -> JudgeMember<'a> {
-        JudgeMember {
-            question,
-            value,
-            evidence: evidence_first.then(|| reason.unwrap_or("")),
-        }
-    };
+    let judge_value =
+        |question: &'a str, value: JudgeValue, reason: Option<&'a str>| -> JudgeMember<'a> {
+            JudgeMember {
+                question,
+                value,
+                evidence: evidence_first.then(|| reason.unwrap_or("")),
+            }
+        };
 
     let scoring = rubric.scoring();
     let calibration = spec
@@ -656,7 +693,7 @@ pub fn build<'a>(spec: &'a Spec, file: &'a str, sha256: &'a str) -> Context<'a> 
                 .map(|a| {
                     judge_value(
                         &rubric.questions[a.question].id.name,
-                        a.value,
+                        JudgeValue::Answer(a.value),
                         a.reason.as_ref().map(|r| r.value.as_str()),
                     )
                 })
@@ -708,27 +745,25 @@ pub fn build<'a>(spec: &'a Spec, file: &'a str, sha256: &'a str) -> Context<'a> 
                 why: opt(&f.why),
                 transcript: transcript(&turns),
                 turns,
-                output_json: messages_json(&f.conversation),
+                output_json: messages_json(&f.id.name, &f.conversation),
             }
         })
         .collect();
 
-    let example_members: Vec<JudgeMember> = questions
+    // Each value shows its type, never a value: a skeleton of sample
+    // answers would be a complete answer a lazy judge could copy.
+    let skeleton_members: Vec<JudgeMember> = questions
         .iter()
         .map(|q| {
-            let sample = if q.conditional {
-                model::AnswerValue::Na
-            } else {
-                model::AnswerValue::Yes
-            };
             let reason = if q.conditional {
                 "<quotes with turn labels, or why the question does not apply>"
             } else {
                 "<quotes with turn labels, e.g. A1: \"...\">"
             };
-            judge_value(q.id, sample, Some(reason))
+            judge_value(q.id, JudgeValue::Placeholder(q.answer_type), Some(reason))
         })
         .collect();
+    let output_skeleton = object_per_line(&skeleton_members);
 
     let generation = &spec.generation;
     Context {
@@ -782,7 +817,8 @@ pub fn build<'a>(spec: &'a Spec, file: &'a str, sha256: &'a str) -> Context<'a> 
             evidence_first,
             per_question: spec.judge.per_question,
             notes: spec.judge.notes.iter().map(text).collect(),
-            output_example: object_per_line(&example_members),
+            output_example: output_skeleton.clone(),
+            output_skeleton,
         },
         experts: spec
             .experts
