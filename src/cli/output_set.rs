@@ -257,7 +257,10 @@ fn commit_with(mut files: Vec<PendingFile>, renames: usize) -> Result<(), Commit
 
 /// Writes a commit record into each directory of `files`, the first
 /// file's directory last, and returns their paths in that order.
-fn write_records(files: &[PendingFile], registry: &mut BTreeSet<PathBuf>) -> io::Result<Vec<PathBuf>> {
+fn write_records(
+    files: &[PendingFile],
+    registry: &mut BTreeSet<PathBuf>,
+) -> io::Result<Vec<PathBuf>> {
     let mut dirs: Vec<&Path> = Vec::new();
     for file in files.iter().rev() {
         if !dirs.contains(&file.dir.as_path()) {
@@ -282,7 +285,10 @@ fn write_records(files: &[PendingFile], registry: &mut BTreeSet<PathBuf>) -> io:
     }
     let contents = serde_json::to_vec(&CommitRecord {
         records: temporaries.iter().map(|(_, _, r)| r.clone()).collect(),
-        renames: files.iter().map(|f| (f.temp.clone(), f.final_path())).collect(),
+        renames: files
+            .iter()
+            .map(|f| (f.temp.clone(), f.final_path()))
+            .collect(),
     })
     .map_err(io::Error::other)?;
     let mut written = Vec::new();
@@ -684,7 +690,11 @@ mod tests {
                 let done = clean_as_if_dead(&tmp.path().join(clean_in));
                 assert_eq!(done.completed.len(), 3 - renames);
                 for p in &paths {
-                    assert_eq!(fs::read_to_string(p).unwrap(), "new", "{renames} {clean_in}");
+                    assert_eq!(
+                        fs::read_to_string(p).unwrap(),
+                        "new",
+                        "{renames} {clean_in}"
+                    );
                 }
                 assert!(leftovers(&x).is_empty(), "{:?}", leftovers(&x));
                 assert!(leftovers(&y).is_empty(), "{:?}", leftovers(&y));
@@ -776,7 +786,10 @@ mod tests {
         }
         for same in [&input, &dotted, &hard] {
             let error = check(&[role("--verdicts", same)]).unwrap_err();
-            assert!(error.contains("is the same file as the judgments"), "{error}");
+            assert!(
+                error.contains("is the same file as the judgments"),
+                "{error}"
+            );
         }
         let new = tmp.path().join("new/v.jsonl");
         let new_again = tmp.path().join("new/./x/../v.jsonl");

@@ -46,7 +46,12 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "evaluation-rubric.md.j2",
         include_str!("templates/evaluation-rubric.md.j2"),
     ),
+    (REPORT_TEMPLATE, include_str!("templates/report.html.j2")),
 ];
+
+/// The template of `ftprep score --report`, the one HTML template: it is
+/// rendered by `score`, never by a build.
+pub const REPORT_TEMPLATE: &str = "report.html.j2";
 
 /// The template of the per-question judge prompts, rendered only for specs
 /// whose judge makes one call per question.
@@ -127,6 +132,33 @@ impl Templates {
     }
 
     fn environment(self) -> Result<Environment<'static>, EmitError> {
+        let env = self.base_environment()?;
+        // The embedded ones are loaded on demand, and all but the
+        // per-question judge prompt (and the report, which `score`
+        // renders) are compiled now, while the spec is still being parsed:
+        // most specs never render that one.
+        for (name, _) in TEMPLATES {
+            if *name != JUDGE_QUESTION_TEMPLATE && *name != REPORT_TEMPLATE {
+                env.get_template(name).map_err(template_error)?;
+            }
+        }
+        Ok(env)
+    }
+
+    /// Renders the HTML report of `ftprep score` from `context` (a
+    /// [`crate::score::html::Report`]).
+    pub fn render_report(&self, context: &impl serde::Serialize) -> Result<String, EmitError> {
+        let env = self.clone().base_environment()?;
+        let template = env.get_template(REPORT_TEMPLATE).map_err(template_error)?;
+        let text = template
+            .render(Value::from(Serde(context)))
+            .map_err(template_error)?;
+        Ok(finish(text))
+    }
+
+    /// The environment with the user's templates compiled and the embedded
+    /// ones to load on demand.
+    fn base_environment(self) -> Result<Environment<'static>, EmitError> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         let syntax = SyntaxConfig::builder()
@@ -135,8 +167,14 @@ impl Templates {
             .build()
             .map_err(template_error)?;
         env.set_syntax(syntax);
-        // Prompts are markdown, not HTML.
-        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+        // Prompts are markdown, not HTML; the report is HTML, escaped.
+        env.set_auto_escape_callback(|name| {
+            if name.ends_with(".html.j2") {
+                minijinja::AutoEscape::Html
+            } else {
+                minijinja::AutoEscape::None
+            }
+        });
         env.add_filter("sentence", sentence);
         env.add_filter("fence", fence);
         // A user's template is compiled now, so that one with a syntax
@@ -145,20 +183,12 @@ impl Templates {
             env.add_template_owned(name, source)
                 .map_err(template_error)?;
         }
-        // The embedded ones are loaded on demand, and all but the
-        // per-question judge prompt are compiled now, while the spec is
-        // still being parsed: most specs never render that one.
         env.set_loader(|name| {
             Ok(TEMPLATES
                 .iter()
                 .find(|(embedded, _)| *embedded == name)
                 .map(|(_, source)| source.to_string()))
         });
-        for (name, _) in TEMPLATES {
-            if *name != JUDGE_QUESTION_TEMPLATE {
-                env.get_template(name).map_err(template_error)?;
-            }
-        }
         Ok(env)
     }
 }
