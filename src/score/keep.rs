@@ -430,7 +430,7 @@ mod tests {
         let (scanned, out, problems) = join(&text, &["a", "b"]);
         assert_eq!(problems, ["3: a also on 1"]);
         assert_eq!(scanned.counts.conflicting, ["a"]);
-        assert_eq!(scanned.counts.duplicates, 1);
+        assert_eq!(scanned.counts.duplicates, 2);
         assert_eq!((scanned.counts.kept, scanned.counts.missing), (1, 0));
         assert_eq!(
             out,
