@@ -501,6 +501,9 @@ pub fn handle_signals() {
 pub struct Role<'a> {
     pub what: String,
     pub path: &'a Path,
+    /// For an output, how to name another file, when not with `what`
+    /// itself (a manifest is named after its training set).
+    pub rename: Option<String>,
 }
 
 /// Where a file is, to tell whether two names are one file: its device
@@ -595,7 +598,10 @@ pub fn check_outputs(inputs: &[Role], outputs: &[Role]) -> Result<(), Clash> {
                     input.what,
                     input.path.display()
                 ),
-                help: format!("name another file for {}", output.what),
+                help: output
+                    .rename
+                    .clone()
+                    .unwrap_or_else(|| format!("name another file for {}", output.what)),
             });
         }
         if let Some(earlier) = outputs[..k]
@@ -770,6 +776,7 @@ mod tests {
         let role = |what: &str, path: &Path| Role {
             what: what.to_string(),
             path: Box::leak(path.to_path_buf().into_boxed_path()),
+            rename: None,
         };
         let inputs = [role("the judgments", &input)];
         let check = |outputs: &[Role]| check_outputs(&inputs, outputs).map_err(|c| c.message);

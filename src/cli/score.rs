@@ -197,11 +197,13 @@ fn check_files(args: &ScoreArgs) -> Result<(), (String, String)> {
             "the scoring config".into()
         },
         path: &args.scoring,
+        rename: None,
     }];
     for path in args.inputs.iter().filter(|p| !is_stdout(p)) {
         inputs.push(Role {
             what: "the judgments".into(),
             path,
+            rename: None,
         });
     }
     if let Some(path) = &args.generations {
@@ -214,6 +216,7 @@ fn check_files(args: &ScoreArgs) -> Result<(), (String, String)> {
         inputs.push(Role {
             what: "the generations".into(),
             path,
+            rename: None,
         });
     }
     let manifest = args.keep.as_deref().map(manifest_path);
@@ -228,7 +231,7 @@ fn check_files(args: &ScoreArgs) -> Result<(), (String, String)> {
             args.sample.map(|_| args.sample_out.as_path()),
         ),
         ("--keep", args.keep.as_deref()),
-        ("the manifest of --keep", manifest.as_deref()),
+        ("the training set's manifest", manifest.as_deref()),
     ] {
         if let Some(path) = path {
             outputs.push((what, path));
@@ -261,6 +264,10 @@ fn check_files(args: &ScoreArgs) -> Result<(), (String, String)> {
         .map(|(what, path)| Role {
             what: what.to_string(),
             path,
+            rename: what.ends_with("manifest").then(|| {
+                "name another file for --keep: its manifest is that name with .manifest.json added"
+                    .to_string()
+            }),
         })
         .collect();
     output_set::check_outputs(&inputs, &files).map_err(|c| (c.message, c.help))
@@ -730,10 +737,14 @@ fn no_records(outputs: &Outputs, out: &Output) {
     let nothing = "no output file was written, so earlier ones are unchanged";
     if stats.rejected_lines == 0 {
         out.error(
-            &format!(
-                "no record was scored: the judgments hold no judgment ({})",
-                count(stats.lines, "line", "lines")
-            ),
+            &if stats.lines == 0 {
+                "no record was scored: the judgments are empty".to_string()
+            } else {
+                format!(
+                    "no record was scored: the judgments hold only blank lines ({})",
+                    stats.lines
+                )
+            },
             Some(&format!(
                 "pass the JSON Lines files the judge wrote, one judgment per line; {nothing}"
             )),

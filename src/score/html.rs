@@ -236,6 +236,16 @@ fn clip(text: &str, max: usize) -> String {
     }
 }
 
+/// A finding's message opens a sentence on the page (on the terminal, a
+/// list item that stays lower case).
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 fn px(x: f64) -> String {
     format!("{x:.1}")
 }
@@ -469,7 +479,7 @@ impl Report {
                 .iter()
                 .map(|f| FindingText {
                     kind: f.kind,
-                    message: segments(&f.message),
+                    message: segments(&capitalised(&f.message)),
                     action: segments(&f.action),
                 })
                 .collect(),

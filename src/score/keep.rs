@@ -65,7 +65,7 @@ impl std::fmt::Display for Invalid {
             Invalid::Role(role) => {
                 write!(f, "role `{role}` is not user, assistant or system")
             }
-            Invalid::NoUserTurn => f.write_str("no user message: nothing to learn to answer"),
+            Invalid::NoUserTurn => f.write_str("no user message, so nothing to answer"),
             Invalid::NoAssistantTurn => f.write_str("no assistant message: nothing to learn from"),
             Invalid::EmptyMessage(k) => write!(f, "message {k} is empty"),
         }
@@ -405,8 +405,8 @@ mod tests {
         assert_eq!(
             problems,
             [
-                "2: no_user_turn: no user message: nothing to learn to answer",
-                "3: no_assistant_turn: no assistant message: nothing to learn from",
+                "2: no_user_turn: no user message, so nothing to answer",
+                "3: no_assistant_turn: no assistant message, so nothing to learn from",
                 "4: empty_message: message 2 is empty",
                 "5: bad_role: role `robot` is not user, assistant or system",
             ]

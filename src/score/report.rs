@@ -704,9 +704,9 @@ pub fn truncate(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
         Some((end, _)) => {
             let rest = text[end..].chars().count() as u64;
             format!(
-                "{}… ({} more)",
+                "{}… ({rest} more {})",
                 text[..end].trim_end(),
-                count(rest, "character", "characters")
+                if rest == 1 { "character" } else { "characters" }
             )
             .into()
         }
