@@ -1192,3 +1192,215 @@ fn the_spot_check_cuts_very_long_evidence() {
         "{spot}"
     );
 }
+
+/// Interruptions: a run killed at any moment leaves each output either as
+/// it was or complete and new, never a mix, and the next run that writes
+/// there removes (or finishes) what the killed one left.
+#[cfg(unix)]
+mod interrupted {
+    use super::*;
+    use std::path::Path;
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    const OUTPUTS: [&str; 7] = [
+        "v.jsonl",
+        "rejects.jsonl",
+        "summary.json",
+        "report.html",
+        "spot.md",
+        "train.jsonl",
+        "train.jsonl.manifest.json",
+    ];
+
+    /// The fixtures' judgments and generations, `copies` times over with
+    /// ids of their own, and a bad line now and then.
+    fn large_inputs(dir: &Path, copies: usize) {
+        let judgments =
+            fs::read_to_string(root().join("tests/fixtures/score/judgments.jsonl")).unwrap();
+        let generations =
+            fs::read_to_string(root().join("tests/fixtures/score/generations.jsonl")).unwrap();
+        let (mut j, mut g) = (String::new(), String::new());
+        for k in 0..copies {
+            for line in judgments.lines() {
+                j.push_str(&line.replacen("\"conv-", &format!("\"c{k}-"), 1));
+                j.push('\n');
+            }
+            j.push_str("not json\n");
+            for line in generations.lines() {
+                g.push_str(&line.replacen("\"conv-", &format!("\"c{k}-"), 1));
+                g.push('\n');
+            }
+        }
+        fs::write(dir.join("big.jsonl"), j).unwrap();
+        fs::write(dir.join("gen.jsonl"), g).unwrap();
+        fs::copy(
+            root().join("tests/fixtures/score/spec.ftprep"),
+            dir.join("spec.ftprep"),
+        )
+        .unwrap();
+    }
+
+    fn command(dir: &Path) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("ftprep"));
+        cmd.current_dir(dir)
+            .args(["score", "--scoring", "../spec.ftprep", "../big.jsonl"])
+            .args(["--verdicts", "v.jsonl", "--rejects", "rejects.jsonl"])
+            .args(["--summary", "summary.json", "--report", "report.html"])
+            .args(["--sample", "5", "--sample-out", "spot.md"])
+            .args(["--generations", "../gen.jsonl", "--keep", "train.jsonl"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        cmd
+    }
+
+    fn leftovers(dir: &Path) -> Vec<String> {
+        fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".ftprep-"))
+            .collect()
+    }
+
+    fn old(name: &str) -> Vec<u8> {
+        format!("the previous {name}\n").into_bytes()
+    }
+
+    #[test]
+    fn a_run_killed_at_any_moment_leaves_old_or_new_outputs() {
+        let tmp = tempfile::tempdir().unwrap();
+        large_inputs(tmp.path(), 100);
+        // The complete outputs, from a run that was not interrupted.
+        let reference = tmp.path().join("reference");
+        fs::create_dir(&reference).unwrap();
+        let status = command(&reference).status().unwrap();
+        assert!(status.success());
+        let new: Vec<Vec<u8>> = OUTPUTS
+            .iter()
+            .map(|n| fs::read(reference.join(n)).unwrap())
+            .collect();
+        // The training set and its manifest agree.
+        let manifest: serde_json::Value = serde_json::from_slice(&new[6]).unwrap();
+        assert_eq!(
+            manifest["training_set"]["lines"],
+            new[5].iter().filter(|&&b| b == b'\n').count()
+        );
+
+        let work = tmp.path().join("work");
+        fs::create_dir(&work).unwrap();
+        let (mut left_behind, mut replaced) = (0, 0);
+        // From before the first temporary file to after the last rename.
+        for delay in [0, 5, 20, 50, 100, 200, 350, 500, 700, 900, 1200, 1600, 4000] {
+            for name in OUTPUTS {
+                fs::write(work.join(name), old(name)).unwrap();
+            }
+            let mut child = command(&work).spawn().unwrap();
+            std::thread::sleep(Duration::from_millis(delay));
+            child.kill().unwrap();
+            child.wait().unwrap();
+            for (name, new) in OUTPUTS.iter().zip(&new) {
+                let now = fs::read(work.join(name)).unwrap();
+                assert!(
+                    now == old(name) || now == *new,
+                    "after {delay} ms, {name} is neither the old file nor the complete new one"
+                );
+            }
+            if !leftovers(&work).is_empty() {
+                left_behind += 1;
+            }
+            // The next run that writes here cleans up (and would finish an
+            // interrupted commit): afterwards the outputs are all old or
+            // all new, and nothing is left.
+            std::process::Command::new(assert_cmd::cargo::cargo_bin("ftprep"))
+                .current_dir(&work)
+                .args([
+                    "score",
+                    "--scoring",
+                    "../spec.ftprep",
+                    "../big.jsonl",
+                    "--summary",
+                    "other.json",
+                ])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .unwrap();
+            assert_eq!(leftovers(&work), Vec::<String>::new(), "after {delay} ms");
+            let states: Vec<bool> = OUTPUTS
+                .iter()
+                .zip(&new)
+                .map(|(name, new)| fs::read(work.join(name)).unwrap() == *new)
+                .collect();
+            assert!(
+                states.iter().all(|s| *s) || states.iter().all(|s| !s),
+                "after {delay} ms, a mix of old and new outputs: {states:?}"
+            );
+            if states[0] {
+                replaced += 1;
+            }
+        }
+        // Not an assertion on timing: only a note of what the kills hit.
+        eprintln!("{left_behind} kills left temporary files; {replaced} came after the commit");
+    }
+
+    /// Sends `signal` to a run blocked on its input once its temporary
+    /// files exist, and returns its exit code.
+    fn signalled(signal: libc::c_int) -> (Option<i32>, Vec<String>, Vec<u8>) {
+        let tmp = tempfile::tempdir().unwrap();
+        fs::copy(
+            root().join("tests/fixtures/score/spec.ftprep"),
+            tmp.path().join("spec.ftprep"),
+        )
+        .unwrap();
+        fs::write(tmp.path().join("v.jsonl"), old("v.jsonl")).unwrap();
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("ftprep"))
+            .current_dir(tmp.path())
+            .args([
+                "score",
+                "--scoring",
+                "spec.ftprep",
+                "-",
+                "--verdicts",
+                "v.jsonl",
+            ])
+            .args(["--summary", "s.json"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let judgments = fs::read(root().join("tests/fixtures/score/judgments.jsonl")).unwrap();
+        stdin.write_all(&judgments).unwrap();
+        stdin.flush().unwrap();
+        let start = Instant::now();
+        while leftovers(tmp.path()).is_empty() {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "no temporary file appeared"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        // SAFETY: signalling a child process this test started.
+        assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, signal) }, 0);
+        let status = child.wait().unwrap();
+        drop(stdin);
+        (
+            status.code(),
+            leftovers(tmp.path()),
+            fs::read(tmp.path().join("v.jsonl")).unwrap(),
+        )
+    }
+
+    use std::io::Write;
+
+    #[test]
+    fn sigterm_and_ctrl_c_remove_the_temporary_files() {
+        for (signal, code) in [(libc::SIGTERM, 143), (libc::SIGINT, 130)] {
+            let (exit, left, verdicts) = signalled(signal);
+            assert_eq!(exit, Some(code), "signal {signal}");
+            assert_eq!(left, Vec::<String>::new(), "signal {signal}");
+            assert_eq!(verdicts, old("v.jsonl"), "signal {signal}");
+        }
+    }
+}
