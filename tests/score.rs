@@ -722,6 +722,18 @@ fn an_output_that_is_an_input_is_refused_before_anything_is_written() {
             ],
         ),
         (
+            "generations-from-standard-input",
+            &[
+                "--scoring",
+                "spec.ftprep",
+                "judgments.jsonl",
+                "--generations",
+                "-",
+                "--keep",
+                "train.jsonl",
+            ],
+        ),
+        (
             "keep-on-standard-output",
             &[
                 "--scoring",
