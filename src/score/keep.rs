@@ -66,7 +66,9 @@ impl std::fmt::Display for Invalid {
                 write!(f, "role `{role}` is not user, assistant or system")
             }
             Invalid::NoUserTurn => f.write_str("no user message, so nothing to answer"),
-            Invalid::NoAssistantTurn => f.write_str("no assistant message: nothing to learn from"),
+            Invalid::NoAssistantTurn => {
+                f.write_str("no assistant message, so nothing to learn from")
+            }
             Invalid::EmptyMessage(k) => write!(f, "message {k} is empty"),
         }
     }
