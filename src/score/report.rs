@@ -671,7 +671,7 @@ pub fn spot_check(
                     }
                 }
                 None if conversations.is_some() => {
-                    out.push_str("(the generations have no usable conversation with this id)\n\n")
+                    out.push_str("(the generations have no conversation with this id)\n\n")
                 }
                 None => out.push_str("(conversation not joined: pass `--generations FILE`)\n\n"),
             }
