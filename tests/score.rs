@@ -126,6 +126,14 @@ fn every_rejection_is_reported_with_its_line() {
         (10, "`S1`: \"maybe\" is not true"),
         (11, "no answer for `S2`"),
         (12, "`AK1` always applies and cannot be answered NA"),
+        (
+            14,
+            "`id` is empty: an id is a non-empty string or a whole number",
+        ),
+        (
+            15,
+            "`id` is 1.0: an id is a non-empty string or a whole number",
+        ),
     ];
     let mut assert = ftprep()
         .args([
@@ -146,7 +154,7 @@ fn every_rejection_is_reported_with_its_line() {
     let summary: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(tmp.path().join("summary.json")).unwrap())
             .unwrap();
-    assert_eq!(summary["rejected"], 10);
+    assert_eq!(summary["rejected"], 12);
     assert_eq!(summary["valid"], 2);
     assert_eq!(summary["lines"]["blank"], 1);
 
@@ -162,13 +170,13 @@ fn every_rejection_is_reported_with_its_line() {
         .arg(&rejects)
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("10 lines rejected (--strict)"));
+        .stderr(predicate::str::contains("12 lines rejected (--strict)"));
     let written: Vec<serde_json::Value> = fs::read_to_string(&rejects)
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(written.len(), 10);
+    assert_eq!(written.len(), 12);
     assert_eq!(written[0]["line"], 2);
     assert_eq!(written[0]["kind"], "malformed");
     assert_eq!(written[0]["raw"], "this is not json");
@@ -192,6 +200,30 @@ fn standard_input_is_read_with_a_dash() {
     );
 }
 
+/// The report's SVG charts parsed as XML, by class.
+fn svg(html: &str, class: &str) -> roxmltree::Document<'static> {
+    let start = html
+        .find(&format!("<svg class=\"{class}\""))
+        .unwrap_or_else(|| panic!("no {class} chart"));
+    let end = html[start..].find("</svg>").unwrap() + start + "</svg>".len();
+    let text: &'static str = Box::leak(html[start..end].to_string().into_boxed_str());
+    roxmltree::Document::parse(text).unwrap_or_else(|e| panic!("{class} is not well-formed: {e}"))
+}
+
+fn count_class(doc: &roxmltree::Document, tag: &str, class: &str) -> usize {
+    doc.descendants()
+        .filter(|n| n.has_tag_name(tag) && n.attribute("class") == Some(class))
+        .count()
+}
+
+/// All the text of an element and its children, as a reader sees it.
+fn text_of(node: roxmltree::Node) -> String {
+    node.descendants()
+        .filter(|n| n.is_text())
+        .filter_map(|n| n.text())
+        .collect()
+}
+
 #[test]
 fn the_html_report_draws_its_charts_in_svg() {
     let tmp = tempfile::tempdir().unwrap();
@@ -202,6 +234,7 @@ fn the_html_report_draws_its_charts_in_svg() {
             "--scoring",
             "spec.ftprep",
             "judgments.jsonl",
+            "bad.jsonl",
             "--report",
         ])
         .arg(&report)
@@ -216,32 +249,103 @@ fn the_html_report_draws_its_charts_in_svg() {
             "the report loads {forbidden}"
         );
     }
-    let svg = |class: &str| -> roxmltree::Document<'static> {
-        let start = html
-            .find(&format!("<svg class=\"{class}\""))
-            .unwrap_or_else(|| panic!("no {class} chart"));
-        let end = html[start..].find("</svg>").unwrap() + start + "</svg>".len();
-        let text: &'static str = Box::leak(html[start..end].to_string().into_boxed_str());
-        roxmltree::Document::parse(text)
-            .unwrap_or_else(|e| panic!("{class} is not well-formed: {e}"))
-    };
+    // Markdown's backticks become <code>, never raw text.
+    assert!(!html.contains('`'), "raw backticks in the report");
+    assert!(html.contains("<code>define</code>") || html.contains("<code>id</code>"));
     let questions = 15;
-    let count = |doc: &roxmltree::Document, class: &str| {
-        doc.descendants()
-            .filter(|n| n.has_tag_name("rect") && n.attribute("class") == Some(class))
-            .count()
-    };
-    let rates = svg("yes-rates");
-    assert_eq!(count(&rates, "bar"), questions);
-    let heatmap = svg("heatmap");
-    assert_eq!(count(&heatmap, "cell"), questions * questions);
-    let pass = svg("pass-rate");
-    assert_eq!(count(&pass, "bar"), 1);
+
+    // Each bar is labelled with its id and text, and its tooltip has the
+    // counts.
+    let rates = svg(&html, "yes-rates");
+    assert_eq!(count_class(&rates, "rect", "bar"), questions);
+    let s1 = rates
+        .descendants()
+        .find(|n| n.attribute("data-question") == Some("S1"))
+        .expect("a group per question");
+    let label = s1.children().find(|n| n.has_tag_name("text")).unwrap();
+    assert_eq!(
+        text_of(label),
+        "S1 Does the response avoid stating or implying that the cus…"
+    );
+    let tooltip = text_of(s1.children().find(|n| n.has_tag_name("title")).unwrap());
+    assert!(
+        tooltip.contains(
+            "Does the response avoid stating or implying that the customer caused the problem?"
+        ) && tooltip.contains("YES 60, NO 2, N/A 0, left out 0, ERROR 0"),
+        "{tooltip}"
+    );
+    // The legend says what the gate colour is.
+    assert!(html.contains("gate question (Safety): a NO fails the response"));
+
+    // The pass rate has an axis and the target, marked and labelled.
+    let pass = svg(&html, "pass-rate");
+    assert_eq!(count_class(&pass, "rect", "bar"), 1);
     assert!(
         pass.descendants()
             .any(|n| n.attribute("class") == Some("target"))
     );
+    let labels: Vec<String> = pass
+        .descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .map(text_of)
+        .collect();
+    assert_eq!(labels, ["0%", "25%", "50%", "75%", "100%", "target 70.0%"]);
+
+    // A section per category, and the rejected lines by kind.
+    let categories = svg(&html, "categories");
+    assert_eq!(count_class(&categories, "rect", "bar"), 3);
+    assert!(html.contains("<td><code>not_an_answer</code></td><td class=\"text\">an answer that is not true, false, YES, NO, NA or ERROR</td><td>2</td>"));
+    let heatmap = svg(&html, "heatmap");
+    assert_eq!(count_class(&heatmap, "rect", "cell"), questions * questions);
     assert!(html.contains("<table class=\"gate\">"));
+    settings("score").bind(|| insta::assert_snapshot!("report.html", html));
+}
+
+/// The report is rendered from `report.html.j2`, which `--templates`
+/// overrides, with minijinja's HTML escaping.
+#[test]
+fn the_report_template_can_be_overridden_and_escapes_html() {
+    let tmp = tempfile::tempdir().unwrap();
+    let templates = tmp.path().join("templates");
+    fs::create_dir_all(&templates).unwrap();
+    fs::write(
+        templates.join("report.html.j2"),
+        "<p>{{ records }} records; {{ questions.rows[0].id }}: {{ questions.rows[0].text }}</p>\n",
+    )
+    .unwrap();
+    let spec = fs::read_to_string(root().join("tests/fixtures/score/spec.ftprep"))
+        .unwrap()
+        .replace(
+            "avoid stating or implying that the customer caused the problem?",
+            "avoid saying <b>you</b> & \\\"they\\\" caused the problem?",
+        );
+    fs::write(tmp.path().join("spec.ftprep"), spec).unwrap();
+    let report = tmp.path().join("report.html");
+    ftprep()
+        .args(["score", "--scoring"])
+        .arg(tmp.path().join("spec.ftprep"))
+        .arg("judgments.jsonl")
+        .arg("--templates")
+        .arg(&templates)
+        .arg("--report")
+        .arg(&report)
+        .assert()
+        .success();
+    assert_eq!(
+        fs::read_to_string(&report).unwrap(),
+        "<p>60 records; S1: Does the response avoid saying &lt;b&gt;you&lt;&#x2f;b&gt; &amp; &quot;they&quot; caused the problem?</p>\n"
+    );
+    fs::write(templates.join("reprot.html.j2"), "typo").unwrap();
+    ftprep()
+        .args(["score", "--scoring", "spec.ftprep", "judgments.jsonl"])
+        .arg("--templates")
+        .arg(&templates)
+        .arg("--report")
+        .arg(tmp.path().join("r2.html"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("does not override any template"));
+    assert!(!tmp.path().join("r2.html").exists());
 }
 
 #[test]
@@ -447,4 +551,868 @@ fn judgments_of_an_id_form_one_record_wherever_they_are() {
         "trusting.jsonl",
     );
     assert!(trusting.len() > 60);
+}
+
+// ---------------------------------------------------------------------------
+// Files: outputs that are inputs, standard output, exit codes, interruption.
+// ---------------------------------------------------------------------------
+
+/// A directory holding copies of the fixtures, to run `score` in with
+/// relative names (so messages read the same on every machine).
+fn workspace() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    for name in [
+        "spec.ftprep",
+        "judgments.jsonl",
+        "generations.jsonl",
+        "bad.jsonl",
+    ] {
+        fs::copy(
+            root().join("tests/fixtures/score").join(name),
+            tmp.path().join(name),
+        )
+        .unwrap();
+    }
+    tmp
+}
+
+fn score_in(dir: &std::path::Path) -> Command {
+    let mut cmd = Command::cargo_bin("ftprep").unwrap();
+    cmd.current_dir(dir).arg("score");
+    cmd
+}
+
+/// Every file of a directory with its contents.
+fn contents(dir: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                fs::read(&p).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Each of these once replaced or cut an input. Now each is refused before
+/// anything is read or written: the directory is byte for byte as before.
+#[test]
+fn an_output_that_is_an_input_is_refused_before_anything_is_written() {
+    let tmp = workspace();
+    fs::write(tmp.path().join("scoring.toml"), "not read\n").unwrap();
+    fs::hard_link(
+        tmp.path().join("judgments.jsonl"),
+        tmp.path().join("linked.jsonl"),
+    )
+    .unwrap();
+    fs::create_dir(tmp.path().join("out")).unwrap();
+    let before = contents(tmp.path());
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "verdicts-is-judgments",
+            &[
+                "--scoring",
+                "spec.ftprep",
+                "judgments.jsonl",
+                "--verdicts",
+                "judgments.jsonl",
+            ],
+        ),
+        (
+            "keep-is-generations",
+            &[
+                "--scoring",
+                "spec.ftprep",
+                "judgments.jsonl",
+                "--generations",
+                "generations.jsonl",
+                "--keep",
+                "generations.jsonl",
+            ],
+        ),
+        (
+            "report-is-scoring",
+            &[
+                "--scoring",
+                "scoring.toml",
+                "judgments.jsonl",
+                "--report",
+                "scoring.toml",
+            ],
+        ),
+        (
+            "summary-is-spec-by-another-name",
+            &[
+                "--scoring",
+                "spec.ftprep",
+                "judgments.jsonl",
+                "--summary",
+                "out/../spec.ftprep",
+            ],
+        ),
+        (
+            "rejects-is-a-hard-link",
+            &[
+                "--scoring",
+                "spec.ftprep",
+                "judgments.jsonl",
+                "--rejects",
+                "linked.jsonl",
+            ],
+        ),
+        (
+            "manifest-is-generations",
+            &[
+                "--scoring",
+                "spec.ftprep",
+                "judgments.jsonl",
+                "--generations",
+                "train.jsonl.manifest.json",
+                "--keep",
+                "train.jsonl",
+            ],
+        ),
+        (
+            "two-outputs-one-file",
+            &[
+                "--scoring",
+                "spec.ftprep",
+                "judgments.jsonl",
+                "--summary",
+                "new/out.json",
+                "--report",
+                "new/./out.json",
+            ],
+        ),
+        (
+            "spot-check-is-verdicts",
+            &[
+                "--scoring",
+                "spec.ftprep",
+                "judgments.jsonl",
+                "--verdicts",
+                "spot-check.md",
+                "--sample",
+                "3",
+            ],
+        ),
+        (
+            "output-is-a-directory",
+            &[
+                "--scoring",
+                "spec.ftprep",
+                "judgments.jsonl",
+                "--report",
+                "out",
+            ],
+        ),
+        (
+            "two-on-standard-output",
+            &[
+                "--scoring",
+                "spec.ftprep",
+                "judgments.jsonl",
+                "--summary",
+                "-",
+                "--verdicts",
+                "-",
+            ],
+        ),
+        (
+            "generations-from-standard-input",
+            &[
+                "--scoring",
+                "spec.ftprep",
+                "judgments.jsonl",
+                "--generations",
+                "-",
+                "--keep",
+                "train.jsonl",
+            ],
+        ),
+        (
+            "keep-on-standard-output",
+            &[
+                "--scoring",
+                "spec.ftprep",
+                "judgments.jsonl",
+                "--generations",
+                "generations.jsonl",
+                "--keep",
+                "-",
+            ],
+        ),
+    ];
+    if cfg!(unix) {
+        #[cfg(unix)]
+        std::os::unix::fs::symlink("judgments.jsonl", tmp.path().join("soft.jsonl")).unwrap();
+    }
+    let mut messages = String::new();
+    for (name, args) in cases {
+        let (stdout, stderr, code) = output_of(score_in(tmp.path()).args(*args));
+        assert_eq!(code, 2, "{name}: {stderr}");
+        assert!(stdout.is_empty(), "{name}: {stdout}");
+        messages.push_str(&format!("$ ftprep score {}\n{stderr}\n", args.join(" ")));
+    }
+    if cfg!(unix) {
+        let (_, stderr, code) = output_of(score_in(tmp.path()).args([
+            "--scoring",
+            "spec.ftprep",
+            "soft.jsonl",
+            "--verdicts",
+            "judgments.jsonl",
+        ]));
+        assert_eq!(code, 2);
+        assert!(
+            stderr.contains("is the same file as the judgments soft.jsonl"),
+            "{stderr}"
+        );
+        fs::remove_file(tmp.path().join("soft.jsonl")).unwrap();
+    }
+    assert_eq!(contents(tmp.path()), before, "an input was touched");
+    assert!(!tmp.path().join("new").exists());
+    assert!(
+        fs::read_dir(tmp.path().join("out"))
+            .unwrap()
+            .next()
+            .is_none()
+    );
+    settings("score").bind(|| insta::assert_snapshot!("refused-outputs", messages));
+}
+
+/// `-` is standard output for every output but the training set; the
+/// terminal table then goes to standard error, and no file `-` appears.
+#[test]
+fn a_dash_writes_to_standard_output() {
+    let tmp = workspace();
+    let reference = |flag: &str| -> String {
+        let path = tmp.path().join(format!("ref{flag}"));
+        score_in(tmp.path())
+            .args([
+                "--scoring",
+                "spec.ftprep",
+                "judgments.jsonl",
+                "bad.jsonl",
+                flag,
+            ])
+            .arg(&path)
+            .assert()
+            .success();
+        fs::read_to_string(path).unwrap()
+    };
+    for flag in ["--summary", "--verdicts", "--rejects", "--report"] {
+        let (stdout, stderr, code) = output_of(score_in(tmp.path()).args([
+            "--scoring",
+            "spec.ftprep",
+            "judgments.jsonl",
+            "bad.jsonl",
+            flag,
+            "-",
+        ]));
+        assert_eq!(code, 0, "{flag}: {stderr}");
+        assert_eq!(stdout, reference(flag), "{flag}");
+        assert!(
+            stderr.contains("question     group"),
+            "{flag}: the table is on stderr"
+        );
+        assert!(
+            !tmp.path().join("-").exists(),
+            "{flag} wrote a file named -"
+        );
+    }
+    let (stdout, _, code) = output_of(score_in(tmp.path()).args([
+        "--scoring",
+        "spec.ftprep",
+        "judgments.jsonl",
+        "--sample",
+        "2",
+        "--sample-out",
+        "-",
+    ]));
+    assert_eq!(code, 0);
+    assert!(stdout.starts_with("# Spot-check"), "{stdout}");
+    assert!(!tmp.path().join("-").exists());
+}
+
+#[test]
+fn no_record_scored_exits_1_says_why_and_writes_nothing() {
+    let tmp = workspace();
+    fs::write(tmp.path().join("empty.jsonl"), "\n\n").unwrap();
+    fs::write(tmp.path().join("summary.json"), "the last good summary\n").unwrap();
+    let before = contents(tmp.path());
+    let therapy = root().join("specs/therapy.ftprep");
+    let mut messages = String::new();
+    for (name, scoring, input) in [
+        ("empty", "spec.ftprep".to_string(), "empty.jsonl"),
+        // The returns judgments against another spec: every line answers
+        // questions the therapy rubric does not have.
+        (
+            "wrong spec",
+            therapy.to_string_lossy().into_owned(),
+            "judgments.jsonl",
+        ),
+    ] {
+        let (stdout, stderr, code) = output_of(
+            score_in(tmp.path())
+                .args([
+                    "--scoring",
+                    &scoring,
+                    input,
+                    "--summary",
+                    "summary.json",
+                    "--verdicts",
+                    "v.jsonl",
+                ])
+                .arg("--rejects")
+                .arg("rejects.jsonl"),
+        );
+        assert_eq!(code, 1, "{name}: {stderr}");
+        assert!(stdout.is_empty(), "{name}: {stdout}");
+        assert!(
+            stderr.contains("error: no record was scored"),
+            "{name}: {stderr}"
+        );
+        assert!(
+            stderr.contains("no output file was written"),
+            "{name}: {stderr}"
+        );
+        assert!(!stderr.contains("wrote "), "{name}: {stderr}");
+        let last = stderr.lines().rev().take(2).collect::<Vec<_>>();
+        messages.push_str(&format!("# {name}\n{}\n{}\n\n", last[1], last[0]));
+    }
+    assert_eq!(contents(tmp.path()), before, "an output was written");
+    settings("score").bind(|| insta::assert_snapshot!("no-records", messages));
+}
+
+/// A line may say which spec it was judged with; another spec's hash is
+/// reported for each file that has it, and fails `--strict`.
+#[test]
+fn judgments_of_another_spec_are_reported_per_file() {
+    let tmp = workspace();
+    let spec = fs::read(tmp.path().join("spec.ftprep")).unwrap();
+    let sha: String = {
+        use sha2::Digest;
+        sha2::Sha256::digest(&spec)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    let judgments = fs::read_to_string(tmp.path().join("judgments.jsonl")).unwrap();
+    let tag = |hash: &str| -> String {
+        judgments
+            .lines()
+            .map(|l| l.replacen('{', &format!("{{\"spec_sha256\": \"{hash}\", "), 1) + "\n")
+            .collect()
+    };
+    fs::write(tmp.path().join("same.jsonl"), tag(&sha.to_uppercase())).unwrap();
+    let other = "0123456789abcdef".repeat(4);
+    let lines: Vec<String> = tag(&other).lines().map(str::to_string).collect();
+    fs::write(tmp.path().join("other.jsonl"), lines[..5].join("\n") + "\n").unwrap();
+    let (_, stderr, code) = output_of(score_in(tmp.path()).args([
+        "--scoring",
+        "spec.ftprep",
+        "same.jsonl",
+        "other.jsonl",
+        "--summary",
+        "summary.json",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("same.jsonl"), "{stderr}");
+    let warning: String = stderr
+        .lines()
+        .filter(|l| l.starts_with("warning") || l.starts_with("  help"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let summary: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(tmp.path().join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        summary["spec_mismatches"],
+        serde_json::json!([{"file": "other.jsonl", "lines": 5, "spec_sha256": other}])
+    );
+    assert!(
+        summary["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["kind"] == "spec-mismatch")
+    );
+    settings("score").bind(|| insta::assert_snapshot!("spec-mismatch", warning));
+    score_in(tmp.path())
+        .args([
+            "--scoring",
+            "spec.ftprep",
+            "same.jsonl",
+            "other.jsonl",
+            "--strict",
+        ])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "error: 5 lines judged with another spec (--strict)",
+        ));
+    score_in(tmp.path())
+        .args(["--scoring", "spec.ftprep", "same.jsonl", "--strict"])
+        .assert()
+        .success();
+}
+
+/// Files written by Windows tools: a byte-order mark and CRLF line endings
+/// score exactly as the plain files.
+#[test]
+fn a_byte_order_mark_and_crlf_are_accepted() {
+    let tmp = workspace();
+    for name in ["judgments.jsonl", "generations.jsonl"] {
+        let text = fs::read_to_string(tmp.path().join(name)).unwrap();
+        let windows = format!("\u{feff}{}", text.replace('\n', "\r\n"));
+        fs::write(tmp.path().join(format!("win-{name}")), windows).unwrap();
+    }
+    let run = |prefix: &str| {
+        score_in(tmp.path())
+            .args([
+                "--scoring",
+                "spec.ftprep",
+                &format!("{prefix}judgments.jsonl"),
+            ])
+            .args(["--generations", &format!("{prefix}generations.jsonl")])
+            .args([
+                "--verdicts",
+                &format!("{prefix}v.jsonl"),
+                "--keep",
+                &format!("{prefix}train.jsonl"),
+                "--strict",
+            ])
+            .assert()
+            .success();
+        (
+            fs::read_to_string(tmp.path().join(format!("{prefix}v.jsonl"))).unwrap(),
+            fs::read_to_string(tmp.path().join(format!("{prefix}train.jsonl"))).unwrap(),
+        )
+    };
+    let (verdicts, train) = run("");
+    assert_eq!(run("win-"), (verdicts.clone(), train));
+    assert_eq!(verdicts.lines().count(), 60);
+}
+
+/// The training set skips conversations it cannot train on and ids whose
+/// conversations differ, and its manifest describes the file exactly.
+#[test]
+fn the_training_set_skips_unusable_and_conflicting_generations() {
+    let tmp = workspace();
+    let mut generations = fs::read_to_string(tmp.path().join("generations.jsonl")).unwrap();
+    // conv-000, conv-001, conv-002, conv-003 and conv-005 pass.
+    for line in [
+        r#"{"id": "conv-000", "messages": [{"role": "user", "content": "user message 1 of conv-000"}, {"role": "assistant", "content": "a different answer"}]}"#,
+        r#"{"id": "conv-001", "messages": [{"role": "user", "content": "user message 1 of conv-001"}, {"role": "assistant", "content": "assistant message 2 of conv-001"}, {"role": "user", "content": "user message 3 of conv-001"}, {"role": "assistant", "content": "assistant message 4 of conv-001"}]}"#,
+    ] {
+        generations.push_str(line);
+        generations.push('\n');
+    }
+    // conv-002 and conv-003 replaced by unusable conversations.
+    let generations: String = generations
+        .lines()
+        .map(|l| {
+            if l.starts_with(r#"{"id": "conv-002""#) {
+                r#"{"id": "conv-002", "messages": [{"role": "assistant", "content": "hello"}]}"#.to_string()
+            } else if l.starts_with(r#"{"id": "conv-003""#) {
+                r#"{"id": "conv-003", "messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": ""}]}"#.to_string()
+            } else if l.starts_with(r#"{"id": "conv-005""#) {
+                r#"{"id": "conv-005", "messages": [{"role": "system", "content": "s"}, {"role": "user", "content": "hi"}]}"#.to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .map(|l| l + "\n")
+        .collect();
+    fs::write(tmp.path().join("g.jsonl"), generations).unwrap();
+    let (_, stderr, code) = output_of(score_in(tmp.path()).args([
+        "--scoring",
+        "spec.ftprep",
+        "judgments.jsonl",
+        "--generations",
+        "g.jsonl",
+        "--keep",
+        "train.jsonl",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let problems: String = stderr
+        .lines()
+        .filter(|l| l.starts_with("g.jsonl:") || l.starts_with("kept "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let train = fs::read(tmp.path().join("train.jsonl")).unwrap();
+    let manifest: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(tmp.path().join("train.jsonl.manifest.json")).unwrap(),
+    )
+    .unwrap();
+    let sha: String = {
+        use sha2::Digest;
+        sha2::Sha256::digest(&train)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    assert_eq!(manifest["training_set"]["sha256"], sha);
+    assert_eq!(
+        manifest["training_set"]["lines"],
+        train.iter().filter(|&&b| b == b'\n').count()
+    );
+    assert_eq!(manifest["kept"], manifest["training_set"]["lines"]);
+    assert_eq!(manifest["conflicting_ids"], serde_json::json!(["conv-000"]));
+    assert_eq!(manifest["duplicate_generations"], 1);
+    assert_eq!(
+        manifest["invalid_by_kind"],
+        serde_json::json!({"bad_role": 1, "empty_message": 1, "no_assistant_turn": 1, "no_user_turn": 1})
+    );
+    let passed = manifest["passed"].as_u64().unwrap();
+    assert_eq!(
+        manifest["kept"].as_u64().unwrap()
+            + manifest["passing_without_generation"].as_u64().unwrap()
+            + manifest["conflicting_generations"].as_u64().unwrap(),
+        passed
+    );
+    let text = String::from_utf8(train).unwrap();
+    for id in ["conv-000", "conv-002", "conv-003", "conv-005"] {
+        assert!(!text.contains(&format!("of {id}\"")), "{id} was kept");
+    }
+    settings("score").bind(|| insta::assert_snapshot!("keep-problems", problems));
+}
+
+/// What a run says: the files it wrote, and its counts in the singular
+/// where they are one.
+#[test]
+fn score_says_what_it_wrote_in_good_english() {
+    let tmp = workspace();
+    let line = fs::read_to_string(tmp.path().join("judgments.jsonl"))
+        .unwrap()
+        .lines()
+        .find(|l| l.contains("\"conv-006\""))
+        .unwrap()
+        .to_string();
+    fs::write(tmp.path().join("one.jsonl"), line + "\n").unwrap();
+    let (stdout, stderr, code) = output_of(score_in(tmp.path()).args([
+        "--scoring",
+        "spec.ftprep",
+        "one.jsonl",
+        "--verdicts",
+        "out/v.jsonl",
+        "--summary",
+        "out/s.json",
+        "--sample",
+        "1",
+        "--sample-out",
+        "out/spot.md",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.ends_with("wrote out/v.jsonl, out/s.json and out/spot.md\n"),
+        "{stderr}"
+    );
+    let spot = fs::read_to_string(tmp.path().join("out/spot.md")).unwrap();
+    settings("score").bind(|| {
+        insta::assert_snapshot!(
+            "one-record",
+            format!(
+                "{stdout}\n{}",
+                spot.lines().take(3).collect::<Vec<_>>().join("\n")
+            )
+        );
+    });
+}
+
+/// Judges that disagree on a handful of records are not yet a finding: it
+/// takes as many repeated records as the other findings (30).
+#[test]
+fn weak_agreement_needs_thirty_repeated_records() {
+    let tmp = workspace();
+    let questions = [
+        "S1", "S2", "S3", "AK1", "AK2", "AK3", "AK4", "RS1", "RS2", "RS3", "RS4", "CL1", "CL2",
+        "CL3", "CL4",
+    ];
+    let write = |records: usize| {
+        let mut text = String::new();
+        for k in 0..records {
+            // Two judgments per record that disagree on AK1 every time.
+            for ak1 in [true, false] {
+                let answers: serde_json::Map<String, serde_json::Value> = questions
+                    .iter()
+                    .map(|q| (q.to_string(), serde_json::json!(*q != "AK1" || ak1)))
+                    .collect();
+                text.push_str(
+                    &serde_json::json!({"id": format!("r{k}"), "answers": answers}).to_string(),
+                );
+                text.push('\n');
+            }
+        }
+        let name = format!("w{records}.jsonl");
+        fs::write(tmp.path().join(&name), text).unwrap();
+        let (_, _, code) = output_of(score_in(tmp.path()).args([
+            "--scoring",
+            "spec.ftprep",
+            &name,
+            "--summary",
+            "s.json",
+        ]));
+        assert_eq!(code, 0);
+        let summary: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(tmp.path().join("s.json")).unwrap()).unwrap();
+        summary["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["kind"] == "weak-agreement")
+            .map(|f| f["message"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(write(6), Vec::<String>::new());
+    assert_eq!(write(29), Vec::<String>::new());
+    let found = write(30);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with("judgments of AK1 agree weakly"),
+        "{found:?}"
+    );
+    assert!(
+        found[0].contains("over 30 records judged more than once"),
+        "{found:?}"
+    );
+}
+
+/// One evidence cell of 300 KB is cut in the spot-check, which stays small.
+#[test]
+fn the_spot_check_cuts_very_long_evidence() {
+    let tmp = workspace();
+    let long = "x".repeat(300_000);
+    let line = format!(
+        r#"{{"id": "long", "answers": {{"S1": {{"evidence": "{long}", "answer": true}}, "S2": true, "S3": true, "AK1": true, "AK2": true, "AK3": true, "RS1": true, "RS3": true, "RS4": true, "CL1": true, "CL4": true}}}}"#
+    );
+    fs::write(tmp.path().join("long.jsonl"), line + "\n").unwrap();
+    score_in(tmp.path())
+        .args(["--scoring", "spec.ftprep", "long.jsonl", "--sample", "1"])
+        .assert()
+        .success();
+    let spot = fs::read_to_string(tmp.path().join("spot-check.md")).unwrap();
+    assert!(spot.len() < 5_000, "{} bytes", spot.len());
+    assert!(
+        spot.contains(&format!(
+            "| S1 | YES | {}… (299500 more characters) |",
+            "x".repeat(500)
+        )),
+        "{spot}"
+    );
+}
+
+/// Interruptions: a run killed at any moment leaves each output either as
+/// it was or complete and new, never a mix, and the next run that writes
+/// there removes (or finishes) what the killed one left.
+#[cfg(unix)]
+mod interrupted {
+    use super::*;
+    use std::path::Path;
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    const OUTPUTS: [&str; 7] = [
+        "v.jsonl",
+        "rejects.jsonl",
+        "summary.json",
+        "report.html",
+        "spot.md",
+        "train.jsonl",
+        "train.jsonl.manifest.json",
+    ];
+
+    /// The fixtures' judgments and generations, `copies` times over with
+    /// ids of their own, and a bad line now and then.
+    fn large_inputs(dir: &Path, copies: usize) {
+        let judgments =
+            fs::read_to_string(root().join("tests/fixtures/score/judgments.jsonl")).unwrap();
+        let generations =
+            fs::read_to_string(root().join("tests/fixtures/score/generations.jsonl")).unwrap();
+        let (mut j, mut g) = (String::new(), String::new());
+        for k in 0..copies {
+            for line in judgments.lines() {
+                j.push_str(&line.replacen("\"conv-", &format!("\"c{k}-"), 1));
+                j.push('\n');
+            }
+            j.push_str("not json\n");
+            for line in generations.lines() {
+                g.push_str(&line.replacen("\"conv-", &format!("\"c{k}-"), 1));
+                g.push('\n');
+            }
+        }
+        fs::write(dir.join("big.jsonl"), j).unwrap();
+        fs::write(dir.join("gen.jsonl"), g).unwrap();
+        fs::copy(
+            root().join("tests/fixtures/score/spec.ftprep"),
+            dir.join("spec.ftprep"),
+        )
+        .unwrap();
+    }
+
+    fn command(dir: &Path) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("ftprep"));
+        cmd.current_dir(dir)
+            .args(["score", "--scoring", "../spec.ftprep", "../big.jsonl"])
+            .args(["--verdicts", "v.jsonl", "--rejects", "rejects.jsonl"])
+            .args(["--summary", "summary.json", "--report", "report.html"])
+            .args(["--sample", "5", "--sample-out", "spot.md"])
+            .args(["--generations", "../gen.jsonl", "--keep", "train.jsonl"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        cmd
+    }
+
+    fn leftovers(dir: &Path) -> Vec<String> {
+        fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".ftprep-"))
+            .collect()
+    }
+
+    fn old(name: &str) -> Vec<u8> {
+        format!("the previous {name}\n").into_bytes()
+    }
+
+    #[test]
+    fn a_run_killed_at_any_moment_leaves_old_or_new_outputs() {
+        let tmp = tempfile::tempdir().unwrap();
+        large_inputs(tmp.path(), 100);
+        // The complete outputs, from a run that was not interrupted.
+        let reference = tmp.path().join("reference");
+        fs::create_dir(&reference).unwrap();
+        let status = command(&reference).status().unwrap();
+        assert!(status.success());
+        let new: Vec<Vec<u8>> = OUTPUTS
+            .iter()
+            .map(|n| fs::read(reference.join(n)).unwrap())
+            .collect();
+        // The training set and its manifest agree.
+        let manifest: serde_json::Value = serde_json::from_slice(&new[6]).unwrap();
+        assert_eq!(
+            manifest["training_set"]["lines"],
+            new[5].iter().filter(|&&b| b == b'\n').count()
+        );
+
+        let work = tmp.path().join("work");
+        fs::create_dir(&work).unwrap();
+        let (mut left_behind, mut replaced) = (0, 0);
+        // From before the first temporary file to after the last rename.
+        for delay in [0, 5, 20, 50, 100, 200, 350, 500, 700, 900, 1200, 1600, 4000] {
+            for name in OUTPUTS {
+                fs::write(work.join(name), old(name)).unwrap();
+            }
+            let mut child = command(&work).spawn().unwrap();
+            std::thread::sleep(Duration::from_millis(delay));
+            child.kill().unwrap();
+            child.wait().unwrap();
+            for (name, new) in OUTPUTS.iter().zip(&new) {
+                let now = fs::read(work.join(name)).unwrap();
+                assert!(
+                    now == old(name) || now == *new,
+                    "after {delay} ms, {name} is neither the old file nor the complete new one"
+                );
+            }
+            if !leftovers(&work).is_empty() {
+                left_behind += 1;
+            }
+            // The next run that writes here cleans up (and would finish an
+            // interrupted commit): afterwards the outputs are all old or
+            // all new, and nothing is left.
+            std::process::Command::new(assert_cmd::cargo::cargo_bin("ftprep"))
+                .current_dir(&work)
+                .args([
+                    "score",
+                    "--scoring",
+                    "../spec.ftprep",
+                    "../big.jsonl",
+                    "--summary",
+                    "other.json",
+                ])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .unwrap();
+            assert_eq!(leftovers(&work), Vec::<String>::new(), "after {delay} ms");
+            let states: Vec<bool> = OUTPUTS
+                .iter()
+                .zip(&new)
+                .map(|(name, new)| fs::read(work.join(name)).unwrap() == *new)
+                .collect();
+            assert!(
+                states.iter().all(|s| *s) || states.iter().all(|s| !s),
+                "after {delay} ms, a mix of old and new outputs: {states:?}"
+            );
+            if states[0] {
+                replaced += 1;
+            }
+        }
+        // Not an assertion on timing: only a note of what the kills hit.
+        eprintln!("{left_behind} kills left temporary files; {replaced} came after the commit");
+    }
+
+    /// Sends `signal` to a run blocked on its input once its temporary
+    /// files exist, and returns its exit code.
+    fn signalled(signal: libc::c_int) -> (Option<i32>, Vec<String>, Vec<u8>) {
+        let tmp = tempfile::tempdir().unwrap();
+        fs::copy(
+            root().join("tests/fixtures/score/spec.ftprep"),
+            tmp.path().join("spec.ftprep"),
+        )
+        .unwrap();
+        fs::write(tmp.path().join("v.jsonl"), old("v.jsonl")).unwrap();
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("ftprep"))
+            .current_dir(tmp.path())
+            .args([
+                "score",
+                "--scoring",
+                "spec.ftprep",
+                "-",
+                "--verdicts",
+                "v.jsonl",
+            ])
+            .args(["--summary", "s.json"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let judgments = fs::read(root().join("tests/fixtures/score/judgments.jsonl")).unwrap();
+        stdin.write_all(&judgments).unwrap();
+        stdin.flush().unwrap();
+        let start = Instant::now();
+        while leftovers(tmp.path()).is_empty() {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "no temporary file appeared"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        // SAFETY: signalling a child process this test started.
+        assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, signal) }, 0);
+        let status = child.wait().unwrap();
+        drop(stdin);
+        (
+            status.code(),
+            leftovers(tmp.path()),
+            fs::read(tmp.path().join("v.jsonl")).unwrap(),
+        )
+    }
+
+    use std::io::Write;
+
+    #[test]
+    fn sigterm_and_ctrl_c_remove_the_temporary_files() {
+        for (signal, code) in [(libc::SIGTERM, 143), (libc::SIGINT, 130)] {
+            let (exit, left, verdicts) = signalled(signal);
+            assert_eq!(exit, Some(code), "signal {signal}");
+            assert_eq!(left, Vec::<String>::new(), "signal {signal}");
+            assert_eq!(verdicts, old("v.jsonl"), "signal {signal}");
+        }
+    }
 }

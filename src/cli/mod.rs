@@ -7,6 +7,7 @@ mod fmt;
 mod init;
 mod lint_args;
 pub mod output;
+mod output_set;
 mod rules;
 mod score;
 

@@ -1,18 +1,34 @@
 //! `ftprep score --scoring FILE JUDGMENTS...`: verdicts, a summary, a
 //! report, a spot-check and a training set from judged data.
+//!
+//! The order of a run, each step before the next can harm anything:
+//! 1. the file names: no output may be an input or another output, and at
+//!    most one output goes to standard output (`-`);
+//! 2. the scoring config and the templates are read;
+//! 3. the judgments are scored, verdicts and rejects written as they come,
+//!    every output file to a temporary file ([`super::output_set`]);
+//! 4. with no record scored, the run stops and writes nothing;
+//! 5. the summary, report, spot-check and training set are written, then
+//!    every output file is renamed into place at once.
 
 use super::exit;
-use super::output::{AtomicFile, Output};
+use super::output::Output;
+use super::output_set::{self, PendingFile, Role};
 use crate::compile::{compile, read_source};
+use crate::emit::Templates;
 use crate::score::ScoringFile;
-use crate::score::keep::{self, KeepCounts};
-use crate::score::report::{self, Summary};
-use crate::score::run::{self, Input, Options, Rejected};
+use crate::score::html::Report;
+use crate::score::keep::{self, Problem};
+use crate::score::report::{self, Summary, count, short_hash};
+use crate::score::run::{self, Input, Options, Outputs, Rejected};
 use clap::Args;
 use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::cell::RefCell;
 use std::collections::HashSet;
-use std::io::{BufReader, Write};
+use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 #[derive(Debug, Args)]
 pub struct ScoreArgs {
@@ -36,23 +52,29 @@ pub struct ScoreArgs {
     #[arg(long)]
     pub grouped: bool,
 
-    /// Exit 1 when any line is rejected.
+    /// Exit 1 when any line is rejected or was judged with another spec.
     #[arg(long)]
     pub strict: bool,
 
-    /// Write one verdict per record, as JSON Lines.
+    /// Write one verdict per record, as JSON Lines (`-`: standard output).
     #[arg(long, value_name = "FILE")]
     pub verdicts: Option<PathBuf>,
 
-    /// Write the summary as JSON.
+    /// Write the summary as JSON (`-`: standard output).
     #[arg(long, value_name = "FILE")]
     pub summary: Option<PathBuf>,
 
-    /// Write a self-contained HTML report.
+    /// Write a self-contained HTML report (`-`: standard output).
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
 
-    /// Write every rejected line with its reason, as JSON Lines.
+    /// Render the report with the `report.html.j2` of this directory
+    /// instead of the embedded one.
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+
+    /// Write every rejected line with its reason, as JSON Lines (`-`:
+    /// standard output).
     #[arg(long, value_name = "FILE")]
     pub rejects: Option<PathBuf>,
 
@@ -64,7 +86,7 @@ pub struct ScoreArgs {
     #[arg(long, default_value_t = 1, value_name = "S")]
     pub seed: u64,
 
-    /// Where the spot-check goes.
+    /// Where the spot-check goes (`-`: standard output).
     #[arg(long, value_name = "FILE", default_value = "spot-check.md")]
     pub sample_out: PathBuf,
 
@@ -78,10 +100,217 @@ pub struct ScoreArgs {
     pub keep: Option<PathBuf>,
 }
 
-fn sha256_file(path: &Path) -> Option<String> {
-    std::fs::read(path)
-        .ok()
-        .map(|b| crate::emit::sha256_hex(&b))
+fn is_stdout(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// An output's destination.
+enum Sink {
+    Stdout(io::BufWriter<io::Stdout>),
+    File(PendingFile),
+}
+
+impl Sink {
+    fn create(path: &Path) -> io::Result<Sink> {
+        if is_stdout(path) {
+            Ok(Sink::Stdout(io::BufWriter::new(io::stdout())))
+        } else {
+            PendingFile::create(path).map(Sink::File)
+        }
+    }
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Sink::Stdout(w) => w.write(buf),
+            Sink::File(f) => f.write(buf),
+        }
+    }
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            Sink::Stdout(w) => w.write_all(buf),
+            Sink::File(f) => f.write_all(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Sink::Stdout(w) => w.flush(),
+            Sink::File(f) => f.flush(),
+        }
+    }
+}
+
+/// A reader that hashes what it reads: the manifest's hash of each input
+/// is of the bytes scored, read once.
+struct Hashing<R> {
+    inner: R,
+    hasher: Rc<RefCell<Sha256>>,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.borrow_mut().update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// A writer that hashes and counts the lines of what it writes: the
+/// training set's manifest describes exactly the bytes written.
+struct Counting<'a, W> {
+    inner: &'a mut W,
+    hasher: Sha256,
+    lines: u64,
+}
+
+impl<W: Write> Write for Counting<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.lines += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The manifest's path: beside the training set.
+fn manifest_path(keep: &Path) -> PathBuf {
+    let mut path = keep.as_os_str().to_os_string();
+    path.push(".manifest.json");
+    PathBuf::from(path)
+}
+
+/// Step 1: refuses outputs that are inputs, outputs that are one file,
+/// and more than one output on standard output.
+fn check_files(args: &ScoreArgs) -> Result<(), (String, String)> {
+    let mut inputs = vec![Role {
+        what: if args.scoring.extension().is_some_and(|e| e == "ftprep") {
+            "the spec".into()
+        } else {
+            "the scoring config".into()
+        },
+        path: &args.scoring,
+        rename: None,
+    }];
+    for path in args.inputs.iter().filter(|p| !is_stdout(p)) {
+        inputs.push(Role {
+            what: "the judgments".into(),
+            path,
+            rename: None,
+        });
+    }
+    if let Some(path) = &args.generations {
+        if is_stdout(path) {
+            return Err((
+                "--generations cannot be standard input".into(),
+                "name the generations file: it is read twice, to find ids whose conversations differ".into(),
+            ));
+        }
+        inputs.push(Role {
+            what: "the generations".into(),
+            path,
+            rename: None,
+        });
+    }
+    let manifest = args.keep.as_deref().map(manifest_path);
+    let mut outputs: Vec<(&str, &Path)> = Vec::new();
+    for (what, path) in [
+        ("--verdicts", args.verdicts.as_deref()),
+        ("--rejects", args.rejects.as_deref()),
+        ("--summary", args.summary.as_deref()),
+        ("--report", args.report.as_deref()),
+        (
+            "--sample-out",
+            args.sample.map(|_| args.sample_out.as_path()),
+        ),
+        ("--keep", args.keep.as_deref()),
+        ("the training set's manifest", manifest.as_deref()),
+    ] {
+        if let Some(path) = path {
+            outputs.push((what, path));
+        }
+    }
+    if args.keep.as_deref().is_some_and(is_stdout) {
+        return Err((
+            "--keep cannot write to standard output".into(),
+            "name a file, such as train.jsonl: its manifest is written beside it".into(),
+        ));
+    }
+    let on_stdout: Vec<&str> = outputs
+        .iter()
+        .filter(|(_, p)| is_stdout(p))
+        .map(|(w, _)| *w)
+        .collect();
+    if on_stdout.len() > 1 {
+        return Err((
+            format!(
+                "{} and {} both write to standard output (`-`)",
+                on_stdout[..on_stdout.len() - 1].join(", "),
+                on_stdout[on_stdout.len() - 1]
+            ),
+            "only one output can go to standard output; name a file for the others".into(),
+        ));
+    }
+    let files: Vec<Role> = outputs
+        .iter()
+        .filter(|(_, p)| !is_stdout(p))
+        .map(|(what, path)| Role {
+            what: what.to_string(),
+            path,
+            rename: what.ends_with("manifest").then(|| {
+                "name another file for --keep: its manifest is that name with .manifest.json added"
+                    .to_string()
+            }),
+        })
+        .collect();
+    output_set::check_outputs(&inputs, &files).map_err(|c| (c.message, c.help))
+}
+
+/// The scoring config and its bytes, from scoring.toml or from the spec.
+fn read_scoring(args: &ScoreArgs, out: &Output) -> Result<(ScoringFile, Vec<u8>), u8> {
+    if args.scoring.extension().is_some_and(|e| e == "ftprep") {
+        let source = read_source(&args.scoring, &super::display_name(&args.scoring))
+            .map_err(|e| out.read_error(e, &args.scoring))?;
+        let compilation = compile(source);
+        let Some(spec) = compilation.clean_spec() else {
+            out.compilation(&compilation);
+            out.stderr("error: the spec has errors; fix them before scoring with it\n");
+            return Err(exit::SPEC_ERRORS);
+        };
+        let sha = crate::emit::sha256_hex(compilation.source.text.as_bytes());
+        let file = crate::emit::scoring_file(spec, &sha);
+        let bytes = file.to_toml().into_bytes();
+        return Ok((file, bytes));
+    }
+    let bytes = std::fs::read(&args.scoring).map_err(|e| {
+        out.error(
+            &format!("cannot read {}: {e}", args.scoring.display()),
+            None,
+        );
+        exit::USAGE
+    })?;
+    let text = String::from_utf8_lossy(&bytes);
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    match ScoringFile::parse(text) {
+        Ok(f) => Ok((f, bytes)),
+        Err(e) => {
+            out.error(
+                &format!(
+                    "{} is not a valid scoring.toml: {e}",
+                    args.scoring.display()
+                ),
+                Some("pass the scoring.toml that `ftprep build` wrote, or the spec itself"),
+            );
+            Err(exit::USAGE)
+        }
+    }
 }
 
 pub fn run(args: ScoreArgs, out: &Output) -> u8 {
@@ -89,109 +318,141 @@ pub fn run(args: ScoreArgs, out: &Output) -> u8 {
         out.error("--target is a rate between 0 and 1, such as 0.70", None);
         return exit::USAGE;
     }
-    // The scoring config, from scoring.toml or from the spec.
-    let is_spec = args.scoring.extension().is_some_and(|e| e == "ftprep");
-    let (file, scoring_bytes) = if is_spec {
-        let source = match read_source(&args.scoring, &super::display_name(&args.scoring)) {
-            Ok(s) => s,
-            Err(e) => return out.read_error(e, &args.scoring),
-        };
-        let compilation = compile(source);
-        let Some(spec) = compilation.clean_spec() else {
-            out.compilation(&compilation);
-            out.stderr("error: the spec has errors; fix them before scoring with it\n");
-            return exit::SPEC_ERRORS;
-        };
-        let sha = crate::emit::sha256_hex(compilation.source.text.as_bytes());
-        let file = crate::emit::scoring_file(spec, &sha);
-        let bytes = file.to_toml().into_bytes();
-        (file, bytes)
-    } else {
-        let bytes = match std::fs::read(&args.scoring) {
-            Ok(b) => b,
-            Err(e) => {
-                out.error(
-                    &format!("cannot read {}: {e}", args.scoring.display()),
-                    None,
-                );
-                return exit::USAGE;
-            }
-        };
-        let text = String::from_utf8_lossy(&bytes);
-        match ScoringFile::parse(&text) {
-            Ok(f) => (f, bytes),
-            Err(e) => {
-                out.error(
-                    &format!(
-                        "{} is not a valid scoring.toml: {e}",
-                        args.scoring.display()
-                    ),
-                    Some("pass the scoring.toml that `ftprep build` wrote, or the spec itself"),
-                );
-                return exit::USAGE;
-            }
-        }
-    };
-    let rubric = match file.rubric() {
-        Ok(r) => r,
-        Err(e) => {
-            out.error(&format!("{}: {e}", args.scoring.display()), None);
-            return exit::USAGE;
-        }
-    };
-
-    let mut inputs = Vec::new();
-    let mut stdin_used = false;
-    for path in &args.inputs {
-        if path.as_os_str() == "-" {
-            if stdin_used {
-                out.error("standard input (`-`) is given twice", None);
-                return exit::USAGE;
-            }
-            stdin_used = true;
-            inputs.push(Input {
-                name: "<stdin>".into(),
-                reader: Box::new(BufReader::with_capacity(1 << 16, std::io::stdin())),
-            });
-        } else {
-            match std::fs::File::open(path) {
-                Ok(f) => inputs.push(Input {
-                    name: super::display_name(path),
-                    reader: Box::new(BufReader::with_capacity(1 << 16, f)),
-                }),
-                Err(e) => {
-                    out.error(&format!("cannot read {}: {e}", path.display()), None);
-                    return exit::USAGE;
-                }
-            }
-        }
+    if let Err((message, help)) = check_files(&args) {
+        out.error(&message, Some(&help));
+        return exit::USAGE;
     }
+    // Before any thread starts, and before any temporary file exists.
+    output_set::handle_signals();
+    match score(&args, out) {
+        Ok(code) | Err(code) => code,
+    }
+}
 
-    let io_error = |e: std::io::Error, what: &str| {
+/// Everything after the checks; `Err` is an exit code after an error
+/// message, with every temporary file removed as its owner drops.
+fn score(args: &ScoreArgs, out: &Output) -> Result<u8, u8> {
+    let (file, scoring_bytes) = read_scoring(args, out)?;
+    let rubric = file.rubric().map_err(|e| {
+        out.error(&format!("{}: {e}", args.scoring.display()), None);
+        exit::USAGE
+    })?;
+    let templates = match &args.templates {
+        Some(dir) => Templates::from_dir(dir).map_err(|e| {
+            out.error(&e.message, e.help.as_deref());
+            exit::USAGE
+        })?,
+        None => Templates::embedded(),
+    };
+    let io_error = |what: &str, e: io::Error| {
         out.error(&format!("{what}: {e}"), None);
         exit::USAGE
     };
 
-    let mut verdicts = match args.verdicts.as_deref().map(AtomicFile::create).transpose() {
-        Ok(v) => v,
-        Err(e) => return io_error(e, "cannot write the verdicts"),
+    // The judgments, hashed as they are read when a manifest needs it.
+    let mut inputs = Vec::new();
+    let mut hashers = Vec::new();
+    let mut stdin_used = false;
+    for path in &args.inputs {
+        let hasher = Rc::new(RefCell::new(Sha256::new()));
+        let reader: Box<dyn Read> = if is_stdout(path) {
+            if stdin_used {
+                out.error("standard input (`-`) is given twice", None);
+                return Err(exit::USAGE);
+            }
+            stdin_used = true;
+            Box::new(io::stdin())
+        } else {
+            match std::fs::File::open(path) {
+                Ok(f) => Box::new(f),
+                Err(e) => return Err(io_error(&format!("cannot read {}", path.display()), e)),
+            }
+        };
+        let reader: Box<dyn Read> = if args.keep.is_some() {
+            Box::new(Hashing {
+                inner: reader,
+                hasher: Rc::clone(&hasher),
+            })
+        } else {
+            reader
+        };
+        hashers.push(hasher);
+        inputs.push(Input {
+            name: if is_stdout(path) {
+                "<stdin>".into()
+            } else {
+                super::display_name(path)
+            },
+            reader: Box::new(BufReader::with_capacity(1 << 16, reader)),
+        });
+    }
+
+    // What interrupted runs left where this one writes.
+    let manifest = args.keep.as_deref().map(manifest_path);
+    let file_outputs: Vec<&Path> = [
+        args.verdicts.as_deref(),
+        args.rejects.as_deref(),
+        args.summary.as_deref(),
+        args.report.as_deref(),
+        args.sample.map(|_| args.sample_out.as_path()),
+        args.keep.as_deref(),
+        manifest.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|p| !is_stdout(p))
+    .collect();
+    let mut cleaned_dirs = HashSet::new();
+    for path in &file_outputs {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let Ok(dir) = std::fs::canonicalize(dir) else {
+            continue;
+        };
+        if !cleaned_dirs.insert(dir.clone()) {
+            continue;
+        }
+        let cleaned = output_set::clean_leftovers(&dir);
+        if cleaned.removed > 0 {
+            out.stderr(&format!(
+                "note: removed {} left in {} by an interrupted run\n",
+                count(cleaned.removed as u64, "temporary file", "temporary files"),
+                dir.display()
+            ));
+        }
+        if !cleaned.completed.is_empty() {
+            let names: Vec<String> = cleaned
+                .completed
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect();
+            out.stderr(&format!(
+                "note: finished the commit of an interrupted run, which had written {}\n",
+                names.join(", ")
+            ));
+        }
+    }
+
+    // Step 3: score, writing verdicts and rejects as they come.
+    let create = |path: &Path| {
+        Sink::create(path).map_err(|e| io_error(&format!("cannot write {}", path.display()), e))
     };
-    let mut rejects_file = match args.rejects.as_deref().map(AtomicFile::create).transpose() {
-        Ok(v) => v,
-        Err(e) => return io_error(e, "cannot write the rejects"),
-    };
+    let mut verdicts = args.verdicts.as_deref().map(create).transpose()?;
+    let mut rejects = args.rejects.as_deref().map(create).transpose()?;
     let mut rejected_shown = 0usize;
     let mut reject_error = None;
     let mut on_reject = |r: &Rejected| {
         // Every rejected line is reported: all of them on standard error,
         // or the first few there and all of them in --rejects.
-        if rejects_file.is_none() || rejected_shown < 10 {
+        if rejects.is_none() || rejected_shown < 10 {
             out.stderr(&format!("{}:{}: rejected: {}\n", r.file, r.line, r.reason));
             rejected_shown += 1;
         }
-        if let Some(f) = rejects_file.as_mut() {
+        if let Some(f) = rejects.as_mut() {
             let result = serde_json::to_writer(&mut *f, r)
-                .map_err(std::io::Error::from)
+                .map_err(io::Error::from)
                 .and_then(|_| f.write_all(b"\n"));
             if let Err(e) = result {
                 reject_error.get_or_insert(e);
@@ -202,144 +463,326 @@ pub fn run(args: ScoreArgs, out: &Output) -> u8 {
         sample: args.sample.map(|n| (n, args.seed)),
         collect_passing: args.keep.is_some(),
         grouped: args.grouped,
+        spec_sha256: Some(file.spec_sha256.clone()),
     };
-    let outputs = match run::run(
+    let outputs = run::run(
         &rubric,
         inputs,
         &options,
         verdicts.as_mut().map(|v| v as &mut dyn Write),
         &mut on_reject,
-    ) {
-        Ok(o) => o,
-        Err(e) => return io_error(e, "cannot read the judgments"),
-    };
+    )
+    .map_err(|e| io_error("cannot read the judgments", e))?;
     if let Some(e) = reject_error {
-        return io_error(e, "cannot write the rejects");
+        return Err(io_error("cannot write the rejects", e));
     }
-    if let Some(f) = &rejects_file {
-        let hidden = outputs.stats.rejected_lines as usize
-            - rejected_shown.min(outputs.stats.rejected_lines as usize);
+    let stats = &outputs.stats;
+    if let Some(path) = &args.rejects {
+        let hidden =
+            stats.rejected_lines as usize - rejected_shown.min(stats.rejected_lines as usize);
         if hidden > 0 {
             out.stderr(&format!(
-                "... and {hidden} more rejected lines in {}\n",
-                f.path().display()
+                "... and {} more in {}\n",
+                count(hidden as u64, "rejected line", "rejected lines"),
+                if is_stdout(path) {
+                    "the rejects on standard output".to_string()
+                } else {
+                    path.display().to_string()
+                }
             ));
         }
     }
-    for (file, path) in [(verdicts, &args.verdicts), (rejects_file, &args.rejects)] {
-        if let (Some(f), Some(path)) = (file, path)
-            && let Err(e) = f.commit()
-        {
-            return io_error(e, &format!("cannot write {}", path.display()));
-        }
+    for m in &outputs.spec_mismatches {
+        out.stderr(&format!(
+            "warning: {}: {} judged with another spec (spec_sha256 {}, not {} of `{}`)\n  help: score them with the scoring.toml built from the spec they were judged with, or judge them again with this spec's evaluation prompt\n",
+            m.file,
+            count(m.lines, "line was", "lines were"),
+            short_hash(&m.spec_sha256),
+            short_hash(&file.spec_sha256),
+            file.spec
+        ));
     }
 
-    let summary = Summary::new(&rubric, &outputs.stats, args.target);
-    out.stdout(&report::terminal(&summary));
+    // Step 4: nothing scored, nothing written.
+    if stats.records == 0 {
+        no_records(&outputs, out);
+        return Err(exit::SPEC_ERRORS);
+    }
+
+    // Step 5.
+    let summary = Summary::new(&rubric, stats, args.target, &outputs.spec_mismatches);
+    let to_stdout = [&args.verdicts, &args.rejects, &args.summary, &args.report]
+        .into_iter()
+        .flatten()
+        .any(|p| is_stdout(p))
+        || (args.sample.is_some() && is_stdout(&args.sample_out));
+    let terminal = report::terminal(&summary);
+    // The table goes where it does not mix with an output.
+    if to_stdout {
+        out.stderr(&terminal);
+    } else {
+        out.stdout(&terminal);
+    }
+    let mut finished: Vec<Sink> = Vec::new();
+    finished.extend(verdicts);
+    finished.extend(rejects);
     if let Some(path) = &args.summary {
+        let mut sink = create(path)?;
         let mut text = serde_json::to_string_pretty(&summary).unwrap_or_default();
         text.push('\n');
-        if let Err(e) = super::output::write_atomic(path, text.as_bytes()) {
-            return io_error(e, &format!("cannot write {}", path.display()));
-        }
+        sink.write_all(text.as_bytes())
+            .map_err(|e| io_error(&format!("cannot write {}", path.display()), e))?;
+        finished.push(sink);
     }
     if let Some(path) = &args.report {
         let title = format!("Scoring report: {}", file.spec);
-        if let Err(e) = super::output::write_atomic(path, report::html(&summary, &title).as_bytes())
-        {
-            return io_error(e, &format!("cannot write {}", path.display()));
-        }
+        let html = templates
+            .render_report(&Report::new(&summary, &file, &title))
+            .map_err(|e| {
+                out.error(&e.message, e.help.as_deref());
+                exit::USAGE
+            })?;
+        let mut sink = create(path)?;
+        sink.write_all(html.as_bytes())
+            .map_err(|e| io_error(&format!("cannot write {}", path.display()), e))?;
+        finished.push(sink);
     }
+
+    // The generations: read once for the spot-check's conversations and
+    // the lines to keep, and once more to write them.
+    let scanned = match &args.generations {
+        Some(path) if args.keep.is_some() || args.sample.is_some() => {
+            let wanted: HashSet<String> = outputs
+                .samples
+                .iter()
+                .flatten()
+                .map(|s| s.id.clone())
+                .collect();
+            let reader = std::fs::File::open(path)
+                .map_err(|e| io_error(&format!("cannot read {}", path.display()), e))?;
+            let mut on_problem = |line: u64, problem: Problem| {
+                let text = match problem {
+                    Problem::Invalid(why) => format!("skipped: {why}"),
+                    Problem::Conflict { id, first_line } => format!(
+                        "`{id}` has other messages than on line {first_line}: neither is kept, since which one was judged is not known"
+                    ),
+                };
+                out.stderr(&format!("{}:{line}: {text}\n", path.display()));
+            };
+            let scanned = keep::scan(
+                &mut BufReader::with_capacity(1 << 16, reader),
+                &outputs.passing,
+                &wanted,
+                &mut on_problem,
+            )
+            .map_err(|e| io_error(&format!("cannot read {}", path.display()), e))?;
+            Some(scanned)
+        }
+        _ => None,
+    };
     if let Some(n) = args.sample {
-        let wanted: HashSet<String> = outputs
-            .samples
-            .iter()
-            .flatten()
-            .map(|s| s.id.clone())
-            .collect();
-        let conversations = match &args.generations {
-            Some(path) => match std::fs::File::open(path) {
-                Ok(f) => match keep::conversations(&mut BufReader::new(f), &wanted) {
-                    Ok(c) => c,
-                    Err(e) => return io_error(e, &format!("cannot read {}", path.display())),
-                },
-                Err(e) => return io_error(e, &format!("cannot read {}", path.display())),
-            },
-            None => Default::default(),
-        };
-        let text = report::spot_check(&rubric, &outputs.samples, n, &conversations);
-        if let Err(e) = super::output::write_atomic(&args.sample_out, text.as_bytes()) {
-            return io_error(e, &format!("cannot write {}", args.sample_out.display()));
-        }
+        let text = report::spot_check(
+            &rubric,
+            &outputs.samples,
+            n,
+            scanned.as_ref().map(|s| &s.conversations),
+        );
+        let mut sink = create(&args.sample_out)?;
+        sink.write_all(text.as_bytes())
+            .map_err(|e| io_error(&format!("cannot write {}", args.sample_out.display()), e))?;
+        finished.push(sink);
     }
-    if let (Some(keep_path), Some(generations)) = (&args.keep, &args.generations) {
-        let reader = match std::fs::File::open(generations) {
-            Ok(f) => f,
-            Err(e) => return io_error(e, &format!("cannot read {}", generations.display())),
+    if let (Some(keep_path), Some(generations), Some(scanned), Some(manifest_path)) =
+        (&args.keep, &args.generations, &scanned, &manifest)
+    {
+        let reader = std::fs::File::open(generations)
+            .map_err(|e| io_error(&format!("cannot read {}", generations.display()), e))?;
+        let mut sink = create(keep_path)?;
+        let mut counting = Counting {
+            inner: &mut sink,
+            hasher: Sha256::new(),
+            lines: 0,
         };
-        let mut file_out = match AtomicFile::create(keep_path) {
-            Ok(f) => f,
-            Err(e) => return io_error(e, &format!("cannot write {}", keep_path.display())),
-        };
-        let mut on_invalid = |line: u64, reason: &str| {
-            out.stderr(&format!(
-                "{}:{line}: skipped: {reason}\n",
-                generations.display()
-            ));
-        };
-        let counts: KeepCounts = match keep::keep(
-            &mut BufReader::new(reader),
-            &outputs.passing,
-            &mut file_out,
-            &mut on_invalid,
-        ) {
-            Ok(c) => c,
-            Err(e) => return io_error(e, &format!("cannot join {}", generations.display())),
-        };
-        if let Err(e) = file_out.commit() {
-            return io_error(e, &format!("cannot write {}", keep_path.display()));
-        }
+        keep::write(
+            &mut BufReader::with_capacity(1 << 16, reader),
+            scanned,
+            &mut counting,
+        )
+        .map_err(|e| io_error(&format!("cannot join {}", generations.display()), e))?;
+        let (train_sha256, train_lines) = (hex(&counting.hasher.finalize()), counting.lines);
+        finished.push(sink);
+        let c = &scanned.counts;
         let manifest = json!({
             "ftprep_version": env!("CARGO_PKG_VERSION"),
             "spec": file.spec,
             "spec_sha256": file.spec_sha256,
             "scoring": super::display_name(&args.scoring),
             "scoring_sha256": crate::emit::sha256_hex(&scoring_bytes),
-            "judgments": args.inputs.iter().map(|p| json!({
-                "path": super::display_name(p),
-                "sha256": if p.as_os_str() == "-" { None } else { sha256_file(p) },
+            "judgments": args.inputs.iter().zip(&hashers).map(|(p, h)| json!({
+                "path": if is_stdout(p) { "<stdin>".to_string() } else { super::display_name(p) },
+                "sha256": hex(&h.borrow().clone().finalize()),
             })).collect::<Vec<_>>(),
-            "generations": { "path": super::display_name(generations), "sha256": sha256_file(generations) },
-            "judges": outputs.stats.judges.keys().collect::<Vec<_>>(),
-            "records": outputs.stats.records,
-            "passed": outputs.stats.passed,
-            "kept": counts.kept,
-            "dropped": counts.dropped,
-            "invalid_generations": counts.invalid,
-            "passing_without_generation": counts.missing,
-            "duplicate_generations": counts.duplicates,
+            "generations": {
+                "path": super::display_name(generations),
+                "sha256": scanned.sha256,
+                "lines": scanned.lines,
+            },
+            "training_set": {
+                "path": super::display_name(keep_path),
+                "sha256": train_sha256,
+                "lines": train_lines,
+            },
+            "judges": stats.judges.keys().collect::<Vec<_>>(),
+            "records": stats.records,
+            "passed": stats.passed,
+            "kept": c.kept,
+            "dropped": c.dropped,
+            "invalid_generations": c.invalid,
+            "invalid_by_kind": c.invalid_by_kind,
+            "passing_without_generation": c.missing,
+            "duplicate_generations": c.duplicates,
+            "conflicting_generations": c.conflicting.len(),
+            "conflicting_ids": c.conflicting,
         });
-        let mut manifest_path = keep_path.clone().into_os_string();
-        manifest_path.push(".manifest.json");
+        let mut sink = create(manifest_path)?;
         let mut text = serde_json::to_string_pretty(&manifest).unwrap_or_default();
         text.push('\n');
-        if let Err(e) = super::output::write_atomic(Path::new(&manifest_path), text.as_bytes()) {
-            return io_error(e, "cannot write the manifest");
+        sink.write_all(text.as_bytes())
+            .map_err(|e| io_error("cannot write the manifest", e))?;
+        finished.push(sink);
+        let mut parts = vec![format!("{} without a usable generation", c.missing)];
+        if !c.conflicting.is_empty() {
+            parts.push(format!(
+                "{} with conflicting generations",
+                c.conflicting.len()
+            ));
         }
         out.stderr(&format!(
-            "kept {} conversations in {} ({} dropped, {} passing without a generation)\n",
-            counts.kept,
+            "kept {} of {} in {} ({})\n",
+            c.kept,
+            count(stats.passed, "passing record", "passing records"),
             keep_path.display(),
-            counts.dropped,
-            counts.missing
+            parts.join(", ")
         ));
     }
-    if args.strict && outputs.stats.rejected_lines > 0 {
-        out.stderr(&format!(
-            "error: {} lines rejected (--strict)\n",
-            outputs.stats.rejected_lines
-        ));
-        return exit::SPEC_ERRORS;
+
+    // Every output complete: flush standard output, replace the files.
+    let mut files = Vec::new();
+    for sink in finished {
+        match sink {
+            Sink::Stdout(mut w) => w
+                .flush()
+                .map_err(|e| io_error("cannot write to standard output", e))?,
+            Sink::File(f) => files.push(f),
+        }
     }
-    exit::OK
+    let written: Vec<String> = files
+        .iter()
+        .map(|f| f.path().display().to_string())
+        .collect();
+    if let Err(e) = output_set::commit(files) {
+        let what = match &e.path {
+            Some(p) => format!("cannot write {}", p.display()),
+            None => "cannot prepare the outputs".to_string(),
+        };
+        out.error(&format!("{what}: {}", e.error), None);
+        if !e.replaced.is_empty() {
+            let names: Vec<String> = e.replaced.iter().map(|p| p.display().to_string()).collect();
+            out.stderr(&format!(
+                "  note: {} had already been replaced; the other outputs were not\n",
+                names.join(", ")
+            ));
+        }
+        return Err(exit::USAGE);
+    }
+    if !written.is_empty() {
+        out.stderr(&format!("wrote {}\n", and_list(&written)));
+    }
+
+    if args.strict {
+        let mismatched: u64 = outputs.spec_mismatches.iter().map(|m| m.lines).sum();
+        let mut problems = Vec::new();
+        if stats.rejected_lines > 0 {
+            problems.push(format!(
+                "{} rejected",
+                count(stats.rejected_lines, "line", "lines")
+            ));
+        }
+        if mismatched > 0 {
+            problems.push(format!(
+                "{} judged with another spec",
+                count(mismatched, "line", "lines")
+            ));
+        }
+        if !problems.is_empty() {
+            out.stderr(&format!("error: {} (--strict)\n", problems.join(", ")));
+            return Ok(exit::SPEC_ERRORS);
+        }
+    }
+    Ok(exit::OK)
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// Says why no record was scored, and what to do.
+fn no_records(outputs: &Outputs, out: &Output) {
+    let stats = &outputs.stats;
+    let nothing = "no output file was written, so earlier ones are unchanged";
+    if stats.rejected_lines == 0 {
+        out.error(
+            &if stats.lines == 0 {
+                "no record was scored: the judgments are empty".to_string()
+            } else {
+                format!(
+                    "no record was scored: the judgments hold only blank lines ({})",
+                    stats.lines
+                )
+            },
+            Some(&format!(
+                "pass the JSON Lines files the judge wrote, one judgment per line; {nothing}"
+            )),
+        );
+        return;
+    }
+    let kinds: Vec<String> = stats
+        .rejected_by_kind
+        .iter()
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect();
+    let mismatched: u64 = outputs.spec_mismatches.iter().map(|m| m.lines).sum();
+    let wrong_questions: u64 = ["unknown_question", "missing_answer"]
+        .iter()
+        .filter_map(|k| stats.rejected_by_kind.get(k))
+        .sum();
+    let help = if mismatched > 0 {
+        format!(
+            "{} judged with another spec (see the warning above): score them with the scoring.toml of the spec they were judged with; {nothing}",
+            count(mismatched, "line was", "lines were")
+        )
+    } else if wrong_questions * 2 > stats.rejected_lines {
+        format!(
+            "most lines answer questions this rubric does not have, or leave out ones it does: were they judged with another spec? Score them with the scoring.toml of the spec they were judged with; {nothing}"
+        )
+    } else {
+        format!("the reasons of the rejected lines are above; {nothing}")
+    };
+    out.error(
+        &format!(
+            "no record was scored: {} rejected ({})",
+            if stats.rejected_lines == 1 {
+                "the only judgment line was".to_string()
+            } else {
+                format!("all {} judgment lines were", stats.rejected_lines)
+            },
+            kinds.join(", ")
+        ),
+        Some(&help),
+    );
 }

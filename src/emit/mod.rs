@@ -44,7 +44,12 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "evaluation-rubric.md.j2",
         include_str!("templates/evaluation-rubric.md.j2"),
     ),
+    (REPORT_TEMPLATE, include_str!("templates/report.html.j2")),
 ];
+
+/// The template of `ftprep score --report`, the one HTML template: it is
+/// rendered by `score`, never by a build.
+pub const REPORT_TEMPLATE: &str = "report.html.j2";
 
 /// The template of the per-question judge prompts, rendered only for specs
 /// whose judge makes one call per question.
@@ -117,6 +122,21 @@ impl Templates {
         Ok(Templates { overrides })
     }
 
+    /// Renders the HTML report of `ftprep score` from `context` (a
+    /// [`crate::score::html::Report`]).
+    pub fn render_report(&self, context: &impl serde::Serialize) -> Result<String, EmitError> {
+        let env = self.clone().environment()?;
+        let template = env.get_template(REPORT_TEMPLATE).map_err(template_error)?;
+        let text = template
+            .render(Value::from(Serde(context)))
+            .map_err(template_error)?;
+        Ok(finish(text))
+    }
+
+    /// The environment with the user's templates compiled (so that a broken
+    /// one is reported even by a run that does not render it) and the
+    /// embedded ones compiled when first rendered: most specs never render
+    /// the per-question judge prompt, and only `score` renders the report.
     fn environment(self) -> Result<Environment<'static>, EmitError> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
@@ -126,8 +146,14 @@ impl Templates {
             .build()
             .map_err(template_error)?;
         env.set_syntax(syntax);
-        // Prompts are markdown, not HTML.
-        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+        // Prompts are markdown, not HTML; the report is HTML, escaped.
+        env.set_auto_escape_callback(|name| {
+            if name.ends_with(".html.j2") {
+                minijinja::AutoEscape::Html
+            } else {
+                minijinja::AutoEscape::None
+            }
+        });
         env.add_filter("sentence", sentence);
         env.add_filter("fence", fence);
         // A user's template is compiled now, so that one with a syntax
@@ -136,8 +162,6 @@ impl Templates {
             env.add_template_owned(name, source)
                 .map_err(template_error)?;
         }
-        // The embedded ones are compiled when first rendered: most specs
-        // never render the per-question judge prompt.
         env.set_loader(|name| {
             Ok(TEMPLATES
                 .iter()

@@ -84,6 +84,9 @@ pub enum Rejection {
     Malformed(String),
     /// No `id`.
     MissingId,
+    /// An `id` that is not a non-empty string or a whole number: how it
+    /// was written.
+    InvalidId(String),
     /// Neither `answers` nor `response`.
     NoAnswers,
     /// `response` text without a JSON object in it.
@@ -107,6 +110,7 @@ impl Rejection {
         match self {
             Rejection::Malformed(_) => "malformed",
             Rejection::MissingId => "missing_id",
+            Rejection::InvalidId(_) => "invalid_id",
             Rejection::NoAnswers => "no_answers",
             Rejection::NoJsonInResponse => "no_json_in_response",
             Rejection::UnknownQuestion(_) => "unknown_question",
@@ -123,6 +127,10 @@ impl fmt::Display for Rejection {
         match self {
             Rejection::Malformed(e) => f.write_str(e),
             Rejection::MissingId => f.write_str("no `id`"),
+            Rejection::InvalidId(found) => write!(
+                f,
+                "`id` is {found}: an id is a non-empty string or a whole number"
+            ),
             Rejection::NoAnswers => f.write_str("neither `answers` nor `response`"),
             Rejection::NoJsonInResponse => f.write_str("`response` holds no JSON object"),
             Rejection::UnknownQuestion(q) => write!(f, "unknown question `{q}`"),
@@ -158,12 +166,17 @@ pub struct Judgment<'a> {
 }
 
 /// Parses one line into `answers` (resized to the question count).
+/// `spec_sha256` receives the line's `spec_sha256` when it has one, even
+/// when the line is rejected: a line judged with another spec is usually
+/// rejected for its answers, and the hash says why.
 pub fn parse_line<'a>(
     line: &'a str,
     index: &QuestionIndex,
     answers: &mut Vec<Answer>,
     slots: &mut Vec<Option<Answer>>,
+    spec_sha256: &mut Option<Cow<'a, str>>,
 ) -> Result<Judgment<'a>, Rejection> {
+    *spec_sha256 = None;
     slots.clear();
     slots.resize(index.len(), None);
     index.hint.set(0);
@@ -179,10 +192,31 @@ pub fn parse_line<'a>(
         de.end().map_err(malformed)?;
         top
     };
+    *spec_sha256 = top.spec_sha256;
     if let Some(problem) = problem {
         return Err(problem);
     }
-    let id = top.id.ok_or(Rejection::MissingId)?;
+    let id = match top.id {
+        None => return Err(Rejection::MissingId),
+        Some(IdValue::Invalid(found)) => return Err(Rejection::InvalidId(found)),
+        Some(IdValue::Id(id)) if id.trim().is_empty() => {
+            return Err(Rejection::InvalidId(if id.is_empty() {
+                "empty".into()
+            } else {
+                "blank".into()
+            }));
+        }
+        Some(IdValue::Id(id)) => id,
+    };
+    let judge = match top.judge {
+        None => None,
+        Some(IdValue::Id(judge)) => Some(judge),
+        Some(IdValue::Invalid(found)) => {
+            return Err(Rejection::Malformed(format!(
+                "`judge` is {found}: a judge is named by a string"
+            )));
+        }
+    };
     match (top.had_answers, top.response) {
         (true, _) => {}
         (false, Some(text)) => {
@@ -209,10 +243,7 @@ pub fn parse_line<'a>(
     if !missing.is_empty() {
         return Err(Rejection::MissingAnswers(missing));
     }
-    Ok(Judgment {
-        id,
-        judge: top.judge,
-    })
+    Ok(Judgment { id, judge })
 }
 
 fn malformed(e: serde_json::Error) -> Rejection {
@@ -292,8 +323,9 @@ pub fn extract_json(text: &str) -> Option<&str> {
 
 /// What the top level of a line holds, besides the answers filled in.
 struct Top<'de> {
-    id: Option<Cow<'de, str>>,
-    judge: Option<Cow<'de, str>>,
+    id: Option<IdValue<'de>>,
+    judge: Option<IdValue<'de>>,
+    spec_sha256: Option<Cow<'de, str>>,
     had_answers: bool,
     response: Option<String>,
 }
@@ -322,13 +354,15 @@ impl<'de> Visitor<'de> for LineSeed<'_> {
         let mut top = Top {
             id: None,
             judge: None,
+            spec_sha256: None,
             had_answers: false,
             response: None,
         };
         while let Some(key) = map.next_key::<Key<'de>>()?.map(|k| k.0) {
             match key.as_ref() {
-                "id" => top.id = Some(map.next_value::<IdValue<'de>>()?.0),
-                "judge" => top.judge = map.next_value::<Option<IdValue<'de>>>()?.map(|v| v.0),
+                "id" => top.id = Some(map.next_value::<IdValue<'de>>()?),
+                "judge" => top.judge = map.next_value::<Option<IdValue<'de>>>()?,
+                "spec_sha256" => top.spec_sha256 = Some(map.next_value::<Sha256Value<'de>>()?.0),
                 "response" => top.response = map.next_value::<Option<String>>()?,
                 "answers" => {
                     top.had_answers = true;
@@ -470,9 +504,13 @@ impl<'de> serde::Deserialize<'de> for Key<'de> {
     }
 }
 
-/// An `id` (or a judge's name): a string, borrowed when it can be, or a
-/// number kept as written.
-struct IdValue<'de>(Cow<'de, str>);
+/// An `id` (or a judge's name) as written: a string, borrowed when it
+/// can be, or a whole number kept as written; anything else (`1.0`,
+/// `true`, `null`, a list) is kept as a description, for the rejection.
+enum IdValue<'de> {
+    Id(Cow<'de, str>),
+    Invalid(String),
+}
 
 impl<'de> serde::Deserialize<'de> for IdValue<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -480,22 +518,65 @@ impl<'de> serde::Deserialize<'de> for IdValue<'de> {
         impl<'de> Visitor<'de> for V {
             type Value = IdValue<'de>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string or a number")
+                f.write_str("a string or a whole number")
             }
             fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<IdValue<'de>, E> {
-                Ok(IdValue(Cow::Borrowed(v)))
+                Ok(IdValue::Id(Cow::Borrowed(v)))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<IdValue<'de>, E> {
-                Ok(IdValue(Cow::Owned(v.to_string())))
+                Ok(IdValue::Id(Cow::Owned(v.to_string())))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<IdValue<'de>, E> {
-                Ok(IdValue(Cow::Owned(v.to_string())))
+                Ok(IdValue::Id(Cow::Owned(v.to_string())))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<IdValue<'de>, E> {
-                Ok(IdValue(Cow::Owned(v.to_string())))
+                Ok(IdValue::Id(Cow::Owned(v.to_string())))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<IdValue<'de>, E> {
+                // `{:?}` keeps the decimal point: `1.0`, not `1`.
+                Ok(IdValue::Invalid(format!("{v:?}")))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<IdValue<'de>, E> {
+                Ok(IdValue::Invalid(v.to_string()))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<IdValue<'de>, E> {
+                Ok(IdValue::Invalid("null".into()))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<IdValue<'de>, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(IdValue::Invalid("a list".into()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<IdValue<'de>, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(IdValue::Invalid("an object".into()))
             }
         }
         d.deserialize_any(V)
+    }
+}
+
+/// A `spec_sha256`: a string, borrowed when it can be.
+struct Sha256Value<'de>(Cow<'de, str>);
+
+impl<'de> serde::Deserialize<'de> for Sha256Value<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Sha256Value<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("`spec_sha256` as a string of hexadecimal digits")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Sha256Value(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Sha256Value(Cow::Owned(v.to_string())))
+            }
+        }
+        d.deserialize_str(V)
     }
 }
 
@@ -606,7 +687,8 @@ mod tests {
     fn parse(line: &str) -> Result<(Judgment<'_>, Vec<Answer>), Rejection> {
         let mut answers = Vec::new();
         let mut slots = Vec::new();
-        parse_line(line, &index(), &mut answers, &mut slots).map(|j| (j, answers))
+        let mut spec = None;
+        parse_line(line, &index(), &mut answers, &mut slots, &mut spec).map(|j| (j, answers))
     }
 
     use Answer::*;
@@ -665,6 +747,65 @@ mod tests {
         assert_eq!(
             kind(r#"{"id": "x", "answers": {"S1": true, "C1": "na"}}"#),
             "na_not_allowed"
+        );
+    }
+
+    /// An id is a non-empty string or a whole number: `7` and `"7"` are the
+    /// same id, and `1.0` (which would be `"1"` or `"1.0"` depending on who
+    /// reads it), `""`, `"  "`, `true` and `null` are rejected.
+    #[test]
+    fn ids_are_non_empty_strings_or_whole_numbers() {
+        let ok = |line: &str| parse(line).map(|(j, _)| j.id.into_owned());
+        let answers = r#""answers": {"S1": true, "C1": true}"#;
+        assert_eq!(ok(&format!(r#"{{"id": 7, {answers}}}"#)), Ok("7".into()));
+        assert_eq!(ok(&format!(r#"{{"id": -3, {answers}}}"#)), Ok("-3".into()));
+        assert_eq!(ok(&format!(r#"{{"id": "7", {answers}}}"#)), Ok("7".into()));
+        for (id, found) in [
+            ("1.0", "1.0"),
+            ("2.5e3", "2500.0"),
+            (r#""""#, "empty"),
+            (r#""  ""#, "blank"),
+            ("true", "true"),
+            ("null", "null"),
+            ("[1]", "a list"),
+            (r#"{"a": 1}"#, "an object"),
+        ] {
+            let rejection = parse(&format!(r#"{{"id": {id}, {answers}}}"#)).unwrap_err();
+            assert_eq!(rejection, Rejection::InvalidId(found.into()), "{id}");
+            assert_eq!(rejection.kind(), "invalid_id");
+        }
+        assert_eq!(
+            parse(&format!(r#"{{"id": 1.0, {answers}}}"#))
+                .unwrap_err()
+                .to_string(),
+            "`id` is 1.0: an id is a non-empty string or a whole number"
+        );
+        let rejection = parse(&format!(r#"{{"id": "x", "judge": 1.5, {answers}}}"#)).unwrap_err();
+        assert_eq!(
+            rejection.to_string(),
+            "`judge` is 1.5: a judge is named by a string"
+        );
+    }
+
+    #[test]
+    fn the_spec_hash_is_read_from_accepted_and_rejected_lines() {
+        let index = index();
+        let (mut answers, mut slots, mut spec) = (Vec::new(), Vec::new(), None);
+        let line = r#"{"id": "x", "spec_sha256": "abc", "answers": {"S1": true, "C1": true}}"#;
+        assert!(parse_line(line, &index, &mut answers, &mut slots, &mut spec).is_ok());
+        assert_eq!(spec.as_deref(), Some("abc"));
+        let line = r#"{"spec_sha256": "def", "id": "x", "answers": {"Q9": true}}"#;
+        assert!(parse_line(line, &index, &mut answers, &mut slots, &mut spec).is_err());
+        assert_eq!(spec.as_deref(), Some("def"));
+        let line = r#"{"id": "x", "answers": {"S1": true, "C1": true}}"#;
+        assert!(parse_line(line, &index, &mut answers, &mut slots, &mut spec).is_ok());
+        assert_eq!(spec, None);
+        let line = r#"{"id": "x", "spec_sha256": 5, "answers": {"S1": true, "C1": true}}"#;
+        let rejection = parse_line(line, &index, &mut answers, &mut slots, &mut spec).unwrap_err();
+        assert_eq!(rejection.kind(), "malformed");
+        assert!(
+            rejection.to_string().contains("`spec_sha256` as a string"),
+            "{rejection}"
         );
     }
 

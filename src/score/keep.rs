@@ -3,13 +3,20 @@
 //!
 //! A generations line is `{"id": ..., "messages": [{"role": "user" |
 //! "assistant" | "system", "content": "..."}, ...]}`; other fields are
-//! ignored.
+//! ignored. The file is read twice for a training set: [`scan`] finds,
+//! for each passing id, the one line to keep, and [`write`] writes those
+//! lines. Two readings, because a conversation can be kept only once every
+//! line of its id is known: an id whose lines hold different messages is
+//! reported and kept in neither form, since nothing says which one the
+//! judge saw. The second reading checks that the file has not changed.
 
+use super::judgment::Rejection;
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{self, BufRead, Write};
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct Message {
     pub role: String,
     pub content: String,
@@ -21,108 +28,460 @@ struct GenerationLine {
     messages: Vec<Message>,
 }
 
-/// Why a generations line cannot be used.
-fn check(line: &str) -> Result<(String, Vec<Message>), String> {
-    let parsed: GenerationLine =
-        serde_json::from_str(line).map_err(|e| format!("not a generation: {e}"))?;
-    let id = match parsed.id {
-        serde_json::Value::String(s) => s,
-        serde_json::Value::Number(n) => n.to_string(),
-        other => return Err(format!("`id` is {other}, not a string or a number")),
-    };
-    if parsed.messages.is_empty() {
-        return Err("`messages` is empty".into());
-    }
-    for m in &parsed.messages {
-        if !matches!(m.role.as_str(), "user" | "assistant" | "system") {
-            return Err(format!(
-                "role `{}` is not user, assistant or system",
-                m.role
-            ));
+/// Why a generations line is not used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Invalid {
+    /// Not JSON, or not a generation (no `id` or `messages`).
+    Malformed(String),
+    /// An id that is not a non-empty string or a whole number.
+    InvalidId(String),
+    Role(String),
+    NoUserTurn,
+    NoAssistantTurn,
+    /// The message at this index (from 1) has no text.
+    EmptyMessage(usize),
+}
+
+impl Invalid {
+    /// A short machine-readable kind, for the manifest.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Invalid::Malformed(_) => "malformed",
+            Invalid::InvalidId(_) => "invalid_id",
+            Invalid::Role(_) => "bad_role",
+            Invalid::NoUserTurn => "no_user_turn",
+            Invalid::NoAssistantTurn => "no_assistant_turn",
+            Invalid::EmptyMessage(_) => "empty_message",
         }
     }
+}
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Invalid::Malformed(e) => f.write_str(e),
+            // Worded as for judgments: the rule is the same.
+            Invalid::InvalidId(found) => Rejection::InvalidId(found.clone()).fmt(f),
+            Invalid::Role(role) => {
+                write!(f, "role `{role}` is not user, assistant or system")
+            }
+            Invalid::NoUserTurn => f.write_str("no user message, so nothing to answer"),
+            Invalid::NoAssistantTurn => {
+                f.write_str("no assistant message, so nothing to learn from")
+            }
+            Invalid::EmptyMessage(k) => write!(f, "message {k} is empty"),
+        }
+    }
+}
+
+/// A line's id and messages, or why it is not a generation at all.
+fn parse(line: &str) -> Result<(String, Vec<Message>), Invalid> {
+    let parsed: GenerationLine = serde_json::from_str(line)
+        .map_err(|e| Invalid::Malformed(format!("not a generation: {e}")))?;
+    let id = match parsed.id {
+        serde_json::Value::String(s) if s.is_empty() => {
+            return Err(Invalid::InvalidId("empty".into()));
+        }
+        serde_json::Value::String(s) if s.trim().is_empty() => {
+            return Err(Invalid::InvalidId("blank".into()));
+        }
+        serde_json::Value::String(s) => s,
+        serde_json::Value::Number(n) if n.is_i64() || n.is_u64() => n.to_string(),
+        serde_json::Value::Number(n) => {
+            return Err(Invalid::InvalidId(match n.as_f64() {
+                Some(x) => format!("{x:?}"),
+                None => n.to_string(),
+            }));
+        }
+        serde_json::Value::Null => return Err(Invalid::InvalidId("null".into())),
+        serde_json::Value::Bool(b) => return Err(Invalid::InvalidId(b.to_string())),
+        serde_json::Value::Array(_) => return Err(Invalid::InvalidId("a list".into())),
+        serde_json::Value::Object(_) => return Err(Invalid::InvalidId("an object".into())),
+    };
     Ok((id, parsed.messages))
+}
+
+/// Whether a conversation can be trained on: known roles, a user turn and
+/// an assistant turn, and no empty message.
+fn check_turns(messages: &[Message]) -> Result<(), Invalid> {
+    for (k, m) in messages.iter().enumerate() {
+        if !matches!(m.role.as_str(), "user" | "assistant" | "system") {
+            return Err(Invalid::Role(m.role.clone()));
+        }
+        if m.content.trim().is_empty() {
+            return Err(Invalid::EmptyMessage(k + 1));
+        }
+    }
+    if !messages.iter().any(|m| m.role == "user") {
+        return Err(Invalid::NoUserTurn);
+    }
+    if !messages.iter().any(|m| m.role == "assistant") {
+        return Err(Invalid::NoAssistantTurn);
+    }
+    Ok(())
 }
 
 /// Counts of a training-set join.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct KeepCounts {
     pub kept: u64,
-    /// Generations whose record did not pass (or was never scored).
+    /// Usable generations whose record did not pass (or was never scored).
     pub dropped: u64,
-    /// Generations lines that are not valid generations.
+    /// Generations lines that cannot be used, and how many of each kind.
     pub invalid: u64,
-    /// Passing records with no generation in the file.
+    pub invalid_by_kind: BTreeMap<&'static str, u64>,
+    /// Passing records with no usable generation in the file.
     pub missing: u64,
-    /// Generations of a passing id seen again after the first (not kept twice).
+    /// Lines repeating an earlier generation of a passing id word for word
+    /// (kept once).
     pub duplicates: u64,
+    /// Passing ids whose lines hold different messages (kept in neither
+    /// form), sorted.
+    pub conflicting: Vec<String>,
 }
 
-/// Writes, for every generation whose id passed, `{"messages": [...]}` and
-/// nothing else, in the order of the generations file.
-pub fn keep(
-    generations: &mut dyn BufRead,
-    passing: &HashSet<String>,
-    out: &mut dyn Write,
-    on_invalid: &mut dyn FnMut(u64, &str),
-) -> io::Result<KeepCounts> {
-    let mut counts = KeepCounts::default();
-    let mut written: HashSet<String> = HashSet::new();
-    let mut line = String::new();
+/// The conversation of a spot-checked record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conversation {
+    /// (role, content) per message.
+    pub turns: Vec<(String, String)>,
+    /// Another line of the same id with other messages, if any.
+    pub conflicting_line: Option<u64>,
+}
+
+/// What a first reading of the generations found.
+#[derive(Debug, Default)]
+pub struct Scan {
+    pub lines: u64,
+    /// SHA-256 of the file's bytes.
+    pub sha256: String,
+    pub counts: KeepCounts,
+    /// The conversations of the spot-checked ids.
+    pub conversations: HashMap<String, Conversation>,
+    /// The lines to write, in file order.
+    keep: Vec<u64>,
+}
+
+/// A problem with one generations line, reported as it is found.
+pub enum Problem<'a> {
+    Invalid(&'a Invalid),
+    /// The id's messages differ from those on an earlier line.
+    Conflict {
+        id: &'a str,
+        first_line: u64,
+    },
+}
+
+struct Seen {
+    first_line: u64,
+    digest: [u8; 32],
+    usable: bool,
+    conflict: bool,
+}
+
+/// Reads every line of a JSON Lines file, without its line ending and the
+/// first line's byte-order mark (`None` for a line that is not UTF-8),
+/// hashing the bytes.
+fn each_line(
+    reader: &mut dyn BufRead,
+    hasher: &mut Sha256,
+    f: &mut dyn FnMut(u64, Option<&str>) -> io::Result<()>,
+) -> io::Result<u64> {
+    let mut buffer = Vec::new();
     let mut number = 0u64;
     loop {
-        line.clear();
-        if generations.read_line(&mut line)? == 0 {
-            break;
+        buffer.clear();
+        if reader.read_until(b'\n', &mut buffer)? == 0 {
+            return Ok(number);
         }
+        hasher.update(&buffer);
         number += 1;
-        if line.trim().is_empty() {
-            continue;
-        }
-        match check(line.trim_end()) {
-            Ok((id, messages)) => {
-                if !passing.contains(&id) {
-                    counts.dropped += 1;
-                } else if written.contains(&id) {
-                    counts.duplicates += 1;
-                } else {
-                    serde_json::to_writer(&mut *out, &serde_json::json!({ "messages": messages }))?;
-                    out.write_all(b"\n")?;
-                    counts.kept += 1;
-                    written.insert(id);
-                }
-            }
-            Err(reason) => {
-                counts.invalid += 1;
-                on_invalid(number, &reason);
-            }
-        }
+        let bytes = buffer.strip_suffix(b"\n").unwrap_or(&buffer);
+        let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+        let bytes = match number {
+            1 => bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes),
+            _ => bytes,
+        };
+        f(number, std::str::from_utf8(bytes).ok())?;
     }
-    counts.missing = passing.iter().filter(|id| !written.contains(*id)).count() as u64;
-    Ok(counts)
 }
 
-/// The conversations of the given ids, for the spot-check.
-pub fn conversations(
+fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The first reading: counts, the line to keep for each passing id, and
+/// the conversations of `wanted` (the spot-check's ids).
+pub fn scan(
     generations: &mut dyn BufRead,
+    passing: &HashSet<String>,
     wanted: &HashSet<String>,
-) -> io::Result<HashMap<String, Vec<(String, String)>>> {
-    let mut out = HashMap::new();
-    let mut line = String::new();
-    loop {
-        line.clear();
-        if generations.read_line(&mut line)? == 0 {
-            break;
+    on_problem: &mut dyn FnMut(u64, Problem),
+) -> io::Result<Scan> {
+    let mut out = Scan::default();
+    let mut seen: HashMap<String, Seen> = HashMap::new();
+    let mut hasher = Sha256::new();
+    let mut counts = KeepCounts::default();
+    let mut conversations: HashMap<String, Conversation> = HashMap::new();
+    fn invalid(
+        counts: &mut KeepCounts,
+        on_problem: &mut dyn FnMut(u64, Problem),
+        number: u64,
+        why: Invalid,
+    ) {
+        counts.invalid += 1;
+        *counts.invalid_by_kind.entry(why.kind()).or_default() += 1;
+        on_problem(number, Problem::Invalid(&why));
+    }
+    let lines = each_line(generations, &mut hasher, &mut |number, line| {
+        let Some(line) = line else {
+            let why = Invalid::Malformed("the line is not UTF-8".into());
+            invalid(&mut counts, on_problem, number, why);
+            return Ok(());
+        };
+        if line.trim().is_empty() {
+            return Ok(());
         }
-        if let Ok((id, messages)) = check(line.trim_end())
-            && wanted.contains(&id)
-            && !out.contains_key(&id)
-        {
-            out.insert(
-                id,
-                messages.into_iter().map(|m| (m.role, m.content)).collect(),
-            );
+        let (id, messages) = match parse(line) {
+            Ok(parsed) => parsed,
+            Err(why) => {
+                invalid(&mut counts, on_problem, number, why);
+                return Ok(());
+            }
+        };
+        let usable = check_turns(&messages);
+        let passes = passing.contains(&id);
+        if passes || wanted.contains(&id) {
+            let digest: [u8; 32] =
+                Sha256::digest(serde_json::to_vec(&messages).unwrap_or_default()).into();
+            match seen.get_mut(&id) {
+                None => {
+                    if wanted.contains(&id) {
+                        conversations.insert(
+                            id.clone(),
+                            Conversation {
+                                turns: messages
+                                    .iter()
+                                    .map(|m| (m.role.clone(), m.content.clone()))
+                                    .collect(),
+                                conflicting_line: None,
+                            },
+                        );
+                    }
+                    seen.insert(
+                        id.clone(),
+                        Seen {
+                            first_line: number,
+                            digest,
+                            usable: usable.is_ok(),
+                            conflict: false,
+                        },
+                    );
+                }
+                Some(s) if s.digest == digest => {
+                    if passes && usable.is_ok() {
+                        counts.duplicates += 1;
+                    }
+                }
+                Some(s) => {
+                    if !s.conflict {
+                        s.conflict = true;
+                        on_problem(
+                            number,
+                            Problem::Conflict {
+                                id: &id,
+                                first_line: s.first_line,
+                            },
+                        );
+                        if let Some(c) = conversations.get_mut(&id) {
+                            c.conflicting_line = Some(number);
+                        }
+                    }
+                }
+            }
+        }
+        match usable {
+            Err(why) => invalid(&mut counts, on_problem, number, why),
+            Ok(()) if !passes => counts.dropped += 1,
+            Ok(()) => {}
+        }
+        Ok(())
+    })?;
+    for (id, s) in &seen {
+        if !passing.contains(id) {
+            continue;
+        }
+        if s.conflict {
+            counts.conflicting.push(id.clone());
+        } else if s.usable {
+            out.keep.push(s.first_line);
         }
     }
+    out.keep.sort_unstable();
+    counts.conflicting.sort();
+    counts.kept = out.keep.len() as u64;
+    counts.missing = passing.len() as u64 - counts.kept - counts.conflicting.len() as u64;
+    out.lines = lines;
+    out.sha256 = hex(&hasher.finalize());
+    out.counts = counts;
+    out.conversations = conversations;
     Ok(out)
+}
+
+/// The second reading: writes `{"messages": [...]}` for each line [`scan`]
+/// chose, and nothing else, in the order of the file. An error if the
+/// file is not the one scanned.
+pub fn write(generations: &mut dyn BufRead, scan: &Scan, out: &mut dyn Write) -> io::Result<()> {
+    let mut hasher = Sha256::new();
+    let mut next = scan.keep.iter().peekable();
+    each_line(generations, &mut hasher, &mut |number, line| {
+        if next.peek() != Some(&&number) {
+            return Ok(());
+        }
+        next.next();
+        let messages = line
+            .and_then(|line| parse(line).ok())
+            .map(|(_, messages)| messages)
+            .ok_or_else(changed)?;
+        serde_json::to_writer(&mut *out, &serde_json::json!({ "messages": messages }))?;
+        out.write_all(b"\n")
+    })?;
+    if hex(&hasher.finalize()) != scan.sha256 {
+        return Err(changed());
+    }
+    Ok(())
+}
+
+fn changed() -> io::Error {
+    io::Error::other("the file changed while it was read; run again once it is complete")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(id: &str, turns: &[(&str, &str)]) -> String {
+        let messages: Vec<serde_json::Value> = turns
+            .iter()
+            .map(|(r, c)| serde_json::json!({"role": r, "content": c}))
+            .collect();
+        serde_json::json!({"id": id, "messages": messages}).to_string()
+    }
+
+    fn join(text: &str, passing: &[&str]) -> (Scan, String, Vec<String>) {
+        let passing: HashSet<String> = passing.iter().map(|s| s.to_string()).collect();
+        let mut problems = Vec::new();
+        let scanned = scan(
+            &mut text.as_bytes(),
+            &passing,
+            &HashSet::new(),
+            &mut |n, p| {
+                problems.push(match p {
+                    Problem::Invalid(why) => format!("{n}: {}: {why}", why.kind()),
+                    Problem::Conflict { id, first_line } => {
+                        format!("{n}: {id} also on {first_line}")
+                    }
+                })
+            },
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        write(&mut text.as_bytes(), &scanned, &mut out).unwrap();
+        (scanned, String::from_utf8(out).unwrap(), problems)
+    }
+
+    const OK: &[(&str, &str)] = &[("user", "hi"), ("assistant", "hello")];
+
+    #[test]
+    fn conversations_without_a_user_or_assistant_turn_or_with_an_empty_message_are_skipped() {
+        let text = [
+            line("a", OK),
+            line("b", &[("assistant", "hello")]),
+            line("c", &[("system", "s"), ("user", "hi")]),
+            line("d", &[("user", "hi"), ("assistant", "  ")]),
+            line("e", &[("user", "hi"), ("robot", "beep")]),
+        ]
+        .join("\n");
+        let (scanned, out, problems) = join(&text, &["a", "b", "c", "d", "e"]);
+        assert_eq!(out.lines().count(), 1);
+        assert_eq!(
+            problems,
+            [
+                "2: no_user_turn: no user message, so nothing to answer",
+                "3: no_assistant_turn: no assistant message, so nothing to learn from",
+                "4: empty_message: message 2 is empty",
+                "5: bad_role: role `robot` is not user, assistant or system",
+            ]
+        );
+        let c = &scanned.counts;
+        assert_eq!((c.kept, c.invalid, c.missing), (1, 4, 4));
+        assert_eq!(c.invalid_by_kind.len(), 4);
+    }
+
+    #[test]
+    fn an_id_with_different_conversations_is_reported_and_not_kept() {
+        let other = &[("user", "hi"), ("assistant", "something else")];
+        let text = [
+            line("a", OK),
+            line("b", OK),
+            line("a", other),
+            line("b", OK),
+            line("a", OK),
+        ]
+        .join("\r\n");
+        let (scanned, out, problems) = join(&text, &["a", "b"]);
+        assert_eq!(problems, ["3: a also on 1"]);
+        assert_eq!(scanned.counts.conflicting, ["a"]);
+        assert_eq!(scanned.counts.duplicates, 2);
+        assert_eq!((scanned.counts.kept, scanned.counts.missing), (1, 0));
+        assert_eq!(
+            out,
+            "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},{\"role\":\"assistant\",\"content\":\"hello\"}]}\n"
+        );
+    }
+
+    #[test]
+    fn a_byte_order_mark_and_crlf_are_read() {
+        let text = format!("\u{feff}{}\r\n{}\r\n", line("a", OK), line("b", OK));
+        let (scanned, out, problems) = join(&text, &["a", "b"]);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(scanned.counts.kept, 2);
+        assert_eq!(scanned.lines, 2);
+        assert_eq!(out.lines().count(), 2);
+    }
+
+    #[test]
+    fn ids_follow_the_judgments_rule() {
+        let text = [
+            r#"{"id": 7, "messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]}"#,
+            r#"{"id": 1.0, "messages": []}"#,
+            r#"{"id": "", "messages": []}"#,
+        ]
+        .join("\n");
+        let (_, out, problems) = join(&text, &["7"]);
+        assert_eq!(out.lines().count(), 1);
+        assert_eq!(
+            problems,
+            [
+                "2: invalid_id: `id` is 1.0: an id is a non-empty string or a whole number",
+                "3: invalid_id: `id` is empty: an id is a non-empty string or a whole number",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_file_that_changed_between_the_readings_is_an_error() {
+        let first = line("a", OK);
+        let passing: HashSet<String> = ["a".to_string()].into();
+        let scanned = scan(
+            &mut first.as_bytes(),
+            &passing,
+            &HashSet::new(),
+            &mut |_, _| {},
+        )
+        .unwrap();
+        let second = format!("{first}\n{}", line("b", OK));
+        let error = write(&mut second.as_bytes(), &scanned, &mut Vec::new()).unwrap_err();
+        assert!(error.to_string().contains("changed while it was read"));
+    }
 }

@@ -25,6 +25,7 @@
 //! of `i128`, so a score that ties the threshold passes on every machine.
 
 pub mod config;
+pub mod html;
 pub mod judgment;
 pub mod keep;
 mod ratio;

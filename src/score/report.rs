@@ -3,7 +3,8 @@
 //! spot-check.
 
 use super::ScoringRubric;
-use super::run::{Sampled, answer_str};
+use super::keep::Conversation;
+use super::run::{Sampled, SpecMismatch, answer_str};
 use super::stats::{Stats, records_needed, thresholds};
 use indexmap::IndexMap;
 use serde::Serialize;
@@ -110,6 +111,9 @@ pub struct Summary {
     pub redundant_pairs: Vec<RedundantPair>,
     pub judge_agreement: IndexMap<String, JudgeAgreement>,
     pub fleiss_kappa: Option<f64>,
+    /// Files with lines judged with another spec (their `spec_sha256`
+    /// differs from the scoring config's).
+    pub spec_mismatches: Vec<SpecMismatch>,
     pub findings: Vec<Finding>,
     /// The gate's id, to tell gate questions apart in the report.
     #[serde(skip)]
@@ -121,7 +125,12 @@ pub struct Summary {
 }
 
 impl Summary {
-    pub fn new(rubric: &ScoringRubric, stats: &Stats, target: f64) -> Summary {
+    pub fn new(
+        rubric: &ScoringRubric,
+        stats: &Stats,
+        target: f64,
+        spec_mismatches: &[SpecMismatch],
+    ) -> Summary {
         let ids: Vec<String> = rubric.questions().map(|q| q.id.clone()).collect();
         let groups: Vec<String> = std::iter::repeat_n(rubric.gate_id.clone(), rubric.gate.len())
             .chain(
@@ -278,6 +287,7 @@ impl Summary {
             redundant_pairs,
             judge_agreement,
             fleiss_kappa,
+            spec_mismatches: spec_mismatches.to_vec(),
             findings: Vec::new(),
             gate: rubric.gate_id.clone(),
             phi_matrix: (0..ids.len())
@@ -300,13 +310,44 @@ impl Summary {
     }
 }
 
-fn percent(x: f64) -> String {
+pub(crate) fn percent(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
+}
+
+/// `n` and the noun for it: `1 line`, `2 lines`.
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The first twelve characters of a hash, enough to tell two apart.
+pub fn short_hash(hash: &str) -> String {
+    match hash.char_indices().nth(12) {
+        Some((end, _)) => format!("{}…", &hash[..end]),
+        None => hash.to_string(),
+    }
+}
+
+/// `n` records "fail the gate", with the verb agreeing: `1 fails`.
+fn fail_the_gate(n: u64) -> String {
+    format!("{n} {} the gate", if n == 1 { "fails" } else { "fail" })
 }
 
 /// What the numbers say to do next, most important first.
 fn findings(rubric: &ScoringRubric, s: &Summary) -> Vec<Finding> {
     let mut out = Vec::new();
+    for m in &s.spec_mismatches {
+        out.push(Finding {
+            kind: "spec-mismatch",
+            message: format!(
+                "{} of {} {} judged with another spec (spec_sha256 {})",
+                count(m.lines, "line", "lines"),
+                m.file,
+                if m.lines == 1 { "was" } else { "were" },
+                short_hash(&m.spec_sha256)
+            ),
+            action: "score them with the scoring.toml built from the spec they were judged with, or judge them again with this spec's evaluation prompt".into(),
+        });
+    }
     if s.records == 0 {
         out.push(Finding {
             kind: "no-records",
@@ -368,7 +409,10 @@ fn findings(rubric: &ScoringRubric, s: &Summary) -> Vec<Finding> {
                 percent(s.target)
             ),
             action: match s.records_needed {
-                Some(n) => format!("score more records: about {n} are needed at this rate"),
+                Some(n) => format!(
+                    "score more records: about {} at this rate",
+                    count(n, "record is needed", "are needed")
+                ),
                 None => "score more records".into(),
             },
         }),
@@ -417,13 +461,18 @@ fn findings(rubric: &ScoringRubric, s: &Summary) -> Vec<Finding> {
         });
     }
     for (id, a) in &s.judge_agreement {
+        // As many records as the other findings ask for: on a handful, a
+        // kappa says little.
         if let Some(k) = a.kappa
-            && a.records >= 2
+            && a.records >= thresholds::MIN_RECORDS
             && k < thresholds::WEAK_KAPPA
         {
             out.push(Finding {
                     kind: "weak-agreement",
-                    message: format!("judgments of {id} agree weakly (Fleiss' kappa {k:.2})"),
+                    message: format!(
+                        "judgments of {id} agree weakly (Fleiss' kappa {k:.2} over {} judged more than once)",
+                        count(a.records, "record", "records")
+                    ),
                     action: format!(
                         "define the ambiguous terms of {id} with `define`, or add a calibration example that settles it"
                     ),
@@ -433,10 +482,14 @@ fn findings(rubric: &ScoringRubric, s: &Summary) -> Vec<Finding> {
     if s.judge_errors > 0 {
         out.push(Finding {
             kind: "judge-errors",
-            message: format!(
-                "{} answers are ERROR: judge calls that failed, counted as NO",
-                s.judge_errors
-            ),
+            message: if s.judge_errors == 1 {
+                "1 answer is ERROR: a judge call that failed, counted as NO".to_string()
+            } else {
+                format!(
+                    "{} answers are ERROR: judge calls that failed, counted as NO",
+                    s.judge_errors
+                )
+            },
             action: "re-run the failed judge calls before trusting these verdicts".into(),
         });
     }
@@ -459,12 +512,12 @@ fn findings(rubric: &ScoringRubric, s: &Summary) -> Vec<Finding> {
 pub fn terminal(s: &Summary) -> String {
     let mut out = String::new();
     out.push_str(&format!(
-        "{} lines: {} valid, {} rejected, {} blank; {} records ({} judged more than once)\n",
-        s.lines.total,
+        "{}: {} valid, {} rejected, {} blank; {} ({} judged more than once)\n",
+        count(s.lines.total, "line", "lines"),
         s.lines.valid,
         s.lines.rejected,
         s.lines.blank,
-        s.records,
+        count(s.records, "record", "records"),
         s.repeated_records
     ));
     if let (Some(rate), Some(i)) = (s.pass_rate, &s.interval) {
@@ -478,15 +531,20 @@ pub fn terminal(s: &Summary) -> String {
                 "above" => "above target".to_string(),
                 "below" => "below target".to_string(),
                 _ => match s.records_needed {
-                    Some(n) => format!("cannot tell yet (about {n} records needed)"),
+                    Some(n) => format!(
+                        "cannot tell yet (about {} needed)",
+                        count(n, "record", "records")
+                    ),
                     None => "cannot tell yet".to_string(),
                 },
             }
         ));
     }
     out.push_str(&format!(
-        "verdicts: {} pass, {} fail, {} fail the gate\n",
-        s.verdicts.pass, s.verdicts.fail, s.verdicts.gate_fail
+        "verdicts: {} pass, {} fail, {}\n",
+        s.verdicts.pass,
+        s.verdicts.fail,
+        fail_the_gate(s.verdicts.gate_fail)
     ));
     if s.judge_errors > 0 {
         out.push_str(&format!("judge errors: {}\n", s.judge_errors));
@@ -546,181 +604,6 @@ pub fn terminal(s: &Summary) -> String {
     out
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-/// A self-contained HTML report: no scripts, fonts or images from the
-/// network; charts are inline SVG.
-pub fn html(s: &Summary, title: &str) -> String {
-    let mut out = String::new();
-    out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
-    out.push_str(&format!(
-        "<title>{} — ftprep score report</title>\n",
-        escape(title)
-    ));
-    out.push_str(
-        "<style>\nbody{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:960px;margin:2rem auto;padding:0 1rem;color:#1d2433}\n\
-h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #d8dce3;padding-bottom:.3rem}\n\
-table{border-collapse:collapse;font-size:.9rem}td,th{padding:.25rem .6rem;text-align:right;border-bottom:1px solid #eceef2}\n\
-th:first-child,td:first-child{text-align:left}.finding{margin:.5rem 0}.next{color:#4a5568}\n\
-svg text{font-family:inherit;font-size:12px;fill:#1d2433}\n</style>\n</head>\n<body>\n",
-    );
-    out.push_str(&format!("<h1>{}</h1>\n", escape(title)));
-    out.push_str(&format!(
-        "<p>{} records from {} lines ({} rejected). Verdicts: {} pass, {} fail, {} fail the safety gate.</p>\n",
-        s.records, s.lines.total, s.rejected, s.verdicts.pass, s.verdicts.fail, s.verdicts.gate_fail
-    ));
-
-    // Pass rate against the target.
-    out.push_str("<h2>Pass rate</h2>\n");
-    let rate = s.pass_rate.unwrap_or(0.0);
-    let width = 600.0;
-    let x = |v: f64| 20.0 + v * width;
-    out.push_str(&format!(
-        "<svg class=\"pass-rate\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"70\" role=\"img\" aria-label=\"pass rate {} against target {}\">\n",
-        width + 60.0,
-        percent(rate),
-        percent(s.target)
-    ));
-    out.push_str(&format!(
-        "<rect class=\"track\" x=\"20\" y=\"20\" width=\"{width}\" height=\"20\" fill=\"#eceef2\"/>\n"
-    ));
-    out.push_str(&format!(
-        "<rect class=\"bar\" x=\"20\" y=\"20\" width=\"{:.1}\" height=\"20\" fill=\"#3b6fd4\"/>\n",
-        rate * width
-    ));
-    if let Some(i) = &s.interval {
-        out.push_str(&format!(
-            "<line class=\"interval\" x1=\"{:.1}\" x2=\"{:.1}\" y1=\"30\" y2=\"30\" stroke=\"#1d2433\" stroke-width=\"2\"/>\n",
-            x(i.low),
-            x(i.high)
-        ));
-    }
-    out.push_str(&format!(
-        "<line class=\"target\" x1=\"{:.1}\" x2=\"{:.1}\" y1=\"12\" y2=\"48\" stroke=\"#d43b3b\" stroke-width=\"2\"/>\n",
-        x(s.target),
-        x(s.target)
-    ));
-    out.push_str(&format!(
-        "<text x=\"20\" y=\"64\">pass rate {} (95% interval {}), target {}</text>\n</svg>\n",
-        percent(rate),
-        s.interval
-            .as_ref()
-            .map(|i| format!("{}..{}", percent(i.low), percent(i.high)))
-            .unwrap_or_else(|| "-".into()),
-        percent(s.target)
-    ));
-
-    // YES rate per question.
-    out.push_str("<h2>YES rate per question</h2>\n");
-    let row = 22.0;
-    let height = row * s.questions.len() as f64 + 10.0;
-    out.push_str(&format!(
-        "<svg class=\"yes-rates\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{height}\" role=\"img\" aria-label=\"YES rate per question\">\n",
-        width + 160.0
-    ));
-    for (k, (id, q)) in s.questions.iter().enumerate() {
-        let y = 5.0 + k as f64 * row;
-        let r = q.yes_rate.unwrap_or(0.0);
-        let colour = if q.group == s.gate {
-            "#7a4fd4"
-        } else {
-            "#3b6fd4"
-        };
-        out.push_str(&format!(
-            "<text x=\"0\" y=\"{:.1}\">{}</text>\n<rect class=\"bar\" data-question=\"{}\" x=\"90\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{colour}\"><title>{}: {}</title></rect>\n<text x=\"{:.1}\" y=\"{:.1}\">{}</text>\n",
-            y + 14.0,
-            escape(id),
-            escape(id),
-            y,
-            r * width,
-            row - 6.0,
-            escape(id),
-            q.yes_rate.map(percent).unwrap_or_else(|| "no answers".into()),
-            95.0 + r * width,
-            y + 14.0,
-            q.yes_rate.map(percent).unwrap_or_else(|| "-".into())
-        ));
-    }
-    out.push_str("</svg>\n");
-
-    // Gate failures.
-    out.push_str("<h2>Safety gate failures</h2>\n<table class=\"gate\">\n<tr><th>question</th><th>records failing</th></tr>\n");
-    for (id, n) in &s.gate_failures {
-        out.push_str(&format!("<tr><td>{}</td><td>{n}</td></tr>\n", escape(id)));
-    }
-    out.push_str("</table>\n");
-
-    // Correlation heatmap.
-    out.push_str("<h2>How questions move together (phi coefficient)</h2>\n");
-    out.push_str("<p>Dark red: the two questions pass and fail together (possibly redundant); blue: they move in opposite directions; grey: too few records answered both.</p>\n");
-    let ids: Vec<&String> = s.questions.keys().collect();
-    let cell = 18.0;
-    let margin = 90.0;
-    let size = margin + cell * ids.len() as f64 + 10.0;
-    out.push_str(&format!(
-        "<svg class=\"heatmap\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{size}\" height=\"{size}\" role=\"img\" aria-label=\"phi coefficient between questions\">\n"
-    ));
-    for (k, id) in ids.iter().enumerate() {
-        out.push_str(&format!(
-            "<text x=\"0\" y=\"{:.1}\">{}</text>\n",
-            margin + k as f64 * cell + 13.0,
-            escape(id)
-        ));
-        out.push_str(&format!(
-            "<text x=\"{:.1}\" y=\"{:.1}\" transform=\"rotate(-60 {:.1} {:.1})\">{}</text>\n",
-            margin + k as f64 * cell + 4.0,
-            margin - 4.0,
-            margin + k as f64 * cell + 4.0,
-            margin - 4.0,
-            escape(id)
-        ));
-    }
-    for (i, a) in ids.iter().enumerate() {
-        for (j, b) in ids.iter().enumerate() {
-            let phi = s
-                .phi_matrix
-                .get(i)
-                .and_then(|row| row.get(j))
-                .copied()
-                .flatten();
-            let fill = match phi {
-                Some(p) if p >= 0.0 => {
-                    format!("rgb(255,{0},{0})", (255.0 * (1.0 - p)).round() as u8)
-                }
-                Some(p) => format!("rgb({0},{0},255)", (255.0 * (1.0 + p)).round() as u8),
-                None => "#d8dce3".to_string(),
-            };
-            out.push_str(&format!(
-                "<rect class=\"cell\" x=\"{:.1}\" y=\"{:.1}\" width=\"{cell}\" height=\"{cell}\" fill=\"{fill}\"><title>{} × {}: {}</title></rect>\n",
-                margin + j as f64 * cell,
-                margin + i as f64 * cell,
-                escape(a),
-                escape(b),
-                phi.map(|p| format!("phi {p:.2}")).unwrap_or_else(|| "too few records".into())
-            ));
-        }
-    }
-    out.push_str("</svg>\n");
-
-    if !s.findings.is_empty() {
-        out.push_str("<h2>Findings</h2>\n");
-        for f in &s.findings {
-            out.push_str(&format!(
-                "<div class=\"finding\">{}<br><span class=\"next\">Next: {}</span></div>\n",
-                escape(&f.message),
-                escape(&f.action)
-            ));
-        }
-    }
-    out.push_str("</body>\n</html>\n");
-    out
-}
-
 /// The spot-check: up to `n` records, spread evenly over pass, fail and
 /// gate-fail, with the conversation (when generations were joined) and the
 /// judge's answers with their evidence.
@@ -728,17 +611,17 @@ pub fn spot_check(
     rubric: &ScoringRubric,
     samples: &[Vec<Sampled>; 3],
     n: usize,
-    conversations: &std::collections::HashMap<String, Vec<(String, String)>>,
+    conversations: Option<&std::collections::HashMap<String, Conversation>>,
 ) -> String {
     let chosen = allot(samples, n);
     let ids: Vec<String> = rubric.questions().map(|q| q.id.clone()).collect();
     let mut out = String::from("# Spot-check\n\n");
     out.push_str(&format!(
-        "{} records, spread over the verdicts: {} pass, {} fail, {} fail the gate. For each, read the conversation and ask whether the judge's answers are right.\n",
-        chosen.iter().map(Vec::len).sum::<usize>(),
+        "{}, spread over the verdicts: {} pass, {} fail, {}. For each, read the conversation and ask whether the judge's answers are right.\n",
+        count(chosen.iter().map(Vec::len).sum::<usize>() as u64, "record", "records"),
         chosen[0].len(),
         chosen[1].len(),
-        chosen[2].len()
+        fail_the_gate(chosen[2].len() as u64)
     ));
     let mut k = 0;
     for group in &chosen {
@@ -757,8 +640,9 @@ pub fn spot_check(
             if !record.judges.is_empty() {
                 out.push_str(&format!("Judged by {}.\n\n", record.judges.join(", ")));
             }
-            match conversations.get(&record.id) {
-                Some(turns) => {
+            match conversations.and_then(|c| c.get(&record.id)) {
+                Some(conversation) => {
+                    let turns = &conversation.turns;
                     let mut users = 0;
                     let mut assistants = 0;
                     out.push_str("```text\n");
@@ -780,6 +664,14 @@ pub fn spot_check(
                         ));
                     }
                     out.push_str("```\n\n");
+                    if let Some(line) = conversation.conflicting_line {
+                        out.push_str(&format!(
+                            "Line {line} of the generations has other messages for this id: which one was judged is not known.\n\n"
+                        ));
+                    }
+                }
+                None if conversations.is_some() => {
+                    out.push_str("(the generations have no conversation with this id)\n\n")
                 }
                 None => out.push_str("(conversation not joined: pass `--generations FILE`)\n\n"),
             }
@@ -788,13 +680,37 @@ pub fn spot_check(
             for (q, answer) in ids.iter().zip(&record.answers) {
                 let e = evidence
                     .get(q)
-                    .map(|e| e.replace('|', "\\|").replace('\n', " "))
+                    .map(|e| {
+                        truncate(e, EVIDENCE_CHARS)
+                            .replace('|', "\\|")
+                            .replace('\n', " ")
+                    })
                     .unwrap_or_default();
                 out.push_str(&format!("| {q} | {} | {e} |\n", answer_str(*answer)));
             }
         }
     }
     out
+}
+
+/// The most characters of a judge's evidence the spot-check shows: a
+/// quote is short, and one of 300 KB made a 5 MB spot-check.
+const EVIDENCE_CHARS: usize = 500;
+
+/// `text` cut to `max` characters, saying how much was left out.
+pub fn truncate(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        None => text.into(),
+        Some((end, _)) => {
+            let rest = text[end..].chars().count() as u64;
+            format!(
+                "{}… ({rest} more {})",
+                text[..end].trim_end(),
+                if rest == 1 { "character" } else { "characters" }
+            )
+            .into()
+        }
+    }
 }
 
 /// `n` records spread evenly over the three strata; a stratum with too few

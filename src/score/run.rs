@@ -48,6 +48,18 @@ pub struct Options {
     /// The judgments of one id are on adjacent lines: stream, holding no
     /// record once the next id starts.
     pub grouped: bool,
+    /// The SHA-256 of the spec being scored with: lines that carry another
+    /// `spec_sha256` are counted per file in [`Outputs::spec_mismatches`].
+    pub spec_sha256: Option<String>,
+}
+
+/// Lines of one file judged with another spec than the one scored with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SpecMismatch {
+    pub file: String,
+    pub lines: u64,
+    /// The first other `spec_sha256` seen in the file.
+    pub spec_sha256: String,
 }
 
 /// A record kept for the spot-check.
@@ -68,6 +80,8 @@ pub struct Outputs {
     /// Reservoirs of the spot-check, by verdict: pass, fail, gate_fail.
     pub samples: [Vec<Sampled>; 3],
     pub passing: HashSet<String>,
+    /// Files with lines judged with another spec, in input order.
+    pub spec_mismatches: Vec<SpecMismatch>,
 }
 
 /// Deterministic xorshift64* for reservoir sampling.
@@ -285,6 +299,7 @@ pub fn run(
         ..Held::default()
     };
     let mut buffer = Vec::new();
+    let mut spec_mismatches = Vec::new();
 
     let mut finish = |group: &Group,
                       stats: &mut Stats,
@@ -410,6 +425,11 @@ pub fn run(
     for input in inputs {
         let mut reader = input.reader;
         let mut line_number = 0u64;
+        let mut mismatch = SpecMismatch {
+            file: input.name.clone(),
+            lines: 0,
+            spec_sha256: String::new(),
+        };
         loop {
             buffer.clear();
             if reader.read_until(b'\n', &mut buffer)? == 0 {
@@ -419,12 +439,30 @@ pub fn run(
             stats.lines += 1;
             let bytes = buffer.strip_suffix(b"\n").unwrap_or(&buffer);
             let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+            // A byte-order mark, as some Windows editors write at the start.
+            let bytes = match line_number {
+                1 => bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes),
+                _ => bytes,
+            };
             let parsed = match std::str::from_utf8(bytes) {
                 Ok(text) if text.trim().is_empty() => {
                     stats.blank_lines += 1;
                     continue;
                 }
-                Ok(text) => parse_line(text, &index, &mut answers, &mut slots).map(|j| (j, text)),
+                Ok(text) => {
+                    let mut spec_tag = None;
+                    let parsed = parse_line(text, &index, &mut answers, &mut slots, &mut spec_tag)
+                        .map(|j| (j, text));
+                    if let (Some(expected), Some(found)) = (&options.spec_sha256, &spec_tag)
+                        && !expected.eq_ignore_ascii_case(found)
+                    {
+                        if mismatch.lines == 0 {
+                            mismatch.spec_sha256 = found.to_string();
+                        }
+                        mismatch.lines += 1;
+                    }
+                    parsed
+                }
                 Err(_) => Err(Rejection::Malformed("the line is not UTF-8".into())),
             };
             match parsed {
@@ -482,6 +520,9 @@ pub fn run(
                 }
             }
         }
+        if mismatch.lines > 0 {
+            spec_mismatches.push(mismatch);
+        }
     }
     if group.active {
         close(&group, &mut held, &mut stats, &mut verdicts)?;
@@ -501,5 +542,6 @@ pub fn run(
         stats,
         samples,
         passing,
+        spec_mismatches,
     })
 }
