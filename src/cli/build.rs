@@ -4,6 +4,7 @@ use super::lint_args::LintArgs;
 use super::output::{Output, write_atomic};
 use super::{display_name, exit};
 use crate::compile::{self, read_source};
+use crate::diagnostics::plural;
 use crate::emit::{self, Artifact, Templates};
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -231,14 +232,6 @@ fn check(dir: &Path, artifacts: &[Artifact], leftovers: &[PathBuf], out: &Output
             dir.display()
         ));
         exit::OK
-    }
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
     }
 }
 

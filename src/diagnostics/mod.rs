@@ -127,6 +127,17 @@ impl Diagnostic {
     }
 }
 
+/// `1 question`, `2 questions`: a count with its noun, for messages. The
+/// noun's plural is written with `s`, which every noun ftprep counts takes.
+pub fn plural(n: impl fmt::Display, noun: &str) -> String {
+    let n = n.to_string();
+    if n == "1" {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// The diagnostics of one run, in the order they were found.
 #[derive(Debug, Clone, Default)]
 pub struct Diagnostics {

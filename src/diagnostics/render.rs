@@ -6,7 +6,7 @@
 //! snippet and the help line.
 
 use super::excerpt::Excerpt;
-use super::{Diagnostic, Diagnostics, Severity};
+use super::{Diagnostic, Diagnostics, Severity, plural};
 use crate::source::{SourceFile, Span};
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan};
 use std::fmt;
@@ -82,14 +82,6 @@ pub fn summary_line(diagnostics: &Diagnostics, file_name: &str) -> Option<String
         parts.push(plural(warnings, "warning"));
     }
     Some(format!("{file_name}: {}", parts.join(", ")))
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
-    }
 }
 
 pub fn render_one(diagnostic: &Diagnostic, file: &SourceFile, options: RenderOptions) -> String {

@@ -222,7 +222,10 @@ fn resolve_bounds(spec: &Spec, diagnostics: &mut Diagnostics) -> Bounds {
                 let min = count(&b.min);
                 let max = b.max.as_ref().map(count).unwrap_or(min);
                 match (min, max) {
-                    (Some(min), Some(max)) if min <= max => {
+                    (Some(min), Some(max)) if min > max => {
+                        diagnostics.push(reversed_range(name, b));
+                    }
+                    (Some(min), Some(max)) => {
                         let slot = match name {
                             "questions" => &mut bounds.questions,
                             "categories" => &mut bounds.categories,
@@ -240,9 +243,10 @@ fn resolve_bounds(spec: &Spec, diagnostics: &mut Diagnostics) -> Bounds {
                 let min = decimal(&b.min);
                 let max = b.max.as_ref().map(decimal).unwrap_or(min);
                 match (min, max) {
-                    (Some(min), Some(max)) if min <= max && max <= SCALE => {
-                        bounds.threshold = (min, max)
+                    (Some(min), Some(max)) if min > max && min <= SCALE => {
+                        diagnostics.push(reversed_range(name, b));
                     }
+                    (Some(min), Some(max)) if max <= SCALE => bounds.threshold = (min, max),
                     _ => invalid(diagnostics),
                 }
             }
@@ -264,6 +268,18 @@ fn resolve_bounds(spec: &Spec, diagnostics: &mut Diagnostics) -> Bounds {
         }
     }
     bounds
+}
+
+/// A range written high to low, such as `questions 20..15`.
+fn reversed_range(name: &str, b: &crate::model::LintBound) -> Diagnostic {
+    let high = &b.min.raw;
+    let low = b.max.as_ref().map_or(high, |n| &n.raw);
+    Diagnostic::error(
+        "invalid-lint-setting",
+        format!("the range of `{name}` runs from high to low"),
+    )
+    .at(b.span, "its low end is above its high end")
+    .help(format!("write the low end first: `{name} {low}..{high}`"))
 }
 
 /// `0.70..0.80` for messages: at least two decimal places.

@@ -22,6 +22,10 @@ use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::syntax::ast::{self, Kw};
 use std::collections::HashMap;
 
+/// The most user–assistant exchanges a generated conversation may have: a
+/// bound on what generation costs, far above what any pilot needs.
+pub const MAX_TURNS: u32 = 100;
+
 /// The result of lowering: a spec when the file has the blocks a spec
 /// cannot do without, and every diagnostic found.
 pub struct Lowered {
@@ -1205,16 +1209,33 @@ impl Lowerer {
         })
     }
 
+    /// A turn count: a whole number up to [`MAX_TURNS`].
     fn count(&mut self, number: &ast::Number) -> Option<u32> {
         match number.raw.parse::<u32>() {
-            Ok(n) if n <= 100 => Some(n),
-            _ => {
+            Ok(n) if n <= MAX_TURNS => Some(n),
+            Ok(_) => {
+                self.error(
+                    Diagnostic::error(
+                        "invalid-number",
+                        format!("`{}` turns is more than a conversation may have", number.raw),
+                    )
+                    .at(number.span, format!("at most {MAX_TURNS}"))
+                    .help(format!(
+                        "a generated conversation has at most {MAX_TURNS} user–assistant exchanges; pilots usually use a handful, such as `turns 3..6`"
+                    )),
+                );
+                None
+            }
+            Err(_) => {
                 self.error(
                     Diagnostic::error(
                         "invalid-number",
                         format!("`{}` is not a turn count", number.raw),
                     )
-                    .at(number.span, "expected a whole number from 1 to 100")
+                    .at(
+                        number.span,
+                        format!("expected a whole number from 1 to {MAX_TURNS}"),
+                    )
                     .help("count user–assistant exchanges with a whole number, such as `turns 4`"),
                 );
                 None

@@ -158,6 +158,9 @@ fn explain_one(source: &str, junk: &Junk) -> (Diagnostic, usize) {
     // (`checks ask_who, ...` leaves `ask_who` to be read as a new item).
     let line_start = source[..start].rfind('\n').map_or(0, |n| n + 1);
     let help = reference_list_help(&source[line_start..position], &source[position..])
+        .or_else(|| comment_help(&source[position..]))
+        .or_else(|| percent_help(source, position))
+        .or_else(|| range_help(source, position))
         .or_else(|| hyphen_help(source, position))
         .or_else(|| suggestion(&word, &expected))
         .or_else(|| expected_help(&expected))
@@ -486,6 +489,58 @@ fn hyphen_help(source: &str, position: usize) -> Option<String> {
     Some(format!(
         "ids join words with `_`, not `-`: write `{}`",
         written.replace('-', "_")
+    ))
+}
+
+/// `// ...` or `/* ... */`, as in other languages.
+fn comment_help(rest: &str) -> Option<String> {
+    (rest.starts_with("//") || rest.starts_with("/*"))
+        .then(|| "comments start with `#` and run to the end of the line: write `# ...`".into())
+}
+
+/// The number written just before `position` (digits and a decimal point).
+fn number_before(source: &str, position: usize) -> Option<&str> {
+    let start = source[..position]
+        .rfind(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .map_or(0, |i| i + 1);
+    let number = &source[start..position];
+    number
+        .starts_with(|c: char| c.is_ascii_digit())
+        .then_some(number)
+}
+
+/// `weight 40%` or `threshold 75%`: weights and thresholds are fractions.
+fn percent_help(source: &str, position: usize) -> Option<String> {
+    if !source[position..].starts_with('%') {
+        return None;
+    }
+    let number = number_before(source, position)?;
+    let percent = crate::score::parse_decimal(number)?;
+    // Hundredths of the number, in the 10⁻⁹ units decimals are read in.
+    let fraction = crate::score::format_decimal(percent / 100);
+    let fraction = match fraction.split_once('.') {
+        Some((_, digits)) if digits.len() >= 2 => fraction,
+        Some(_) => format!("{fraction}0"),
+        None => format!("{fraction}.00"),
+    };
+    Some(format!(
+        "weights and thresholds are fractions of 1, not percentages: write `{fraction}` for {number}%"
+    ))
+}
+
+/// `turns 2-5` or `questions 15-20`: a range is written with `..`.
+fn range_help(source: &str, position: usize) -> Option<String> {
+    let after = source[position..].strip_prefix('-')?;
+    let low = number_before(source, position)?;
+    let high_len = after
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(after.len());
+    let high = &after[..high_len];
+    if high.is_empty() || after[high_len..].starts_with(is_id_char) {
+        return None;
+    }
+    Some(format!(
+        "a range is written with `..`: write `{low}..{high}`"
     ))
 }
 

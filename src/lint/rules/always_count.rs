@@ -59,7 +59,7 @@ impl Rule for AlwaysCount {
         out.push(
             cx.finding(
                 &META,
-                format!("the spec has {count} ALWAYS anchors, {problem}"),
+                format!("the spec has {}, {problem}", plural(count, "ALWAYS anchor")),
             )
             .at(
                 spec.anchors
@@ -67,7 +67,7 @@ impl Rule for AlwaysCount {
                     .find(|a| a.polarity == crate::syntax::ast::Polarity::Always)
                     .map(|a| a.id.span)
                     .unwrap_or(spec.domain.id.span),
-                format!("{count} anchors"),
+                plural(count, "anchor"),
             )
             .help(format!(
                 "expected {min} to {max} (set with `always MIN..MAX` in the `lint` block): {advice}"

@@ -59,8 +59,8 @@ impl Rule for CategoryCount {
             "merge categories that measure the same goal"
         };
         out.push(
-            cx.finding(&META, format!("the rubric has {count} groups (the gate counted), {problem}"))
-                .at(keyword_span(spec.rubric.span, "rubric"), format!("{count} groups"))
+            cx.finding(&META, format!("the rubric has {} (the gate counted), {problem}", plural(count, "group")))
+                .at(keyword_span(spec.rubric.span, "rubric"), plural(count, "group"))
                 .help(format!("expected {min} to {max} (set with `categories MIN..MAX` in the `lint` block): {advice}")),
         );
     }

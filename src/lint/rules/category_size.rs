@@ -55,8 +55,8 @@ impl Rule for CategorySize {
                 "split the category, or drop the questions that overlap"
             };
             out.push(
-                cx.finding(&META, format!("category `{}` has {count} questions, {problem}", category.id.name))
-                    .at(category.id.span, format!("{count} questions"))
+                cx.finding(&META, format!("category `{}` has {}, {problem}", category.id.name, plural(count, "question")))
+                    .at(category.id.span, plural(count, "question"))
                     .help(format!("expected {min} to {max} questions per category (set with `category_size MIN..MAX`): {advice}")),
             );
         }

@@ -42,8 +42,8 @@ impl Rule for FewShotCount {
             "keep the most diverse examples"
         };
         out.push(
-            cx.finding(&META, format!("the spec has {count} few-shot examples, {problem}"))
-                .at(spec.fewshots.first().map(|f| f.id.span).unwrap_or(spec.domain.id.span), format!("{count} examples"))
+            cx.finding(&META, format!("the spec has {}, {problem}", plural(count, "few-shot example")))
+                .at(spec.fewshots.first().map(|f| f.id.span).unwrap_or(spec.domain.id.span), plural(count, "example"))
                 .help(format!("expected {min} to {max} (set with `fewshots MIN..MAX` in the `lint` block): {advice}")),
         );
     }

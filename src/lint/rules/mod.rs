@@ -6,7 +6,7 @@
 //! tests check every registered rule has an explanation and fixtures.
 
 pub(crate) use super::{Context, Group, Level, Rule, RuleMeta};
-pub(crate) use crate::diagnostics::Diagnostic;
+pub(crate) use crate::diagnostics::{Diagnostic, plural};
 pub(crate) use crate::source::Span;
 
 pub mod unused_suppression;

@@ -58,7 +58,7 @@ impl Rule for NeverCount {
         out.push(
             cx.finding(
                 &META,
-                format!("the spec has {count} NEVER anchors, {problem}"),
+                format!("the spec has {}, {problem}", plural(count, "NEVER anchor")),
             )
             .at(
                 spec.anchors
@@ -66,7 +66,7 @@ impl Rule for NeverCount {
                     .find(|a| a.polarity == crate::syntax::ast::Polarity::Never)
                     .map(|a| a.id.span)
                     .unwrap_or(spec.domain.id.span),
-                format!("{count} anchors"),
+                plural(count, "anchor"),
             )
             .help(format!(
                 "expected {min} to {max} (set with `never MIN..MAX` in the `lint` block): {advice}"

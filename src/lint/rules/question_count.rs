@@ -52,8 +52,8 @@ impl Rule for QuestionCount {
             "merge or drop overlapping questions: fewer, distinct questions judge more reliably"
         };
         out.push(
-            cx.finding(&META, format!("the rubric has {count} questions, {problem}"))
-                .at(keyword_span(spec.rubric.span, "rubric"), format!("{count} questions"))
+            cx.finding(&META, format!("the rubric has {}, {problem}", plural(count, "question")))
+                .at(keyword_span(spec.rubric.span, "rubric"), plural(count, "question"))
                 .help(format!("expected {min} to {max} (set with `questions MIN..MAX` in the `lint` block): {advice}")),
         );
     }
