@@ -96,9 +96,15 @@ pub fn read_source(path: &std::path::Path, name: &str) -> Result<SourceFile, Rea
     source_from_bytes(name, bytes)
 }
 
-pub fn source_from_bytes(name: &str, bytes: Vec<u8>) -> Result<SourceFile, ReadError> {
+/// Decodes a spec's bytes. A UTF-8 byte-order mark at the start is not
+/// part of the text (see [`SourceFile::with_bom`]).
+pub fn source_from_bytes(name: &str, mut bytes: Vec<u8>) -> Result<SourceFile, ReadError> {
+    let bom = bytes.starts_with(b"\xEF\xBB\xBF");
+    if bom {
+        bytes.drain(..3);
+    }
     match String::from_utf8(bytes) {
-        Ok(text) => Ok(SourceFile::new(name, text)),
+        Ok(text) => Ok(SourceFile::new(name, text).with_bom(bom)),
         Err(error) => {
             let at = error.utf8_error().valid_up_to();
             let bad_len = error.utf8_error().error_len().unwrap_or(1);

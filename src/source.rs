@@ -66,28 +66,108 @@ impl From<pest::Span<'_>> for Span {
 pub struct SourceFile {
     /// The name shown in diagnostics: the path as the user gave it.
     pub name: String,
-    /// Shared, so that work on other threads can read it without a copy.
-    /// An `Arc<String>` rather than an `Arc<str>`: the text read from disk
-    /// moves in, where an `Arc<str>` would copy it (75 KB for the therapy
-    /// spec, on every build).
+    /// The text every stage reads: a line break written as a lone `\r`
+    /// (old Mac files) is read as `\n`, byte for byte, so offsets are the
+    /// file's own. Shared, so the language server can keep one while it
+    /// compiles the next.
     pub text: Arc<String>,
     pub line_index: LineIndex,
+    /// How the file was written, so that a rewrite (`ftprep fmt`) keeps it.
+    pub style: TextStyle,
 }
 
 impl SourceFile {
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
-        let text = Arc::new(text.into());
+        let mut text = text.into();
+        let style = TextStyle {
+            bom: false,
+            line_ending: LineEnding::of(&text),
+        };
+        lone_cr_to_lf(&mut text);
+        let text = Arc::new(text);
         let line_index = LineIndex::new(&text);
         SourceFile {
             name: name.into(),
             text,
             line_index,
+            style,
         }
+    }
+
+    /// A file read from disk: a UTF-8 byte-order mark at its start is
+    /// not part of the text (an editor does not show it either).
+    pub fn with_bom(mut self, bom: bool) -> Self {
+        self.style.bom = bom;
+        self
     }
 
     pub fn slice(&self, span: Span) -> &str {
         self.text.get(span.range()).unwrap_or("")
     }
+}
+
+/// How a file writes what is not its text: a byte-order mark, and its
+/// line breaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TextStyle {
+    pub bom: bool,
+    pub line_ending: LineEnding,
+}
+
+/// The line break a file uses (the first one in it decides).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LineEnding {
+    #[default]
+    Lf,
+    CrLf,
+    Cr,
+}
+
+impl LineEnding {
+    pub fn of(text: &str) -> LineEnding {
+        let bytes = text.as_bytes();
+        match memchr::memchr2(b'\n', b'\r', bytes) {
+            Some(i) if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') => LineEnding::CrLf,
+            Some(i) if bytes[i] == b'\r' => LineEnding::Cr,
+            _ => LineEnding::Lf,
+        }
+    }
+}
+
+impl TextStyle {
+    /// `text`, written with `\n` line breaks, as a file in this style.
+    pub fn apply(&self, text: &str) -> String {
+        let text = text.replace("\r\n", "\n");
+        let mut out = String::with_capacity(text.len() + 3);
+        if self.bom {
+            out.push('\u{feff}');
+        }
+        match self.line_ending {
+            LineEnding::Lf => out.push_str(&text),
+            LineEnding::CrLf => out.push_str(&text.replace('\n', "\r\n")),
+            LineEnding::Cr => out.push_str(&text.replace('\n', "\r")),
+        }
+        out
+    }
+}
+
+/// Rewrites each `\r` not followed by `\n` as `\n`, in place: one ASCII
+/// byte for another, so every offset stays the file's own.
+fn lone_cr_to_lf(text: &mut String) {
+    let bytes = text.as_bytes();
+    let lone: Vec<usize> = memchr::memchr_iter(b'\r', bytes)
+        .filter(|&i| bytes.get(i + 1) != Some(&b'\n'))
+        .collect();
+    if lone.is_empty() {
+        return;
+    }
+    let mut bytes = std::mem::take(text).into_bytes();
+    for i in lone {
+        bytes[i] = b'\n';
+    }
+    // Still UTF-8: an ASCII byte replaced an ASCII byte.
+    *text = String::from_utf8(bytes)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
 }
 
 /// A position for people: 1-based line, 1-based column counted in Unicode
@@ -237,6 +317,21 @@ mod tests {
             },
         );
         assert_eq!(clamp, text.find('\n').unwrap());
+    }
+
+    #[test]
+    fn lone_carriage_returns_are_line_breaks_and_the_style_is_kept() {
+        let file = SourceFile::new("f", "a\rb\r\nc\r");
+        assert_eq!(file.text.as_str(), "a\nb\r\nc\n");
+        assert_eq!(file.line_index.line_count(), 4);
+        assert_eq!(file.style.line_ending, LineEnding::Cr);
+        assert_eq!(file.style.apply("x\ny\n"), "x\ry\r");
+        let crlf = SourceFile::new("f", "a\r\nb\r\n").with_bom(true);
+        assert_eq!(crlf.style.apply("a\r\nb\n"), "\u{feff}a\r\nb\r\n");
+        assert_eq!(
+            SourceFile::new("f", "a\nb").style.line_ending,
+            LineEnding::Lf
+        );
     }
 
     #[test]

@@ -432,3 +432,98 @@ fn templates_can_be_overridden_and_undefined_names_are_errors() {
         .code(2)
         .stderr(predicate::str::contains("does not override any template"));
 }
+
+#[test]
+fn check_reads_standard_input_and_directories() {
+    let text = fs::read_to_string(minimal()).unwrap();
+    ftprep()
+        .args(["check", "-"])
+        .write_stdin(text.clone())
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("<stdin>: ok"));
+    ftprep()
+        .args(["check", "-"])
+        .write_stdin(text.replace("threshold 0.75", "threshold 7.5"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("<stdin>:"));
+    // A directory: every spec under it, in order.
+    let out = ftprep()
+        .arg("check")
+        .arg(common::root().join("specs"))
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    let oks: Vec<&str> = stderr.lines().filter(|l| l.contains(": ok")).collect();
+    assert_eq!(oks.len(), common::shipped_specs().len(), "{stderr}");
+    let tmp = tempfile::tempdir().unwrap();
+    ftprep()
+        .arg("check")
+        .arg(tmp.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no .ftprep files found"));
+}
+
+#[test]
+fn build_takes_several_specs_each_into_its_own_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let specs = common::shipped_specs();
+    ftprep()
+        .arg("build")
+        .args(&specs)
+        .arg("--out")
+        .arg(tmp.path())
+        .assert()
+        .success();
+    for id in ["therapy", "customer_support", "code_review"] {
+        assert!(
+            tmp.path().join(id).join("scoring.toml").is_file(),
+            "{id}: {:?}",
+            files_under(tmp.path())
+        );
+    }
+    // Two specs of one domain would overwrite each other: refused.
+    let again = tmp.path().join("again");
+    ftprep()
+        .arg("build")
+        .arg(minimal())
+        .arg(minimal())
+        .arg("--out")
+        .arg(&again)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("would overwrite each other"));
+}
+
+#[test]
+fn max_diagnostics_bounds_the_report_and_says_what_it_left_out() {
+    // The minimal spec has seven count warnings; denying the last one in
+    // the file (FT106, on its few-shot example) makes it an error.
+    let spec = minimal();
+    let full = ftprep()
+        .arg("check")
+        .arg(&spec)
+        .args(["--max-diagnostics", "0", "--deny", "FT106"])
+        .assert();
+    let full = String::from_utf8_lossy(&full.get_output().stderr).into_owned();
+    let shown = |text: &str| text.matches("\n  × ").count() + text.matches("\n  ⚠ ").count();
+    let total = shown(&format!("\n{full}"));
+    assert_eq!(total, 7, "{full}");
+    let cut = ftprep()
+        .arg("check")
+        .arg(&spec)
+        .args(["--max-diagnostics", "1", "--deny", "FT106"])
+        .assert()
+        .code(1);
+    let cut = String::from_utf8_lossy(&cut.get_output().stderr).into_owned();
+    assert_eq!(shown(&format!("\n{cut}")), 1, "{cut}");
+    assert!(
+        cut.contains(&format!("… and {} more not shown", total - 1)),
+        "{cut}"
+    );
+    // The error is kept before any warning, and the summary counts all.
+    assert!(cut.contains("× the spec has 1 few-shot example"), "{cut}");
+    assert!(cut.contains("1 error, 6 warnings"), "{cut}");
+}

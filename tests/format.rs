@@ -431,3 +431,50 @@ fn the_starter_spec_is_formatted() {
     let text = fs::read_to_string(&path).unwrap();
     assert_eq!(format_source(&text).unwrap(), text);
 }
+
+#[test]
+fn a_file_keeps_its_line_breaks_and_byte_order_mark() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(common::root().join("tests/fixtures/valid/minimal.ftprep"))
+        .unwrap();
+    for (name, bytes) in [
+        ("crlf.ftprep", text.replace('\n', "\r\n").into_bytes()),
+        ("cr.ftprep", text.replace('\n', "\r").into_bytes()),
+        (
+            "bom.ftprep",
+            [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat(),
+        ),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, &bytes).unwrap();
+        // A formatted file in any style is already formatted ...
+        ftprep()
+            .args(["fmt", "--check"])
+            .arg(&path)
+            .assert()
+            .success()
+            .stderr(predicates::str::contains("0 files would be reformatted"));
+        // ... it compiles cleanly ...
+        ftprep().arg("check").arg(&path).assert().success();
+        // ... and once messed up, formatting gives back the same bytes.
+        let messy = String::from_utf8(bytes.clone())
+            .unwrap()
+            .replace("  title", "      title");
+        std::fs::write(&path, &messy).unwrap();
+        ftprep().arg("fmt").arg(&path).assert().success();
+        assert_eq!(std::fs::read(&path).unwrap(), bytes, "{name}");
+    }
+}
+
+#[test]
+fn stdin_keeps_windows_line_breaks() {
+    let text = std::fs::read_to_string(common::root().join("tests/fixtures/valid/minimal.ftprep"))
+        .unwrap()
+        .replace('\n', "\r\n");
+    ftprep()
+        .args(["fmt", "--stdin"])
+        .write_stdin(text.clone())
+        .assert()
+        .success()
+        .stdout(text);
+}

@@ -1,4 +1,4 @@
-//! `ftprep build SPEC [--out DIR] [--check] [--templates DIR]`.
+//! `ftprep build SPEC... [--out DIR] [--check] [--templates DIR]`.
 
 use super::lint_args::LintArgs;
 use super::output::{Output, write_atomic};
@@ -11,11 +11,13 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, Args)]
 pub struct BuildArgs {
-    /// The spec to compile.
-    #[arg(value_name = "SPEC")]
-    pub spec: PathBuf,
+    /// The specs to compile (files, or directories to search for
+    /// `.ftprep` files).
+    #[arg(required = true, value_name = "SPEC")]
+    pub specs: Vec<PathBuf>,
 
-    /// Where to write the artifacts [default: out/<domain id>].
+    /// Where to write the artifacts [default: out/<domain id>]; with
+    /// several specs, each goes to DIR/<domain id>.
     #[arg(long, short, value_name = "DIR")]
     pub out: Option<PathBuf>,
 
@@ -40,25 +42,72 @@ pub fn run(args: BuildArgs, out: &Output) -> u8 {
             return exit::USAGE;
         }
     };
-    let source = match read_source(&args.spec, &display_name(&args.spec)) {
-        Ok(source) => source,
-        Err(error) => return out.read_error(error, &args.spec),
+    let specs = match super::spec_files(&args.specs) {
+        Ok(specs) => specs,
+        Err(message) => {
+            out.error(
+                &message,
+                Some("pass spec files or directories holding them"),
+            );
+            return exit::USAGE;
+        }
     };
-    let mut compilation = compile::compile_with(source, &options);
+    // A broken `--templates` directory is reported after the first spec's
+    // own diagnostics: a broken spec is the first thing to fix.
+    let templates = args.templates.as_deref().map(Templates::from_dir);
+    let several = specs.len() > 1;
+    let mut code = exit::OK;
+    // Where each domain's artifacts went, so that two specs of one domain
+    // cannot overwrite each other's.
+    let mut written: Vec<(String, PathBuf)> = Vec::new();
+    for path in &specs {
+        let spec_code = build_one(
+            &args,
+            path,
+            several,
+            &templates,
+            &options,
+            &mut written,
+            out,
+        );
+        code = code.max(spec_code);
+        if spec_code == exit::USAGE {
+            break;
+        }
+    }
+    code
+}
+
+/// Builds one spec. Returns its exit code.
+fn build_one(
+    args: &BuildArgs,
+    path: &Path,
+    several: bool,
+    templates: &Option<Result<Templates, emit::EmitError>>,
+    options: &crate::lint::LintOptions,
+    written: &mut Vec<(String, PathBuf)>,
+    out: &Output,
+) -> u8 {
+    let source = match read_source(path, &display_name(path)) {
+        Ok(source) => source,
+        Err(error) => return out.read_error(error, path),
+    };
+    let mut compilation = compile::compile_with(source, options);
     compilation.diagnostics.limit(args.lint.max_diagnostics);
     out.compilation(&compilation);
     let Some(spec) = compilation.clean_spec() else {
-        out.stderr("error: no artifacts written: fix the errors above first\n");
+        out.stderr(&format!(
+            "error: no artifacts written for {}: fix the errors above first\n",
+            path.display()
+        ));
         return exit::SPEC_ERRORS;
     };
-    // A broken `--templates` directory is reported after the spec's own
-    // diagnostics: a broken spec is the first thing to fix.
-    let templates = match &args.templates {
-        Some(dir) => Templates::from_dir(dir),
+    let templates = match templates {
+        Some(Ok(t)) => Ok(t.clone()),
+        Some(Err(e)) => Err(e.clone()),
         None => Ok(Templates::embedded()),
     };
-    let file_name = args
-        .spec
+    let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
@@ -70,17 +119,32 @@ pub fn run(args: BuildArgs, out: &Output) -> u8 {
                 return exit::USAGE;
             }
         };
-    let dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("out").join(&spec.domain.id.name));
+    let id = &spec.domain.id.name;
+    let dir = match (&args.out, several) {
+        (Some(dir), false) => dir.clone(),
+        (Some(dir), true) => dir.join(id),
+        (None, _) => Path::new("out").join(id),
+    };
+    if let Some((_, first)) = written.iter().find(|(other, _)| other == id) {
+        out.error(
+            &format!(
+                "{} and {} both declare `domain {id}`: their artifacts would overwrite each other in {}",
+                first.display(),
+                path.display(),
+                dir.display()
+            ),
+            Some("give each spec its own domain id, or build them one at a time with `--out`"),
+        );
+        return exit::USAGE;
+    }
+    written.push((id.clone(), path.to_path_buf()));
     let leftovers = leftover_judge_prompts(&dir, &artifacts);
     let code = if args.check {
         check(&dir, &artifacts, &leftovers, out)
     } else {
         write(&dir, &artifacts, &leftovers, out)
     };
-    // The process exits next. Freeing the syntax tree, the model and the
+    // The process exits soon. Freeing the syntax tree, the model and the
     // artifacts one allocation at a time would only delay that (measured:
     // a tenth of a millisecond), so they are left to the operating system,
     // as clang's driver leaves its own.

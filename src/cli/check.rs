@@ -1,10 +1,10 @@
 //! `ftprep check SPEC... [--format human|json|github|sarif]`: everything
 //! `build` does but writing.
 
+use super::exit;
 use super::lint_args::LintArgs;
 use super::output::Output;
-use super::{display_name, exit};
-use crate::compile::{Compilation, ReadError, compile_with, read_source};
+use crate::compile::{Compilation, ReadError, compile_with};
 use crate::diagnostics::Diagnostics;
 use crate::diagnostics::formats::{self, FileReport};
 use clap::{Args, ValueEnum};
@@ -12,7 +12,8 @@ use std::path::PathBuf;
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// The spec files to check.
+    /// The spec files to check, directories to search for `.ftprep`
+    /// files, or `-` for standard input.
     #[arg(required = true, value_name = "SPEC")]
     pub specs: Vec<PathBuf>,
 
@@ -44,10 +45,20 @@ pub fn run(args: CheckArgs, out: &Output) -> u8 {
             return exit::USAGE;
         }
     };
+    let specs = match super::spec_files(&args.specs) {
+        Ok(specs) => specs,
+        Err(message) => {
+            out.error(
+                &message,
+                Some("pass spec files, directories holding them, or `-`"),
+            );
+            return exit::USAGE;
+        }
+    };
     let mut code = exit::OK;
     let mut compilations: Vec<Compilation> = Vec::new();
-    for path in &args.specs {
-        let source = match read_source(path, &display_name(path)) {
+    for path in &specs {
+        let source = match super::read_spec(path) {
             Ok(source) => source,
             Err(ReadError::NotUtf8(boxed)) if args.format != Format::Human => {
                 let (file, diagnostic) = *boxed;

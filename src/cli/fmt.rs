@@ -45,24 +45,16 @@ pub fn run(args: FmtArgs, out: &Output) -> u8 {
     } else {
         args.paths.clone()
     };
-    let mut files = Vec::new();
-    for path in &paths {
-        if path.is_dir() {
-            if let Err(e) = find_specs(path, &mut files) {
-                out.error(&format!("cannot read {}: {e}", path.display()), None);
-                return exit::USAGE;
-            }
-        } else {
-            files.push(path.clone());
+    let files = match super::spec_files(&paths) {
+        Ok(files) => files,
+        Err(message) => {
+            out.error(
+                &message,
+                Some("pass spec files or directories holding them"),
+            );
+            return exit::USAGE;
         }
-    }
-    if files.is_empty() {
-        out.error(
-            "no .ftprep files found",
-            Some("pass spec files or directories holding them"),
-        );
-        return exit::USAGE;
-    }
+    };
 
     let mut code = exit::OK;
     let (mut changed, mut unchanged, mut failed) = (0, 0, 0);
@@ -80,11 +72,11 @@ pub fn run(args: FmtArgs, out: &Output) -> u8 {
                 failed += 1;
                 code = code.max(exit::SPEC_ERRORS);
             }
-            Some(formatted) if *formatted == *source.text => unchanged += 1,
-            Some(formatted) => {
+            Some((formatted, original)) if formatted == original => unchanged += 1,
+            Some((formatted, original)) => {
                 changed += 1;
                 if args.check {
-                    out.stdout(&diff(&source.name, &source.text, &formatted));
+                    out.stdout(&diff(&source.name, &original, &formatted));
                     code = code.max(exit::SPEC_ERRORS);
                 } else if let Err(e) = write_atomic(path, formatted.as_bytes()) {
                     out.error(&format!("cannot write {}: {e}", path.display()), None);
@@ -125,10 +117,10 @@ fn stdin(args: &FmtArgs, out: &Output) -> u8 {
         Err(error) => return out.read_error(error, Path::new(&args.stdin_filename)),
     };
     match format_file(&source, out) {
-        Some(formatted) => {
+        Some((formatted, original)) => {
             if args.check {
-                if *formatted != *source.text {
-                    out.stdout(&diff(&source.name, &source.text, &formatted));
+                if formatted != original {
+                    out.stdout(&diff(&source.name, &original, &formatted));
                     return exit::SPEC_ERRORS;
                 }
             } else {
@@ -140,11 +132,15 @@ fn stdin(args: &FmtArgs, out: &Output) -> u8 {
     }
 }
 
-/// The formatted text, or `None` after reporting why the file cannot be
-/// formatted.
-fn format_file(source: &SourceFile, out: &Output) -> Option<String> {
+/// The formatted file and the file as it was, both written in the file's
+/// own style (its byte-order mark and line breaks, so that a CRLF file
+/// stays CRLF), or `None` after reporting why it cannot be formatted.
+fn format_file(source: &SourceFile, out: &Output) -> Option<(String, String)> {
     match format_source(&source.text) {
-        Ok(formatted) => Some(formatted),
+        Ok(formatted) => Some((
+            source.style.apply(&formatted),
+            source.style.apply(&source.text),
+        )),
         Err(diagnostics) => {
             out.diagnostics(&diagnostics, source);
             out.stderr(&format!(
@@ -165,24 +161,4 @@ fn diff(name: &str, old: &str, new: &str) -> String {
             &format!("{name} (formatted)"),
         )
         .to_string()
-}
-
-/// Every `.ftprep` file under `dir`, sorted; hidden directories and
-/// `target/` are skipped.
-fn find_specs(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    for path in entries {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if path.is_dir() {
-            if !name.starts_with('.') && name != "target" && name != "node_modules" {
-                find_specs(&path, files)?;
-            }
-        } else if path.extension().is_some_and(|e| e == "ftprep") {
-            files.push(path);
-        }
-    }
-    Ok(())
 }

@@ -148,6 +148,58 @@ pub fn display_name(path: &std::path::Path) -> String {
 /// A spec path argument.
 pub type SpecPath = PathBuf;
 
+/// The spec files `paths` name: each file as given, and every `.ftprep`
+/// file under each directory, sorted (hidden directories, `target/` and
+/// `node_modules/` are skipped). An error when there are none.
+pub fn spec_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            find_specs(path, &mut files)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        } else {
+            files.push(path.clone());
+        }
+    }
+    if files.is_empty() {
+        return Err("no .ftprep files found".into());
+    }
+    Ok(files)
+}
+
+fn find_specs(dir: &std::path::Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for path in entries {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if path.is_dir() {
+            if !name.starts_with('.') && name != "target" && name != "node_modules" {
+                find_specs(&path, files)?;
+            }
+        } else if path.extension().is_some_and(|e| e == "ftprep") {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Reads a spec named on the command line; `-` is standard input.
+pub fn read_spec(
+    path: &std::path::Path,
+) -> Result<crate::source::SourceFile, crate::compile::ReadError> {
+    if path.as_os_str() == "-" {
+        use std::io::Read;
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .map_err(crate::compile::ReadError::Io)?;
+        return crate::compile::source_from_bytes("<stdin>", bytes);
+    }
+    crate::compile::read_source(path, &display_name(path))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,7 +219,7 @@ mod tests {
         let Command::Build(Deferred(args)) = cli.command else {
             panic!("not a build");
         };
-        assert_eq!(args.spec, PathBuf::from("a.ftprep"));
+        assert_eq!(args.specs, vec![PathBuf::from("a.ftprep")]);
         assert_eq!(args.out, Some(PathBuf::from("dir")));
         assert!(args.check);
         let error = Cli::try_parse_from(["ftprep", "build", "a.ftprep", "--chek"])
