@@ -310,7 +310,7 @@ pub fn decode(body: &[u8]) -> Decoded {
                 ErrorCode::ParseError,
                 Value::Null,
                 format!(
-                    "the message is not UTF-8 (byte {} of its body); LSP messages are UTF-8 JSON",
+                    "the message is not UTF-8 (at byte {} of its body); LSP messages are UTF-8 JSON",
                     e.valid_up_to()
                 ),
             );
@@ -334,13 +334,12 @@ pub fn decode(body: &[u8]) -> Decoded {
     };
     match serde_json::from_value::<Message>(value) {
         Ok(message) => Decoded::Message(message),
-        Err(e) => error(
+        Err(_) => error(
             ErrorCode::InvalidRequest,
             id,
-            format!(
-                "the message is not a JSON-RPC request, response or notification ({e}); \
-                 a request has `id`, `method` and `params`, a notification `method` and `params`"
-            ),
+            "the message is JSON but not a JSON-RPC message: a request has `id` and \
+             `method`, a notification `method`, a response `id` and `result` or `error`"
+                .to_string(),
         ),
     }
 }
@@ -429,7 +428,8 @@ pub fn connect(
                             }
                         }
                         Decoded::Error(reply, why) => {
-                            log(&format!("{why}; answered with an error"));
+                            let code = &reply["error"]["code"];
+                            log(&format!("{why} (answered with error {code})"));
                             let _ = write_frame(&output, &reply.to_string());
                         }
                     },

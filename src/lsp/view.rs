@@ -86,7 +86,7 @@ impl<'a> View<'a> {
 
     /// A span of the compiled text in the request's, when the change
     /// neither overlaps nor touches it.
-    pub fn from_compiled(&self, span: Span) -> Option<Span> {
+    pub fn compiled_span(&self, span: Span) -> Option<Span> {
         let Some(d) = self.delta else {
             return Some(span);
         };
@@ -103,9 +103,9 @@ impl<'a> View<'a> {
     }
 
     /// The range in the request's text of a span of the compiled text, as
-    /// [`View::from_compiled`] maps it.
+    /// [`View::compiled_span`] maps it.
     pub fn compiled_range(&self, span: Span) -> Option<Range> {
-        self.from_compiled(span).map(|s| self.range(s))
+        self.compiled_span(span).map(|s| self.range(s))
     }
 
     /// A span of the compiled text in the request's, with an end inside the
@@ -201,15 +201,15 @@ mod tests {
         let view = View::new(&doc, &new);
         assert!(!view.is_current());
         // `domain` is before the change, `}` after it (two bytes later).
-        assert_eq!(view.from_compiled(Span::new(0, 6)), Some(Span::new(0, 6)));
+        assert_eq!(view.compiled_span(Span::new(0, 6)), Some(Span::new(0, 6)));
         let close = doc.text().rfind('}').unwrap();
         assert_eq!(
-            view.from_compiled(Span::new(close, close + 1)),
+            view.compiled_span(Span::new(close, close + 1)),
             Some(Span::new(close + 2, close + 3))
         );
         // The string that changed, and anything touching the change, do not.
         let t = doc.text().find("\"T\"").unwrap();
-        assert_eq!(view.from_compiled(Span::new(t, t + 3)), None);
+        assert_eq!(view.compiled_span(Span::new(t, t + 3)), None);
         assert_eq!(view.to_compiled(t + 3), None);
         assert_eq!(view.to_compiled(t + 4), Some(t + 2));
         assert_eq!(view.to_compiled(1), Some(1));
@@ -221,7 +221,7 @@ mod tests {
         let current = View::new(&doc, &old);
         assert!(current.is_current());
         assert_eq!(
-            current.from_compiled(Span::new(t, t + 3)),
+            current.compiled_span(Span::new(t, t + 3)),
             Some(Span::new(t, t + 3))
         );
     }
