@@ -5,7 +5,9 @@
 //! * `burst to diagnostics`: ten `didChange`s sent back to back, as fast
 //!   typing does, to the diagnostics of the last one;
 //! * `hover in a burst`: the same ten changes followed by a hover on a
-//!   question id the edits do not touch, to the hover's answer.
+//!   question id the edits do not touch, to the hover's answer;
+//! * `hover`: that hover alone, on a server with nothing to do: the floor
+//!   of the one before.
 //!
 //! Each runs on `ftprep lsp` as a process, JSON-RPC over pipes, as an
 //! editor runs it (`stdio`); the first also on the server loop with an
@@ -171,6 +173,14 @@ fn stdio(c: &mut Criterion) {
             server.wait_for(|m| is_diagnostics_of(m, version));
         })
     });
+    let mut id = 10;
+    c.bench_function("lsp hover (stdio, therapy)", |b| {
+        b.iter(|| {
+            id += 1;
+            server.send(hover(&text, id));
+            server.wait_for(|m| m["id"] == id);
+        })
+    });
     let mut group = c.benchmark_group("lsp burst");
     group.sample_size(20);
     group.bench_function("burst of 10 changes to diagnostics (stdio, therapy)", |b| {
@@ -182,7 +192,6 @@ fn stdio(c: &mut Criterion) {
             server.wait_for(|m| is_diagnostics_of(m, version));
         })
     });
-    let mut id = 10;
     group.bench_function("hover after a burst of 10 changes (stdio, therapy)", |b| {
         b.iter_custom(|iterations| {
             let mut spent = Duration::ZERO;

@@ -30,16 +30,26 @@ impl Text {
     /// replaces the whole text.
     pub fn apply(&self, version: i32, changes: Vec<TextDocumentContentChangeEvent>) -> Text {
         let mut text = self.source.text.to_string();
+        // Until the first edit, the text is this one, whose line index is
+        // at hand: a keystroke (one change) builds one index, not two.
+        let mut unchanged = true;
         for change in changes {
             match change.range {
                 Some(range) => {
-                    let index = LineIndex::new(&text);
-                    let start = offset_in(&text, &index, range.start);
-                    let end = offset_in(&text, &index, range.end).max(start);
+                    let built;
+                    let index = if unchanged {
+                        &self.source.line_index
+                    } else {
+                        built = LineIndex::new(&text);
+                        &built
+                    };
+                    let start = offset_in(&text, index, range.start);
+                    let end = offset_in(&text, index, range.end).max(start);
                     text.replace_range(start..end, &change.text);
                 }
                 None => text = change.text,
             }
+            unchanged = false;
         }
         Text {
             version,

@@ -244,11 +244,15 @@ impl Workspace {
         if Arc::ptr_eq(&entry.latest, &job.text) {
             publish(&doc);
         }
-        entry.compiled = Some(doc.clone());
+        let previous = entry.compiled.replace(doc.clone());
         let (ready, waiting) = std::mem::take(&mut entry.parked)
             .into_iter()
             .partition(|p| p.needs == Needs::Any || doc.is_of(&p.text));
         entry.parked = waiting;
+        drop(state);
+        // Freeing a compilation takes a while on a large spec: not with
+        // the message loop waiting for the lock.
+        drop(previous);
         ready
             .into_iter()
             .map(|p: Parked| Answer::With(p.request, doc.clone(), p.text))
