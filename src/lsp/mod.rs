@@ -526,3 +526,185 @@ fn rename(
         ..WorkspaceEdit::default()
     })
 }
+
+#[cfg(test)]
+mod tests {
+    //! Requests answered from the compilation of an older text, as they
+    //! are while the worker catches up: for random edits of the therapy
+    //! spec, every handler that reads a stale compilation answers without
+    //! panicking, and every range it gives lies inside the request's text.
+
+    use super::*;
+    use serde_json::json;
+    use std::str::FromStr;
+
+    /// xorshift64*, so that a failure reproduces.
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % n.max(1) as u64) as usize
+        }
+    }
+
+    /// Every `{"start": .., "end": ..}` position in `value` is inside
+    /// `text`, and starts come before ends.
+    fn assert_ranges_inside(value: &Value, text: &str, what: &str) {
+        let lines: Vec<usize> = text.split('\n').map(|l| l.encode_utf16().count()).collect();
+        let inside = |p: &Value| {
+            let line = p["line"].as_u64().unwrap() as usize;
+            let character = p["character"].as_u64().unwrap() as usize;
+            assert!(
+                line < lines.len() && character <= lines[line],
+                "{what}: {p} is outside the text ({} lines)",
+                lines.len()
+            );
+            (line, character)
+        };
+        let mut stack = vec![value];
+        while let Some(value) = stack.pop() {
+            match value {
+                Value::Object(map) => {
+                    if let (Some(start), Some(end)) = (map.get("start"), map.get("end"))
+                        && start.get("line").is_some()
+                    {
+                        assert!(inside(start) <= inside(end), "{what}: {value}");
+                    }
+                    stack.extend(map.values());
+                }
+                Value::Array(items) => stack.extend(items),
+                _ => {}
+            }
+        }
+    }
+
+    #[test]
+    fn stale_compilations_answer_inside_the_request_text() {
+        let uri = Uri::from_str("file:///stale.ftprep").unwrap();
+        let therapy =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/specs/therapy.ftprep"))
+                .unwrap();
+        let fragments = [
+            "{",
+            "}",
+            "\"",
+            "\n",
+            " checks ",
+            " always.",
+            "é",
+            "😀",
+            "S1",
+            "CP1 yes",
+            "rubric {",
+            "allow FT2",
+            ",",
+        ];
+        let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+        let mut old = Text::new(&uri, 1, therapy);
+        let mut doc = Document::compile(uri.clone(), &old);
+        for version in 2..60 {
+            // One to four edits since the last compilation.
+            let mut new = old.apply(version, Vec::new());
+            for _ in 0..1 + rng.below(4) {
+                let lines = new.source.line_index.line_count();
+                let line = rng.below(lines) as u32;
+                let character = rng.below(90) as u32;
+                let length = if rng.below(3) == 0 { rng.below(30) } else { 0 } as u32;
+                let insert = if rng.below(4) == 0 {
+                    ""
+                } else {
+                    fragments[rng.below(fragments.len())]
+                };
+                let range = lsp_types::Range::new(
+                    lsp_types::Position::new(line, character),
+                    lsp_types::Position::new(line, character + length),
+                );
+                new = new.apply(
+                    version,
+                    vec![lsp_types::TextDocumentContentChangeEvent {
+                        range: Some(range),
+                        range_length: None,
+                        text: insert.to_string(),
+                    }],
+                );
+            }
+            let view = View::new(&doc, &new);
+            // The tokens the compilation names things with: a range it
+            // gives back must still hold one of them.
+            let tokens: std::collections::HashSet<&str> = doc
+                .index
+                .symbols
+                .iter()
+                .map(|s| doc.slice(s.name_span))
+                .chain(doc.index.references.iter().map(|r| doc.slice(r.span)))
+                .chain(doc.index.lint_codes.iter().map(|(s, _)| doc.slice(*s)))
+                .collect();
+            let mut names: Vec<&str> = tokens.iter().copied().collect();
+            names.sort_unstable();
+            for i in 0..8 {
+                // Half on a name the compilation knows, where the new text
+                // has it; half anywhere, past the ends included.
+                let name = names[rng.below(names.len())];
+                let found: Vec<usize> = new.text().match_indices(name).map(|(o, _)| o).collect();
+                let position = match found.len() {
+                    n if n > 0 && i % 2 == 0 => {
+                        let o = found[rng.below(n)] + rng.below(name.len() + 1);
+                        serde_json::to_value(new.range(crate::source::Span::point(o)).start)
+                            .unwrap()
+                    }
+                    _ => {
+                        let lines = new.source.line_index.line_count();
+                        json!({"line": rng.below(lines + 1), "character": rng.below(100)})
+                    }
+                };
+                let at = json!({"textDocument": {"uri": uri.as_str()}, "position": position});
+                for (method, params) in [
+                    (HoverRequest::METHOD, at.clone()),
+                    (GotoDefinition::METHOD, at.clone()),
+                    (PrepareRenameRequest::METHOD, at.clone()),
+                    (Completion::METHOD, at.clone()),
+                    (
+                        References::METHOD,
+                        json!({"textDocument": {"uri": uri.as_str()}, "position": position,
+                               "context": {"includeDeclaration": true}}),
+                    ),
+                    (
+                        DocumentSymbolRequest::METHOD,
+                        json!({"textDocument": {"uri": uri.as_str()}}),
+                    ),
+                ] {
+                    let request = Request::new(RequestId::from(1), method.to_string(), params);
+                    let what = format!("{method} at {position} of version {version}");
+                    let answer = handle(&view, request).unwrap_or_else(|e| panic!("{what}: {e:?}"));
+                    assert_ranges_inside(&answer, new.text(), &what);
+                    let ranges: Vec<&Value> = match method {
+                        References::METHOD => answer
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|l| &l["range"])
+                            .collect(),
+                        HoverRequest::METHOD
+                        | GotoDefinition::METHOD
+                        | PrepareRenameRequest::METHOD => vec![&answer["range"]],
+                        _ => vec![],
+                    };
+                    for range in ranges.into_iter().filter(|r| !r.is_null()) {
+                        let range: lsp_types::Range =
+                            serde_json::from_value(range.clone()).unwrap();
+                        let token = &new.text()[new.offset(range.start)..new.offset(range.end)];
+                        assert!(tokens.contains(token), "{what}: `{token}` is not a name");
+                    }
+                }
+            }
+            // Every other version, the worker catches up.
+            if version % 2 == 0 {
+                doc = Document::compile(uri.clone(), &new);
+            }
+            old = new;
+        }
+    }
+}

@@ -397,14 +397,18 @@ pub fn connect(
     let writer = {
         let output = output.clone();
         std::thread::spawn(move || {
+            let mut client_gone = false;
             for message in from_server {
+                // Once the client has gone, messages are still taken (and
+                // dropped), so that sending never fails: the loop ends
+                // when the input does.
+                if client_gone {
+                    continue;
+                }
                 let Ok(body) = serde_json::to_string(&Framed(&message)) else {
                     continue;
                 };
-                if write_frame(&output, &body).is_err() {
-                    // The client has gone; the loop ends when its input does.
-                    return;
-                }
+                client_gone = write_frame(&output, &body).is_err();
             }
         })
     };
