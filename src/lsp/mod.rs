@@ -118,11 +118,19 @@ pub fn serve(connection: &Connection) -> Result<(), String> {
     let explanations = diagnostics::Explanations::write();
     std::thread::scope(|scope| {
         scope.spawn(|| compile_loop(connection, &workspace, &explanations));
-        let served = message_loop(connection, &workspace);
-        // However the loop ended, the worker stops (the scope waits for it).
-        respond_all(connection, workspace.stop());
-        served
+        // However the loop ends, even by a panic, the worker is told to
+        // stop before the scope waits for it.
+        let _stop = StopOnDrop(connection, &workspace);
+        message_loop(connection, &workspace)
     })
+}
+
+struct StopOnDrop<'a>(&'a Connection, &'a Workspace);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        respond_all(self.0, self.1.stop());
+    }
 }
 
 /// The message loop: reads every message as it comes, and never compiles.

@@ -14,7 +14,9 @@
 //! * a broken frame (no `Content-Length`, one that is not a number or is
 //!   over [`MAX_BODY`], a header line that is not `Name: value`, headers
 //!   longer than [`MAX_HEADER`]) is logged on standard error, and reading
-//!   resumes at the next `Content-Length:` in the input;
+//!   resumes at the next `Content-Length:` in the input (should the
+//!   skipped bytes hold that text themselves, the frame read from there is
+//!   broken too, and the next skip goes on from it);
 //! * an input that ends inside a message stops the server with an error
 //!   saying so.
 //!
