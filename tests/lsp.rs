@@ -2,15 +2,23 @@
 //! JSON-RPC over its standard input and output. One session exercises
 //! every feature on specs with known problems; a second sends a long
 //! random sequence of edits (half-typed syntax, non-ASCII text) and checks
-//! the server keeps answering.
+//! the server keeps answering. Then the input an editor should never send
+//! (malformed messages, broken frames) and the input fast typing does send
+//! (bursts of changes with requests among them): the server answers,
+//! carries on, and publishes the diagnostics of the latest text.
+//!
+//! Nothing here depends on how fast the server is: where the answer could
+//! come from an older or a newer compilation, the test checks what holds
+//! for both.
 
 mod common;
 
 use common::{Rng, root};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{Receiver, channel};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 /// Generous: only a hung server reaches it.
@@ -23,19 +31,42 @@ struct Client {
     next_id: i64,
     /// Notifications read while waiting for a response.
     pending: Vec<Value>,
+    /// What the server writes on standard error, when it is captured.
+    stderr: Option<JoinHandle<String>>,
 }
 
 impl Client {
     fn start() -> Client {
+        Client::spawn(false)
+    }
+
+    /// A client that keeps the server's standard error, for
+    /// [`Client::finish`] to return.
+    fn start_capturing_stderr() -> Client {
+        Client::spawn(true)
+    }
+
+    fn spawn(capture_stderr: bool) -> Client {
         let mut child = Command::new(env!("CARGO_BIN_EXE_ftprep"))
             .arg("lsp")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(if capture_stderr {
+                Stdio::piped()
+            } else {
+                Stdio::inherit()
+            })
             .spawn()
             .expect("ftprep lsp starts");
         let stdin = child.stdin.take().unwrap();
         let stdout = child.stdout.take().unwrap();
+        let stderr = child.stderr.take().map(|mut stderr| {
+            std::thread::spawn(move || {
+                let mut text = String::new();
+                let _ = stderr.read_to_string(&mut text);
+                text
+            })
+        });
         let (tx, rx) = channel();
         std::thread::spawn(move || {
             let mut reader = BufReader::new(stdout);
@@ -70,13 +101,50 @@ impl Client {
             messages: rx,
             next_id: 0,
             pending: Vec::new(),
+            stderr,
         }
     }
 
     fn send(&mut self, message: Value) {
-        let body = serde_json::to_string(&message).unwrap();
-        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        self.send_raw(&frame(&message));
+    }
+
+    /// Bytes as they are, framed or not.
+    fn send_raw(&mut self, bytes: &[u8]) {
+        self.stdin.write_all(bytes).unwrap();
         self.stdin.flush().unwrap();
+    }
+
+    /// A request, framed, for [`Client::send_raw`]: its id and its bytes.
+    fn request_frame(&mut self, method: &str, params: Value) -> (i64, Vec<u8>) {
+        self.next_id += 1;
+        let id = self.next_id;
+        let message = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        (id, frame(&message))
+    }
+
+    /// The first message, read already or to come, that `matches`.
+    fn next_matching(&mut self, what: &str, matches: impl Fn(&Value) -> bool) -> Value {
+        if let Some(i) = self.pending.iter().position(&matches) {
+            return self.pending.remove(i);
+        }
+        loop {
+            let message = self
+                .messages
+                .recv_timeout(TIMEOUT)
+                .unwrap_or_else(|_| panic!("no {what}"));
+            if matches(&message) {
+                return message;
+            }
+            self.pending.push(message);
+        }
+    }
+
+    /// The response to request `id`.
+    fn response(&mut self, id: i64) -> Value {
+        self.next_matching(&format!("answer to request {id}"), |m| {
+            m.get("id") == Some(&json!(id)) && m.get("method").is_none()
+        })
     }
 
     fn notify(&mut self, method: &str, params: Value) {
@@ -84,19 +152,9 @@ impl Client {
     }
 
     fn request_raw(&mut self, method: &str, params: Value) -> Value {
-        self.next_id += 1;
-        let id = self.next_id;
-        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
-        loop {
-            let message = self
-                .messages
-                .recv_timeout(TIMEOUT)
-                .unwrap_or_else(|_| panic!("no answer to {method}"));
-            if message.get("id") == Some(&json!(id)) {
-                return message;
-            }
-            self.pending.push(message);
-        }
+        let (id, bytes) = self.request_frame(method, params);
+        self.send_raw(&bytes);
+        self.response(id)
     }
 
     fn request(&mut self, method: &str, params: Value) -> Value {
@@ -110,25 +168,12 @@ impl Client {
 
     /// The next `publishDiagnostics` for `uri` at `version`.
     fn diagnostics(&mut self, uri: &str, version: i64) -> Vec<Value> {
-        let matches = |m: &Value| {
+        let message = self.next_matching("diagnostics", |m| {
             m["method"] == "textDocument/publishDiagnostics"
                 && m["params"]["uri"] == uri
                 && m["params"]["version"] == version
-        };
-        if let Some(i) = self.pending.iter().position(matches) {
-            let m = self.pending.remove(i);
-            return m["params"]["diagnostics"].as_array().unwrap().clone();
-        }
-        loop {
-            let message = self
-                .messages
-                .recv_timeout(TIMEOUT)
-                .expect("diagnostics are published");
-            if matches(&message) {
-                return message["params"]["diagnostics"].as_array().unwrap().clone();
-            }
-            self.pending.push(message);
-        }
+        });
+        message["params"]["diagnostics"].as_array().unwrap().clone()
     }
 
     fn initialize(&mut self) -> Value {
@@ -147,13 +192,39 @@ impl Client {
         );
     }
 
-    fn shutdown(mut self) {
+    /// `shutdown` and `exit`, as an editor ends a session; returns what
+    /// the server wrote on standard error, if that was captured.
+    fn shutdown(mut self) -> String {
         self.request("shutdown", Value::Null);
         self.notify("exit", Value::Null);
-        drop(self.stdin);
-        let status = wait(&mut self.child);
-        assert!(status.success(), "the server exited with {status}");
+        let (status, stderr) = self.finish();
+        assert!(
+            status.success(),
+            "the server exited with {status}: {stderr}"
+        );
+        stderr
     }
+
+    /// Closes the server's input and waits for it to exit: its status and
+    /// standard error (empty when not captured).
+    fn finish(self) -> (ExitStatus, String) {
+        let Client {
+            mut child,
+            stdin,
+            stderr,
+            ..
+        } = self;
+        drop(stdin);
+        let status = wait(&mut child);
+        let stderr = stderr.map(|t| t.join().unwrap()).unwrap_or_default();
+        (status, stderr)
+    }
+}
+
+/// A message in its LSP frame.
+fn frame(message: &Value) -> Vec<u8> {
+    let body = serde_json::to_string(message).unwrap();
+    format!("Content-Length: {}\r\n\r\n{body}", body.len()).into_bytes()
 }
 
 fn wait(child: &mut Child) -> std::process::ExitStatus {
@@ -624,4 +695,324 @@ fn apply(text: &str, line: usize, start: usize, end: usize, insert: &str) -> Str
     };
     let (a, b) = (offset(start), offset(end));
     format!("{}{}{}", &text[..a], insert, &text[b..])
+}
+
+/// The hover request on the gate's `S1`, which no test edit comes near.
+fn hover_on_s1(text: &str, uri: &str) -> Value {
+    json!({"textDocument": {"uri": uri}, "position": position_of(text, "S1", "gate safety")})
+}
+
+#[test]
+fn malformed_messages_are_answered_and_the_server_carries_on() {
+    let mut client = Client::start_capturing_stderr();
+    client.initialize();
+    let uri = "file:///specs/therapy.ftprep";
+    let text = therapy();
+    client.open(uri, &text);
+    client.diagnostics(uri, 1);
+    let mut transcript = String::new();
+
+    // Each case: bytes that are not a message, then a request, which must
+    // be answered. Where the server replies to the bad bytes, the reply is
+    // kept for the snapshot.
+    let framed = |body: &[u8]| {
+        let mut bytes = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+        bytes.extend(body);
+        bytes
+    };
+    let cases: Vec<(&str, Vec<u8>, bool)> = vec![
+        (
+            "invalid JSON in a valid frame",
+            framed(b"{\"jsonrpc\": \"2.0\", \"id\": 1,"),
+            true,
+        ),
+        (
+            "a body that is not UTF-8",
+            framed(b"{\"jsonrpc\": \"2.0\", \"method\": \"caf\xe9\xff\"}"),
+            true,
+        ),
+        (
+            "JSON that is not a message",
+            framed(b"{\"jsonrpc\": \"2.0\", \"id\": 41}"),
+            true,
+        ),
+        (
+            "a frame without Content-Length",
+            b"Content-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n{\"jsonrpc\": \"2.0\"}"
+                .to_vec(),
+            false,
+        ),
+        (
+            "a Content-Length that is not a number",
+            b"Content-Length: forty\r\n\r\n{\"jsonrpc\": \"2.0\"}".to_vec(),
+            false,
+        ),
+        (
+            "a body with no headers at all",
+            b"{\"jsonrpc\": \"2.0\", \"method\": \"initialized\"}".to_vec(),
+            false,
+        ),
+        (
+            "a Content-Length over the limit",
+            b"Content-Length: 99999999999\r\n\r\n{\"jsonrpc\": \"2.0\"}".to_vec(),
+            false,
+        ),
+        (
+            "a header line that is not a header",
+            b"hello\r\n\r\n".to_vec(),
+            false,
+        ),
+    ];
+    for (what, bytes, answered) in cases {
+        transcript.push_str(&format!("{what}:\n"));
+        client.send_raw(&bytes);
+        if answered {
+            let reply = client.next_matching(what, |m| m.get("error").is_some());
+            let code = reply["error"]["code"].as_i64().unwrap();
+            assert!(code == -32700 || code == -32600, "{what}: {reply}");
+            transcript.push_str(&format!("  {reply}\n"));
+        } else {
+            transcript.push_str("  no reply\n");
+        }
+        let (id, request) = client.request_frame("textDocument/hover", hover_on_s1(&text, uri));
+        client.send_raw(&request);
+        let hover = client.response(id);
+        let value = hover["result"]["contents"]["value"].as_str();
+        assert!(
+            value.is_some_and(|v| v.contains("psychiatric diagnosis")),
+            "after {what}: {hover}"
+        );
+    }
+    let stderr = client.shutdown();
+    transcript.push_str("\nstandard error:\n");
+    transcript.push_str(&stderr);
+    common::settings("lsp").bind(|| insta::assert_snapshot!("malformed_input", transcript));
+}
+
+#[test]
+fn an_input_that_ends_inside_a_message_stops_the_server_with_a_message() {
+    let mut client = Client::start_capturing_stderr();
+    client.initialize();
+    client.send_raw(b"Content-Length: 100\r\n\r\n{\"jsonrpc\": \"2.0\"");
+    let (status, stderr) = client.finish();
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("the input ended inside a message: 17 of its 100 bytes arrived"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("the language server stopped"), "{stderr}");
+}
+
+#[test]
+fn exit_without_shutdown_is_an_error() {
+    let mut client = Client::start_capturing_stderr();
+    client.initialize();
+    client.notify("exit", Value::Null);
+    let (status, stderr) = client.finish();
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("`exit` without `shutdown`"), "{stderr}");
+}
+
+/// The therapy spec, and its text with one misspelt reference (one error).
+fn clean_and_typo() -> (String, String, Value) {
+    let clean = therapy();
+    let typo = clean.replace("checks always.use_details", "checks always.use_detail");
+    // The `s` whose removal makes the typo.
+    let at = position_of(&clean, "s\n", "checks always.use_detail");
+    (clean, typo, at)
+}
+
+#[test]
+fn a_burst_of_changes_publishes_the_diagnostics_of_the_last() {
+    let mut client = Client::start();
+    client.initialize();
+    let uri = "file:///specs/burst.ftprep";
+    let (clean, _, at) = clean_and_typo();
+    client.open(uri, &clean);
+    assert_eq!(client.diagnostics(uri, 1), Vec::<Value>::new());
+    // Versions 2 to 61 remove and restore the `s` in turn: even versions
+    // have the typo, odd ones do not. All of them go in one write, as fast
+    // as a pipe takes them.
+    let last = 61;
+    let mut burst = Vec::new();
+    let after = json!({"line": at["line"], "character": at["character"].as_u64().unwrap() + 1});
+    for version in 2..=last {
+        let change = if version % 2 == 0 {
+            json!({"range": {"start": at, "end": after}, "text": ""})
+        } else {
+            json!({"range": {"start": at, "end": at}, "text": "s"})
+        };
+        burst.extend(frame(
+            &json!({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
+                "textDocument": {"uri": uri, "version": version},
+                "contentChanges": [change],
+            }}),
+        ));
+    }
+    // Then a request that waits for the exact text (a code action on the
+    // typo's line): it is answered from the compilation of version 61.
+    let (id, request) = client.request_frame(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": {"start": at, "end": at}, "context": {"diagnostics": []}}),
+    );
+    burst.extend(request);
+    client.send_raw(&burst);
+    let actions = client.response(id);
+    assert!(actions.get("error").is_none(), "{actions}");
+    assert_eq!(
+        actions["result"],
+        json!([]),
+        "version 61 has no typo to fix"
+    );
+    let last_diagnostics = client.diagnostics(uri, last);
+    assert_eq!(last_diagnostics, Vec::<Value>::new());
+    // Everything published until now, in the order it came: versions only
+    // go up, each publish is right for its version, and the last is 61.
+    let (sid, request) = client.request_frame(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    client.send_raw(&request);
+    client.response(sid);
+    let published: Vec<(i64, usize)> = client
+        .pending
+        .iter()
+        .filter(|m| m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri)
+        .map(|m| {
+            let version = m["params"]["version"].as_i64().unwrap();
+            let diagnostics = m["params"]["diagnostics"].as_array().unwrap();
+            (version, diagnostics.len())
+        })
+        .collect();
+    for pair in published.windows(2) {
+        assert!(
+            pair[0].0 < pair[1].0,
+            "published out of order: {published:?}"
+        );
+    }
+    for &(version, count) in &published {
+        assert_eq!(
+            count,
+            (version % 2 == 0) as usize,
+            "version {version}: {published:?}"
+        );
+    }
+    // (The publish of 61 was taken by `diagnostics` above; nothing for an
+    // older version may follow it.)
+    assert!(
+        published.iter().all(|&(v, _)| v < last),
+        "a publish after the last version's: {published:?}"
+    );
+    eprintln!(
+        "{} of {} versions were compiled and published",
+        published.len() + 1,
+        last - 1
+    );
+    client.shutdown();
+}
+
+/// Typing a new question one keystroke at a time, with requests sent
+/// right behind the keystrokes: each is answered, from whichever
+/// compilation has finished, with positions that are right in the text as
+/// typed so far.
+#[test]
+fn requests_among_keystrokes_are_answered_for_the_text_typed_so_far() {
+    let mut client = Client::start();
+    client.initialize();
+    let uri = "file:///specs/typing.ftprep";
+    let mut text = therapy();
+    client.open(uri, &text);
+    client.diagnostics(uri, 1);
+    // A new line above `CN3`, then a question typed into it.
+    let line = position_of(&text, "CN3", "category connection")["line"]
+        .as_u64()
+        .unwrap() as usize;
+    let typed = "    CN9 \"Does it help?\" checks al";
+    let mut burst = Vec::new();
+    let mut version = 1;
+    let mut change = |text: &mut String, character: usize, insert: &str| {
+        version += 1;
+        *text = apply(text, line, character, character, insert);
+        frame(
+            &json!({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
+                "textDocument": {"uri": uri, "version": version},
+                "contentChanges": [{
+                    "range": {"start": {"line": line, "character": character}, "end": {"line": line, "character": character}},
+                    "text": insert,
+                }],
+            }}),
+        )
+    };
+    burst.extend(change(&mut text, 0, "\n"));
+    for (i, c) in typed.chars().enumerate() {
+        burst.extend(change(&mut text, i, &c.to_string()));
+    }
+    // Completion at the end of `checks al`, hover on the gate's `S1`
+    // (above the edit), references of `CP1` (declared above the edit,
+    // answered in every calibration example below it).
+    let cursor = json!({"line": line, "character": typed.len()});
+    let (completion, bytes) = client.request_frame(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": uri}, "position": cursor}),
+    );
+    burst.extend(bytes);
+    let (hover, bytes) = client.request_frame("textDocument/hover", hover_on_s1(&text, uri));
+    burst.extend(bytes);
+    let cp1 = position_of(&text, "CP1", "category comprehension");
+    let (references, bytes) = client.request_frame(
+        "textDocument/references",
+        json!({"textDocument": {"uri": uri}, "position": cp1, "context": {"includeDeclaration": true}}),
+    );
+    burst.extend(bytes);
+    client.send_raw(&burst);
+
+    // Every completion item replaces exactly the `al` being typed.
+    let items = client.response(completion)["result"].clone();
+    let labels = labels_of(&items);
+    assert!(labels.contains(&"always.validate"), "{labels:?}");
+    let word = json!({
+        "start": {"line": line, "character": typed.len() - 2},
+        "end": cursor,
+    });
+    for item in items.as_array().unwrap() {
+        assert_eq!(item["textEdit"]["range"], word, "{item}");
+    }
+    let value = client.response(hover)["result"]["contents"]["value"].clone();
+    assert!(
+        value
+            .as_str()
+            .is_some_and(|v| v.contains("psychiatric diagnosis")),
+        "{value}"
+    );
+    // Every location is where the typed text has a `CP1`.
+    let mut found: Vec<Value> = client.response(references)["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["range"]["start"].clone())
+        .collect();
+    let mut expected: Vec<Value> = text
+        .match_indices("CP1 ")
+        .map(|(offset, _)| {
+            let line = text[..offset].matches('\n').count();
+            let start = text[..offset].rfind('\n').map_or(0, |n| n + 1);
+            json!({"line": line, "character": text[start..offset].encode_utf16().count()})
+        })
+        .collect();
+    let key = |v: &Value| (v["line"].as_u64(), v["character"].as_u64());
+    found.sort_by_key(key);
+    expected.sort_by_key(key);
+    assert_eq!(found, expected);
+    // The diagnostics of the last keystroke come, and rename (which waits
+    // for the exact text) renames every `CP1` of it.
+    client.diagnostics(uri, version);
+    let rename = client.request(
+        "textDocument/rename",
+        json!({"textDocument": {"uri": uri}, "position": cp1, "newName": "CP7"}),
+    );
+    assert_eq!(
+        rename["changes"][uri].as_array().unwrap().len(),
+        expected.len()
+    );
+    client.shutdown();
 }

@@ -4,9 +4,16 @@
 //! The context comes from a scan of the text before the cursor (strings,
 //! text blocks and comments skipped, braces tracked), not from the syntax
 //! tree: while a line is being typed the tree does not hold it yet.
+//!
+//! That scan reads the text the request was made against, so the word an
+//! item replaces is always the one under the cursor, even when the last
+//! compilation is of an older text (the keystroke before). Only what is
+//! offered comes from that compilation: the ids the spec declares, and the
+//! questions already answered in an `answers` block. An id declared in the
+//! last keystrokes is offered once its compilation lands.
 
-use super::document::Document;
 use super::index::SymbolKind;
+use super::view::View;
 use crate::lint::config::BOUND_NAMES;
 use crate::lint::rules::RULES;
 use crate::source::Span;
@@ -248,13 +255,14 @@ pub fn item_keywords(block: Block) -> &'static [&'static str] {
     }
 }
 
-pub fn complete(doc: &Document, offset: usize) -> Vec<CompletionItem> {
-    let cx = context(doc.text(), offset);
+/// Completions at `offset` of the request's text.
+pub fn complete(view: &View, offset: usize) -> Vec<CompletionItem> {
+    let cx = context(view.text(), offset);
     if cx.in_literal {
         return Vec::new();
     }
     let mut out = Completions {
-        doc,
+        view,
         range: cx.prefix_span,
         items: Vec::new(),
     };
@@ -329,8 +337,8 @@ pub fn complete(doc: &Document, offset: usize) -> Vec<CompletionItem> {
             [] => {
                 // Questions not answered yet in this block first, in
                 // rubric order.
-                let answered = answered_here(doc, offset);
-                for (_, s) in doc.index.of_kind(SymbolKind::Question) {
+                let answered = answered_here(view, offset);
+                for (_, s) in view.doc.index.of_kind(SymbolKind::Question) {
                     if !answered.contains(&s.name) {
                         out.push(&s.name, CompletionItemKind::FIELD, &s.detail);
                     }
@@ -371,15 +379,18 @@ pub fn complete(doc: &Document, offset: usize) -> Vec<CompletionItem> {
     out.filtered(&cx.prefix)
 }
 
-/// The question ids answered in the `answers` block around `offset`.
-fn answered_here(doc: &Document, offset: usize) -> Vec<String> {
+/// The question ids answered in the `answers` block around `offset`, as
+/// the last compilation has it (the block grown or shrunk with the edits
+/// since).
+fn answered_here(view: &View, offset: usize) -> Vec<String> {
     use crate::syntax::ast::{ExampleItem, Item};
-    for item in &doc.compilation.syntax.items {
+    for item in &view.doc.compilation.syntax.items {
         if let Item::Calibration(e) | Item::FewShot(e) = item {
             for i in &e.items {
                 if let ExampleItem::Answers(a) = i
-                    && a.span.start <= offset
-                    && offset <= a.span.end
+                    && let span = view.outline_span(a.span)
+                    && span.start <= offset
+                    && offset <= span.end
                 {
                     return a.answers.iter().map(|x| x.question.name.clone()).collect();
                 }
@@ -389,8 +400,9 @@ fn answered_here(doc: &Document, offset: usize) -> Vec<String> {
     Vec::new()
 }
 
-struct Completions<'d> {
-    doc: &'d Document,
+struct Completions<'v> {
+    view: &'v View<'v>,
+    /// The word being typed, in the request's text.
     range: Span,
     items: Vec<CompletionItem>,
 }
@@ -408,7 +420,7 @@ impl Completions<'_> {
             // Keep the order given here (rubric order, declaration order).
             sort_text: Some(format!("{n:05}")),
             text_edit: Some(CompletionTextEdit::Edit(TextEdit {
-                range: self.doc.range(self.range),
+                range: self.view.range(self.range),
                 new_text: label.to_string(),
             })),
             ..CompletionItem::default()
@@ -419,6 +431,7 @@ impl Completions<'_> {
     /// else by their name.
     fn symbols(&mut self, kinds: &[SymbolKind], dotted: bool) {
         let found: Vec<(String, String, SymbolKind)> = self
+            .view
             .doc
             .index
             .symbols

@@ -2,13 +2,13 @@
 //! modes, anchors, the rubric with its groups and questions, examples,
 //! settings and experts.
 
-use super::document::Document;
+use super::view::View;
 use crate::source::Span;
 use crate::syntax::ast::{self, Item};
 use lsp_types::{DocumentSymbol, SymbolKind};
 
 fn symbol(
-    doc: &Document,
+    view: &View,
     name: String,
     detail: &str,
     kind: SymbolKind,
@@ -23,8 +23,9 @@ fn symbol(
         kind,
         tags: None,
         deprecated: None,
-        range: doc.range(span),
-        selection_range: doc.range(selection),
+        // Spans of the last compilation, moved to the request's text.
+        range: view.range(view.outline_span(span)),
+        selection_range: view.range(view.outline_span(selection)),
         children: (!children.is_empty()).then_some(children),
     }
 }
@@ -40,12 +41,12 @@ fn short(text: &str) -> String {
     }
 }
 
-pub fn outline(doc: &Document) -> Vec<DocumentSymbol> {
+pub fn outline(view: &View) -> Vec<DocumentSymbol> {
     let mut out = Vec::new();
-    for item in &doc.compilation.syntax.items {
+    for item in &view.doc.compilation.syntax.items {
         match item {
             Item::Domain(d) => out.push(symbol(
-                doc,
+                view,
                 format!("domain {}", d.id.name),
                 "",
                 SymbolKind::MODULE,
@@ -59,7 +60,7 @@ pub fn outline(doc: &Document) -> Vec<DocumentSymbol> {
                     .iter()
                     .filter_map(|i| match i {
                         ast::FrameworkItem::Technique(t) => Some(symbol(
-                            doc,
+                            view,
                             t.id.name.clone(),
                             &short(&t.title.value),
                             SymbolKind::METHOD,
@@ -71,7 +72,7 @@ pub fn outline(doc: &Document) -> Vec<DocumentSymbol> {
                     })
                     .collect();
                 out.push(symbol(
-                    doc,
+                    view,
                     f.id.name.clone(),
                     &short(&f.title.value),
                     SymbolKind::NAMESPACE,
@@ -81,7 +82,7 @@ pub fn outline(doc: &Document) -> Vec<DocumentSymbol> {
                 ));
             }
             Item::Failure(f) => out.push(symbol(
-                doc,
+                view,
                 format!("failure.{}", f.id.name),
                 &short(&f.title.value),
                 SymbolKind::EVENT,
@@ -95,7 +96,7 @@ pub fn outline(doc: &Document) -> Vec<DocumentSymbol> {
                     .iter()
                     .map(|a| {
                         symbol(
-                            doc,
+                            view,
                             a.id.name.clone(),
                             &short(&a.text.value),
                             SymbolKind::CONSTANT,
@@ -106,7 +107,7 @@ pub fn outline(doc: &Document) -> Vec<DocumentSymbol> {
                     })
                     .collect();
                 out.push(symbol(
-                    doc,
+                    view,
                     b.polarity.as_str().to_string(),
                     "",
                     SymbolKind::ENUM,
@@ -126,7 +127,7 @@ pub fn outline(doc: &Document) -> Vec<DocumentSymbol> {
                         .iter()
                         .filter_map(|i| match i {
                             ast::GroupItem::Question(q) => Some(symbol(
-                                doc,
+                                view,
                                 q.id.name.clone(),
                                 &short(&q.text.value),
                                 SymbolKind::FIELD,
@@ -142,7 +143,7 @@ pub fn outline(doc: &Document) -> Vec<DocumentSymbol> {
                         None => format!("{} · gate", short(&g.title.value)),
                     };
                     groups.push(symbol(
-                        doc,
+                        view,
                         g.id.name.clone(),
                         &detail,
                         SymbolKind::STRUCT,
@@ -152,7 +153,7 @@ pub fn outline(doc: &Document) -> Vec<DocumentSymbol> {
                     ));
                 }
                 out.push(symbol(
-                    doc,
+                    view,
                     "rubric".to_string(),
                     "",
                     SymbolKind::CLASS,
@@ -169,7 +170,7 @@ pub fn outline(doc: &Document) -> Vec<DocumentSymbol> {
                     None => short(&e.title.value),
                 };
                 out.push(symbol(
-                    doc,
+                    view,
                     format!("{} {}", e.keyword.kind.as_str(), e.id.name),
                     &detail,
                     SymbolKind::OBJECT,
@@ -179,7 +180,7 @@ pub fn outline(doc: &Document) -> Vec<DocumentSymbol> {
                 ));
             }
             Item::Generation(g) => out.push(symbol(
-                doc,
+                view,
                 "generation".into(),
                 "",
                 SymbolKind::PROPERTY,
@@ -188,7 +189,7 @@ pub fn outline(doc: &Document) -> Vec<DocumentSymbol> {
                 vec![],
             )),
             Item::Judge(j) => out.push(symbol(
-                doc,
+                view,
                 "judge".into(),
                 "",
                 SymbolKind::PROPERTY,
@@ -197,7 +198,7 @@ pub fn outline(doc: &Document) -> Vec<DocumentSymbol> {
                 vec![],
             )),
             Item::Expert(e) => out.push(symbol(
-                doc,
+                view,
                 format!("expert {}", e.id.name),
                 &short(&e.name.value),
                 SymbolKind::INTERFACE,
@@ -206,7 +207,7 @@ pub fn outline(doc: &Document) -> Vec<DocumentSymbol> {
                 vec![],
             )),
             Item::Lint(l) => out.push(symbol(
-                doc,
+                view,
                 "lint".into(),
                 "",
                 SymbolKind::PROPERTY,
