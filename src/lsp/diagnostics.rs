@@ -14,12 +14,30 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 pub fn to_lsp(doc: &Document, explanations: &Explanations) -> Vec<lsp_types::Diagnostic> {
-    doc.compilation
-        .diagnostics
+    let diagnostics = &doc.compilation.diagnostics;
+    let mut out: Vec<lsp_types::Diagnostic> = diagnostics
         .sorted()
         .into_iter()
         .map(|d| convert(doc, d, explanations))
-        .collect()
+        .collect();
+    let omitted = diagnostics.omitted().total();
+    if omitted > 0 {
+        out.insert(
+            0,
+            lsp_types::Diagnostic {
+                range: doc.range(crate::source::Span::point(0)),
+                severity: Some(DiagnosticSeverity::INFORMATION),
+                source: Some("ftprep".to_string()),
+                message: format!(
+                    "{} not shown here, after the first {}: `ftprep check FILE --max-diagnostics 0` lists them all",
+                    crate::diagnostics::plural(omitted, "more diagnostic"),
+                    super::document::MAX_DIAGNOSTICS
+                ),
+                ..Default::default()
+            },
+        );
+    }
+    out
 }
 
 fn convert(doc: &Document, d: &Diagnostic, explanations: &Explanations) -> lsp_types::Diagnostic {

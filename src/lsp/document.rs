@@ -77,6 +77,12 @@ impl Text {
     }
 }
 
+/// The most diagnostics published for one document: far more than a spec
+/// being written has, few enough that a pasted or generated one cannot
+/// flood the editor (a rubric of 2,000 near-duplicate questions once gave
+/// 164,440). The rest are counted in one more, at the top of the file.
+pub const MAX_DIAGNOSTICS: usize = 1000;
+
 /// One version of a document, compiled.
 pub struct Document {
     pub uri: Uri,
@@ -89,7 +95,8 @@ impl Document {
     /// Compiles `text`: the whole of the work a change costs.
     pub fn compile(uri: Uri, text: &Text) -> Document {
         // The text is shared, not copied: `is_of` compares it by address.
-        let compilation = compile(text.source.clone());
+        let mut compilation = compile(text.source.clone());
+        compilation.diagnostics.limit(MAX_DIAGNOSTICS);
         let index = Index::build(&compilation.syntax);
         Document {
             uri,

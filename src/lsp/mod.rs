@@ -31,7 +31,7 @@ mod document;
 mod hover;
 mod index;
 mod symbols;
-mod transport;
+pub mod transport;
 mod view;
 mod workspace;
 
