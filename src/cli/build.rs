@@ -55,7 +55,7 @@ pub fn run(args: BuildArgs, out: &Output) -> u8 {
     // A broken `--templates` directory is reported after the first spec's
     // own diagnostics: a broken spec is the first thing to fix.
     let templates = args.templates.as_deref().map(Templates::from_dir);
-    let several = specs.len() > 1;
+    let several = args.specs.len() > 1 || args.specs.iter().any(|p| p.is_dir());
     let mut code = exit::OK;
     // Where each domain's artifacts went, so that two specs of one domain
     // cannot overwrite each other's.

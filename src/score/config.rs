@@ -19,7 +19,8 @@ pub struct ScoringFile {
     pub version: u32,
     /// The spec's domain id.
     pub spec: String,
-    /// SHA-256 of the spec file's bytes.
+    /// SHA-256 of the spec's text: its bytes, less a byte-order mark,
+    /// with lone CR line breaks read as LF.
     pub spec_sha256: String,
     pub threshold: f64,
     pub gate: GateEntry,
