@@ -1,0 +1,300 @@
+//! OpenAI's Chat Completions (`POST {base_url}/chat/completions`), which
+//! OpenAI-compatible servers (vLLM, llama.cpp's server, Ollama, OpenRouter,
+//! Together, Groq) speak too.
+//!
+//! The answer's schema goes as `response_format: {type: "json_schema",
+//! json_schema: {name, strict: true, schema}}`; strict mode needs every
+//! property required and `additionalProperties: false`, which the emitted
+//! judge schema already has, and rejects `$schema`, which is dropped.
+
+use super::{
+    Dialect, Endpoint, MalformedResponse, ProviderError, RateLimits, StructuredOutput, WireRequest,
+    error_message, header_u64, retry_after,
+};
+use crate::llm::chat::{ChatRequest, ChatResponse, Finish, Role, Usage};
+use reqwest::header::HeaderMap;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+pub struct OpenAi;
+
+/// The official API takes `max_completion_tokens` (its reasoning models
+/// refuse `max_tokens`); compatible servers know `max_tokens`.
+fn is_official(base_url: &str) -> bool {
+    base_url.contains("://api.openai.com")
+}
+
+/// The schema as strict mode accepts it.
+pub fn strict_schema(schema: &Value) -> Value {
+    let mut schema = schema.clone();
+    if let Some(object) = schema.as_object_mut() {
+        object.remove("$schema");
+    }
+    schema
+}
+
+impl Dialect for OpenAi {
+    fn name(&self) -> &'static str {
+        "openai"
+    }
+
+    fn request(&self, endpoint: &Endpoint, request: &ChatRequest) -> WireRequest {
+        let messages: Vec<Value> = request
+            .messages
+            .iter()
+            .map(|m| {
+                json!({
+                    "role": match m.role {
+                        Role::System => "system",
+                        Role::User => "user",
+                        Role::Assistant => "assistant",
+                    },
+                    "content": &*m.content,
+                })
+            })
+            .collect();
+        let sampling = &endpoint.sampling;
+        let mut body = serde_json::Map::new();
+        body.insert("model".into(), json!(endpoint.model));
+        body.insert("messages".into(), Value::Array(messages));
+        let max_key = if is_official(&endpoint.base_url) {
+            "max_completion_tokens"
+        } else {
+            "max_tokens"
+        };
+        body.insert(max_key.into(), json!(sampling.max_tokens));
+        if let Some(t) = sampling.temperature {
+            body.insert("temperature".into(), json!(t));
+        }
+        if let Some(p) = sampling.top_p {
+            body.insert("top_p".into(), json!(p));
+        }
+        if let Some(seed) = sampling.seed {
+            body.insert(
+                "seed".into(),
+                json!(seed.wrapping_add(u64::from(request.sample))),
+            );
+        }
+        if let (Some(schema), StructuredOutput::JsonSchema) = (&request.schema, endpoint.structured)
+        {
+            body.insert(
+                "response_format".into(),
+                json!({
+                    "type": "json_schema",
+                    "json_schema": {
+                        "name": schema.name,
+                        "strict": true,
+                        "schema": strict_schema(&schema.schema),
+                    }
+                }),
+            );
+        }
+        WireRequest {
+            url: format!("{}/chat/completions", endpoint.base_url),
+            headers: vec![("content-type", "application/json".into())],
+            body: serde_json::to_vec(&Value::Object(body)).unwrap_or_default(),
+        }
+    }
+
+    fn auth_header(&self, key: &str) -> (&'static str, String) {
+        ("authorization", format!("Bearer {key}"))
+    }
+
+    fn parse(&self, body: &[u8]) -> Result<ChatResponse, MalformedResponse> {
+        #[derive(Deserialize)]
+        struct Completion {
+            choices: Vec<Choice>,
+            #[serde(default)]
+            usage: Option<WireUsage>,
+        }
+        #[derive(Deserialize)]
+        struct Choice {
+            message: WireMessage,
+            #[serde(default)]
+            finish_reason: Option<String>,
+        }
+        #[derive(Deserialize)]
+        struct WireMessage {
+            #[serde(default)]
+            content: Option<String>,
+            #[serde(default)]
+            refusal: Option<String>,
+        }
+        #[derive(Deserialize)]
+        struct WireUsage {
+            #[serde(default)]
+            prompt_tokens: u64,
+            #[serde(default)]
+            completion_tokens: u64,
+            #[serde(default)]
+            prompt_tokens_details: Option<Details>,
+        }
+        #[derive(Deserialize)]
+        struct Details {
+            #[serde(default)]
+            cached_tokens: u64,
+        }
+        let completion: Completion =
+            serde_json::from_slice(body).map_err(|e| MalformedResponse {
+                reason: format!("the response is not a chat completion: {e}"),
+            })?;
+        let Some(choice) = completion.choices.into_iter().next() else {
+            return Err(MalformedResponse {
+                reason: "the response has no choices".into(),
+            });
+        };
+        let usage = completion
+            .usage
+            .map(|u| Usage {
+                input_tokens: u.prompt_tokens,
+                cached_input_tokens: u.prompt_tokens_details.map_or(0, |d| d.cached_tokens),
+                output_tokens: u.completion_tokens,
+            })
+            .unwrap_or_default();
+        let refusal = choice.message.refusal.filter(|r| !r.is_empty());
+        let finish = match choice.finish_reason.as_deref() {
+            _ if refusal.is_some() => Finish::Refusal,
+            Some("stop") | Some("tool_calls") | None => Finish::Stop,
+            Some("length") => Finish::Length,
+            Some("content_filter") => Finish::Refusal,
+            Some(other) => Finish::Other(other.to_string()),
+        };
+        Ok(ChatResponse {
+            text: choice.message.content.unwrap_or_default(),
+            refusal,
+            finish,
+            usage,
+        })
+    }
+
+    fn error(&self, status: u16, headers: &HeaderMap, body: &[u8]) -> ProviderError {
+        let message = error_message(body, "/error/message");
+        let code = serde_json::from_slice::<Value>(body).ok().and_then(|v| {
+            v.pointer("/error/code")
+                .or_else(|| v.pointer("/error/type"))
+                .and_then(|c| c.as_str().map(str::to_string))
+        });
+        match (status, code.as_deref()) {
+            (429, Some("insufficient_quota")) => ProviderError::QuotaExhausted { message },
+            (429, _) => ProviderError::RateLimited {
+                retry_after: retry_after(headers),
+                message,
+            },
+            (408 | 409, _) | (500..=599, _) => ProviderError::Transient {
+                status,
+                retry_after: retry_after(headers),
+                message,
+            },
+            _ => ProviderError::Fatal { status, message },
+        }
+    }
+
+    fn rate_limits(&self, headers: &HeaderMap) -> RateLimits {
+        RateLimits {
+            requests_limit: header_u64(headers, "x-ratelimit-limit-requests"),
+            requests_remaining: header_u64(headers, "x-ratelimit-remaining-requests"),
+            // OpenAI counts input and output against one token limit.
+            input_tokens_limit: header_u64(headers, "x-ratelimit-limit-tokens"),
+            input_tokens_remaining: header_u64(headers, "x-ratelimit-remaining-tokens"),
+            output_tokens_limit: None,
+            output_tokens_remaining: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::llm::chat::{Message, OutputSchema};
+    use crate::llm::provider::Sampling;
+    use std::sync::Arc;
+
+    fn endpoint(base_url: &str) -> Endpoint {
+        Endpoint {
+            base_url: base_url.into(),
+            model: "m".into(),
+            sampling: Sampling {
+                temperature: Some(0.0),
+                top_p: None,
+                max_tokens: 512,
+                seed: Some(7),
+            },
+            structured: StructuredOutput::JsonSchema,
+        }
+    }
+
+    #[test]
+    fn a_request_carries_the_strict_schema_and_the_sample_seed() {
+        let schema = json!({"$schema": "x", "type": "object", "properties": {}, "required": [], "additionalProperties": false});
+        let request = ChatRequest {
+            messages: vec![
+                Message::new(Role::System, "rules"),
+                Message::new(Role::User, "[U1] user: hi"),
+            ],
+            schema: Some(OutputSchema {
+                name: "judge".into(),
+                schema: Arc::new(schema),
+            }),
+            sample: 2,
+        };
+        let wire = OpenAi.request(&endpoint("http://127.0.0.1:9/v1"), &request);
+        assert_eq!(wire.url, "http://127.0.0.1:9/v1/chat/completions");
+        let body: Value = serde_json::from_slice(&wire.body).unwrap();
+        assert_eq!(body["seed"], 9);
+        assert_eq!(body["max_tokens"], 512);
+        assert_eq!(body["response_format"]["json_schema"]["strict"], true);
+        assert!(
+            body["response_format"]["json_schema"]["schema"]
+                .get("$schema")
+                .is_none()
+        );
+        assert_eq!(body["messages"][0]["role"], "system");
+        let official = OpenAi.request(&endpoint("https://api.openai.com/v1"), &request);
+        let body: Value = serde_json::from_slice(&official.body).unwrap();
+        assert_eq!(body["max_completion_tokens"], 512);
+    }
+
+    #[test]
+    fn responses_refusals_and_cut_offs_are_read() {
+        let ok = br#"{"choices":[{"message":{"content":"{}"},"finish_reason":"stop"}],"usage":{"prompt_tokens":10,"completion_tokens":2,"prompt_tokens_details":{"cached_tokens":4}}}"#;
+        let r = OpenAi.parse(ok).unwrap();
+        assert_eq!(r.finish, Finish::Stop);
+        assert_eq!(r.usage.cached_input_tokens, 4);
+        let refusal = br#"{"choices":[{"message":{"content":null,"refusal":"I can't"},"finish_reason":"stop"}]}"#;
+        assert_eq!(OpenAi.parse(refusal).unwrap().finish, Finish::Refusal);
+        let cut = br#"{"choices":[{"message":{"content":"{\"S1\": {"},"finish_reason":"length"}]}"#;
+        assert_eq!(OpenAi.parse(cut).unwrap().finish, Finish::Length);
+        assert!(OpenAi.parse(b"{\"choices\": [").is_err());
+    }
+
+    #[test]
+    fn errors_are_told_apart() {
+        let headers = HeaderMap::new();
+        let quota = br#"{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","code":"insufficient_quota"}}"#;
+        assert!(matches!(
+            OpenAi.error(429, &headers, quota),
+            ProviderError::QuotaExhausted { .. }
+        ));
+        let limited = br#"{"error":{"message":"Rate limit reached","code":"rate_limit_exceeded"}}"#;
+        assert!(matches!(
+            OpenAi.error(429, &headers, limited),
+            ProviderError::RateLimited { .. }
+        ));
+        assert!(matches!(
+            OpenAi.error(503, &headers, b""),
+            ProviderError::Transient { .. }
+        ));
+        let auth = OpenAi.error(
+            401,
+            &headers,
+            br#"{"error":{"message":"Incorrect API key"}}"#,
+        );
+        assert_eq!(
+            auth,
+            ProviderError::Fatal {
+                status: 401,
+                message: "Incorrect API key".into()
+            }
+        );
+    }
+}
