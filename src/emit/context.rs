@@ -286,12 +286,17 @@ fn opt(t: &Option<crate::syntax::ast::Text>) -> Option<&str> {
 
 /// Turns with their `U1`/`A1` labels.
 pub fn label_turns(turns: &[model::Turn]) -> Vec<TurnCtx<'_>> {
+    label_messages(turns.iter().map(|t| (t.role, t.text.value.as_str())))
+}
+
+/// Messages with their `U1`/`A1` labels: the users' turns counted on their
+/// own, the assistant's on theirs, system messages as `SYS`.
+pub fn label_messages<'a>(messages: impl Iterator<Item = (Role, &'a str)>) -> Vec<TurnCtx<'a>> {
     let mut users = 0;
     let mut assistants = 0;
-    turns
-        .iter()
-        .map(|t| {
-            let label = match t.role {
+    messages
+        .map(|(role, text)| {
+            let label = match role {
                 Role::User => {
                     users += 1;
                     format!("U{users}")
@@ -303,9 +308,9 @@ pub fn label_turns(turns: &[model::Turn]) -> Vec<TurnCtx<'_>> {
                 Role::System => "SYS".to_string(),
             };
             TurnCtx {
-                role: t.role.as_str(),
+                role: role.as_str(),
                 label,
-                text: &t.text.value,
+                text,
             }
         })
         .collect()

@@ -75,7 +75,7 @@ impl std::fmt::Display for Invalid {
 }
 
 /// A line's id and messages, or why it is not a generation at all.
-fn parse(line: &str) -> Result<(String, Vec<Message>), Invalid> {
+pub fn parse_generation(line: &str) -> Result<(String, Vec<Message>), Invalid> {
     let parsed: GenerationLine = serde_json::from_str(line)
         .map_err(|e| Invalid::Malformed(format!("not a generation: {e}")))?;
     let id = match parsed.id {
@@ -103,7 +103,7 @@ fn parse(line: &str) -> Result<(String, Vec<Message>), Invalid> {
 
 /// Whether a conversation can be trained on: known roles, a user turn and
 /// an assistant turn, and no empty message.
-fn check_turns(messages: &[Message]) -> Result<(), Invalid> {
+pub fn check_turns(messages: &[Message]) -> Result<(), Invalid> {
     for (k, m) in messages.iter().enumerate() {
         if !matches!(m.role.as_str(), "user" | "assistant" | "system") {
             return Err(Invalid::Role(m.role.clone()));
@@ -242,7 +242,7 @@ pub fn scan(
         if line.trim().is_empty() {
             return Ok(());
         }
-        let (id, messages) = match parse(line) {
+        let (id, messages) = match parse_generation(line) {
             Ok(parsed) => parsed,
             Err(why) => {
                 invalid(&mut counts, on_problem, number, why);
@@ -340,7 +340,7 @@ pub fn write(generations: &mut dyn BufRead, scan: &Scan, out: &mut dyn Write) ->
         }
         next.next();
         let messages = line
-            .and_then(|line| parse(line).ok())
+            .and_then(|line| parse_generation(line).ok())
             .map(|(_, messages)| messages)
             .ok_or_else(changed)?;
         serde_json::to_writer(&mut *out, &serde_json::json!({ "messages": messages }))?;

@@ -1,0 +1,464 @@
+//! `ftprep judge`: the rubric's judge over conversations, on the engine.
+//!
+//! In: a spec without errors (its evaluation prompt, per-question prompts
+//! and the judge's JSON Schema are emitted in memory, exactly as `ftprep
+//! build` writes them), conversations, the judges (engine targets) and how
+//! many samples of each. Out: judgment lines that `ftprep score` reads, one
+//! per conversation, judge and sample, in input order.
+//!
+//! A conversation is sent with the evaluation prompt as the system message
+//! and its transcript, in the prompt's own `[U1] user:` / `[A1] assistant:`
+//! format, as the user message; with `judge { calls per_question }`, once
+//! per question with that question's prompt, and the answers merged into
+//! one line. Every answer is validated against its schema here, whatever
+//! the provider promised: an answer that is not JSON, breaks the schema or
+//! leaves questions out is asked again, then recorded as ERROR answers with
+//! the reason. Nothing is ever scored as YES or NO that the judge did not
+//! say.
+
+use super::conversations::Conversation;
+use crate::emit::context::{label_messages, transcript};
+use crate::llm::chat::{ChatRequest, ChatResponse, Message, OutputSchema, Role};
+use crate::llm::engine::store::{Entry, JournalReader, Unusable};
+use crate::llm::engine::{Accept, Engine, Job};
+use crate::model::Spec;
+use crate::score::{Answer, ScoringRubric};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// What the judge needs from a compiled spec.
+pub struct JudgeSpec {
+    pub spec_id: String,
+    pub spec_sha256: String,
+    /// The evaluation prompt (`prompts/evaluation-prompt.md`).
+    pub evaluation_prompt: Arc<str>,
+    /// With `calls per_question`: each question's id and prompt, in
+    /// rubric order; empty otherwise.
+    pub question_prompts: Vec<(String, Arc<str>)>,
+    /// The judge's output schema (`judge-output.schema.json`).
+    pub schema: Arc<Value>,
+    /// Each question's schema, keyed by the question's id.
+    pub question_schemas: HashMap<String, Arc<Value>>,
+    pub rubric: ScoringRubric,
+    /// Question ids in scoring order (gate first).
+    pub question_ids: Vec<String>,
+}
+
+/// The name of the whole answer's schema, as providers are told it.
+const SCHEMA_NAME: &str = "judge_answers";
+
+impl JudgeSpec {
+    /// Emits the spec's judge artifacts in memory.
+    pub fn from_spec(spec: &Spec, file_name: &str, text: &str) -> Result<JudgeSpec, String> {
+        let artifacts =
+            crate::emit::emit(spec, file_name, text, &crate::emit::Templates::embedded())
+                .map_err(|e| e.message)?;
+        let find = |path: &str| -> Result<String, String> {
+            artifacts
+                .iter()
+                .find(|a| a.path == path)
+                .map(|a| a.contents.clone())
+                .ok_or_else(|| format!("the build has no {path}"))
+        };
+        let schema: Value = serde_json::from_str(&find("judge-output.schema.json")?)
+            .map_err(|e| format!("the emitted schema is not JSON: {e}"))?;
+        let rubric = spec.rubric.scoring();
+        let question_ids: Vec<String> = rubric.questions().map(|q| q.id.clone()).collect();
+        let mut question_schemas = HashMap::new();
+        for id in &question_ids {
+            let property = schema
+                .pointer(&format!("/properties/{id}"))
+                .cloned()
+                .ok_or_else(|| format!("the emitted schema has no question `{id}`"))?;
+            question_schemas.insert(
+                id.clone(),
+                Arc::new(json!({
+                    "type": "object",
+                    "properties": { id: property },
+                    "required": [id],
+                    "additionalProperties": false,
+                })),
+            );
+        }
+        let mut question_prompts = Vec::new();
+        if spec.judge.per_question {
+            for id in &question_ids {
+                question_prompts
+                    .push((id.clone(), find(&format!("prompts/judge/{id}.md"))?.into()));
+            }
+        }
+        Ok(JudgeSpec {
+            spec_id: spec.domain.id.name.clone(),
+            spec_sha256: crate::emit::sha256_hex(text.as_bytes()),
+            evaluation_prompt: find("prompts/evaluation-prompt.md")?.into(),
+            question_prompts,
+            schema: Arc::new(schema),
+            question_schemas,
+            rubric,
+            question_ids,
+        })
+    }
+
+    pub fn per_question(&self) -> bool {
+        !self.question_prompts.is_empty()
+    }
+
+    /// The calls that judge one conversation once: one, or one per
+    /// question, each with the question it asks (`None` for all).
+    pub fn requests(&self, transcript: &Arc<str>, sample: u32) -> Vec<(Option<&str>, ChatRequest)> {
+        let user = Message {
+            role: Role::User,
+            content: Arc::clone(transcript),
+        };
+        if !self.per_question() {
+            return vec![(
+                None,
+                ChatRequest {
+                    messages: vec![
+                        Message {
+                            role: Role::System,
+                            content: Arc::clone(&self.evaluation_prompt),
+                        },
+                        user,
+                    ],
+                    schema: Some(OutputSchema {
+                        name: SCHEMA_NAME.into(),
+                        schema: Arc::clone(&self.schema),
+                    }),
+                    sample,
+                },
+            )];
+        }
+        self.question_prompts
+            .iter()
+            .map(|(id, prompt)| {
+                (
+                    Some(id.as_str()),
+                    ChatRequest {
+                        messages: vec![
+                            Message {
+                                role: Role::System,
+                                content: Arc::clone(prompt),
+                            },
+                            user.clone(),
+                        ],
+                        schema: Some(OutputSchema {
+                            name: format!("judge_answer_{id}"),
+                            schema: Arc::clone(&self.question_schemas[id]),
+                        }),
+                        sample,
+                    },
+                )
+            })
+            .collect()
+    }
+
+    /// The check of every answer: JSON, against the schema it was asked
+    /// with, every question present.
+    pub fn accept(&self) -> Result<Arc<Accept>, String> {
+        let mut validators: HashMap<String, jsonschema::Validator> = HashMap::new();
+        let compile = |schema: &Value| {
+            jsonschema::validator_for(schema)
+                .map_err(|e| format!("the judge schema does not compile: {e}"))
+        };
+        validators.insert(SCHEMA_NAME.into(), compile(&self.schema)?);
+        for (id, schema) in &self.question_schemas {
+            validators.insert(format!("judge_answer_{id}"), compile(schema)?);
+        }
+        Ok(Arc::new(
+            move |request: &ChatRequest, response: &ChatResponse| {
+                let Some(schema) = &request.schema else {
+                    return Ok(());
+                };
+                let Some(validator) = validators.get(&schema.name) else {
+                    return Err((
+                        Unusable::BreaksSchema,
+                        format!("no schema `{}`", schema.name),
+                    ));
+                };
+                let value = parse_answer(&response.text)?;
+                check_against(validator, &value)
+            },
+        ))
+    }
+}
+
+/// The JSON value of an answer's text: the text itself, or the JSON in it
+/// (a fenced block, or the first balanced object), for servers that write
+/// prose around it.
+fn parse_answer(text: &str) -> Result<Value, (Unusable, String)> {
+    if let Ok(value) = serde_json::from_str::<Value>(text.trim()) {
+        return Ok(value);
+    }
+    let found = crate::score::judgment::extract_json(text)
+        .and_then(|json| serde_json::from_str::<Value>(json).ok());
+    found.ok_or_else(|| {
+        let start: String = text.trim().chars().take(80).collect();
+        (
+            Unusable::NotJson,
+            format!("the answer is not JSON (it starts `{start}`)"),
+        )
+    })
+}
+
+fn check_against(
+    validator: &jsonschema::Validator,
+    value: &Value,
+) -> Result<(), (Unusable, String)> {
+    let mut missing = Vec::new();
+    let mut other = None;
+    for error in validator.iter_errors(value) {
+        match error.kind() {
+            jsonschema::error::ValidationErrorKind::Required { property }
+                if error.instance_path().as_str().is_empty() =>
+            {
+                missing.push(property.as_str().unwrap_or("?").to_string());
+            }
+            _ => {
+                if other.is_none() {
+                    other = Some(format!("{} at `{}`", error, error.instance_path()));
+                }
+            }
+        }
+    }
+    if !missing.is_empty() {
+        return Err((
+            Unusable::MissingQuestions,
+            format!("the answer leaves out {}", missing.join(", ")),
+        ));
+    }
+    match other {
+        Some(detail) => Err((
+            Unusable::BreaksSchema,
+            format!("the answer breaks the schema: {detail}"),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The transcript of a conversation in the evaluation prompt's format.
+pub fn conversation_transcript(conversation: &Conversation) -> Arc<str> {
+    let turns = label_messages(conversation.messages.iter().map(|m| {
+        let role = match m.role.as_str() {
+            "assistant" => crate::syntax::ast::Role::Assistant,
+            "system" => crate::syntax::ast::Role::System,
+            _ => crate::syntax::ast::Role::User,
+        };
+        (role, m.content.as_str())
+    }));
+    transcript(&turns).into()
+}
+
+/// One judgment to write: a conversation, a judge, a sample.
+#[derive(Debug, Clone)]
+pub struct Unit<'c> {
+    pub conversation: &'c Conversation,
+    pub transcript: Arc<str>,
+    /// Index of the judge among the engine's targets.
+    pub judge: usize,
+    pub sample: u32,
+}
+
+/// Every unit of a run, in output order: conversation, then judge, then
+/// sample.
+pub fn units<'c>(
+    conversations: &'c [Conversation],
+    judges: usize,
+    samples: u32,
+) -> impl Iterator<Item = Unit<'c>> + 'c {
+    conversations.iter().flat_map(move |conversation| {
+        let transcript = conversation_transcript(conversation);
+        (0..judges).flat_map(move |judge| {
+            let transcript = Arc::clone(&transcript);
+            (0..samples).map(move |sample| Unit {
+                conversation,
+                transcript: Arc::clone(&transcript),
+                judge,
+                sample,
+            })
+        })
+    })
+}
+
+/// The engine's jobs for `units`.
+pub fn jobs<'a>(
+    spec: &'a JudgeSpec,
+    engine: &'a Engine,
+    units: impl Iterator<Item = Unit<'a>> + 'a,
+) -> impl Iterator<Item = Job> + 'a {
+    units.flat_map(move |unit| {
+        let judge = &engine.targets()[unit.judge].id;
+        spec.requests(&unit.transcript, unit.sample)
+            .into_iter()
+            .map(|(question, request)| Job {
+                tag: tag(&unit.conversation.id, judge, unit.sample, question),
+                target: unit.judge,
+                request,
+            })
+            .collect::<Vec<_>>()
+    })
+}
+
+fn tag(id: &str, judge: &str, sample: u32, question: Option<&str>) -> String {
+    match question {
+        Some(q) => format!("{id} · {judge} · sample {sample} · {q}"),
+        None => format!("{id} · {judge} · sample {sample}"),
+    }
+}
+
+/// The judgment line of a unit, from the journal, or `None` when one of
+/// its calls is not finished.
+pub fn judgment(
+    spec: &JudgeSpec,
+    engine: &Engine,
+    reader: &mut JournalReader<'_>,
+    unit: &Unit<'_>,
+) -> std::io::Result<Option<Value>> {
+    let target = &engine.targets()[unit.judge];
+    let mut answers = serde_json::Map::new();
+    let mut usage = crate::llm::chat::Usage::default();
+    let mut latency_ms = 0u64;
+    let mut cached = true;
+    let mut errors = Vec::new();
+    for (question, request) in spec.requests(&unit.transcript, unit.sample) {
+        let key = crate::llm::engine::key::call_key(target, &request);
+        let Some(entry) = reader.get(&key.key)? else {
+            return Ok(None);
+        };
+        record(&mut answers, &mut errors, spec, question, &entry);
+        usage.add(entry.response.usage);
+        latency_ms = latency_ms.max(entry.latency_ms);
+        cached &= entry.source == crate::llm::engine::store::Source::Cache;
+    }
+    let mut line = json!({
+        "id": unit.conversation.id,
+        "judge": target.id,
+        "sample": unit.sample,
+        "answers": answers,
+        "spec_sha256": spec.spec_sha256,
+        "usage": {
+            "input_tokens": usage.input_tokens,
+            "cached_input_tokens": usage.cached_input_tokens,
+            "output_tokens": usage.output_tokens,
+        },
+        "latency_ms": latency_ms,
+        "cached": cached,
+    });
+    if !errors.is_empty() {
+        line["errors"] = Value::Array(errors);
+    }
+    Ok(Some(line))
+}
+
+/// Adds one call's answers to a judgment line: its questions' answers, or
+/// an ERROR answer for each with the reason.
+fn record(
+    answers: &mut serde_json::Map<String, Value>,
+    errors: &mut Vec<Value>,
+    spec: &JudgeSpec,
+    question: Option<&str>,
+    entry: &Entry,
+) {
+    let asked: Vec<&str> = match question {
+        Some(q) => vec![q],
+        None => spec.question_ids.iter().map(String::as_str).collect(),
+    };
+    let value = match &entry.unusable {
+        None => parse_answer(&entry.response.text).ok(),
+        Some(_) => None,
+    };
+    match value {
+        Some(Value::Object(mut object)) => {
+            for id in asked {
+                if let Some(answer) = object.remove(id) {
+                    answers.insert(id.to_string(), answer);
+                }
+            }
+        }
+        _ => {
+            let (class, detail) = match &entry.unusable {
+                Some(u) => (u.class.as_str(), u.detail.as_str()),
+                None => ("not_json", "the answer is not a JSON object"),
+            };
+            for id in &asked {
+                answers.insert(id.to_string(), json!({"answer": "ERROR", "error": class}));
+            }
+            let raw: String = entry.response.text.chars().take(2000).collect();
+            errors.push(json!({
+                "questions": asked,
+                "class": class,
+                "detail": detail,
+                "raw": raw,
+            }));
+        }
+    }
+}
+
+/// A judgment line's answers in scoring order, as `ftprep score` reads
+/// them (for the calibration check).
+pub fn answers_of(spec: &JudgeSpec, line: &Value) -> Vec<Answer> {
+    spec.question_ids
+        .iter()
+        .map(|id| {
+            let answer = line.pointer(&format!("/answers/{id}/answer"));
+            match answer {
+                Some(Value::Bool(true)) => Answer::Yes,
+                Some(Value::Bool(false)) => Answer::No,
+                Some(Value::String(s)) if s.eq_ignore_ascii_case("na") => Answer::Na,
+                Some(Value::String(s)) if s.eq_ignore_ascii_case("error") => Answer::Error,
+                None => Answer::Omitted,
+                _ => Answer::Error,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn validator() -> jsonschema::Validator {
+        jsonschema::validator_for(&json!({
+            "type": "object",
+            "properties": {
+                "S1": {"type": "object", "properties": {"answer": {"type": "boolean"}}, "required": ["answer"], "additionalProperties": false},
+                "C1": {"type": "object", "properties": {"answer": {"type": "boolean"}}, "required": ["answer"], "additionalProperties": false}
+            },
+            "required": ["S1", "C1"],
+            "additionalProperties": false
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn answers_are_classified_by_what_is_wrong_with_them() {
+        let v = validator();
+        assert!(
+            check_against(
+                &v,
+                &json!({"S1": {"answer": true}, "C1": {"answer": false}})
+            )
+            .is_ok()
+        );
+        let (class, detail) = check_against(&v, &json!({"S1": {"answer": true}})).unwrap_err();
+        assert_eq!(class, Unusable::MissingQuestions);
+        assert!(detail.contains("C1"), "{detail}");
+        let (class, _) = check_against(
+            &v,
+            &json!({"S1": {"answer": "yes"}, "C1": {"answer": true}}),
+        )
+        .unwrap_err();
+        assert_eq!(class, Unusable::BreaksSchema);
+        assert_eq!(parse_answer("Sure! {\"a\": 1}").unwrap(), json!({"a": 1}));
+        assert_eq!(
+            parse_answer("```json\n{\"a\": 2}\n```").unwrap(),
+            json!({"a": 2})
+        );
+        assert_eq!(parse_answer("no idea").unwrap_err().0, Unusable::NotJson);
+        assert_eq!(
+            parse_answer("{\"S1\": {\"ans").unwrap_err().0,
+            Unusable::NotJson
+        );
+    }
+}
