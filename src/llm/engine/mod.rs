@@ -32,7 +32,7 @@ pub mod progress;
 pub mod retry;
 pub mod store;
 
-use crate::llm::chat::{ChatRequest, ChatResponse, Finish, Usage};
+use crate::llm::chat::{ChatRequest, ChatResponse, Finish};
 use crate::llm::provider::{Dialect, Endpoint, ProviderError};
 use cost::Prices;
 use key::{CallKey, call_key};
@@ -420,6 +420,8 @@ impl Engine {
             settle(end, journal, &mut unfinished, &shared);
         }
         watcher.abort();
+        // An aborted task lets go of what it holds only once awaited.
+        let _ = watcher.await;
         let shared = Arc::into_inner(shared).ok_or("a call outlived its run")?;
         shared.writer.finish();
         let counters = lock(&shared.counters).clone();
@@ -758,14 +760,19 @@ async fn attempt(
     }
     let response = match target.dialect.parse(&body) {
         Ok(response) => response,
+        // A success whose body is not the provider's format (cut off by a
+        // proxy, say) is sent again like a broken connection; that it was
+        // billed is unlikely, and the answer cannot be read either way.
         Err(malformed) => {
-            let raw = ChatResponse {
-                text: scrub(&String::from_utf8_lossy(&body)),
-                refusal: None,
-                finish: Finish::Other("malformed".into()),
-                usage: Usage::default(),
+            return Attempt::Retry {
+                asked: None,
+                why: scrub(&format!(
+                    "HTTP {status} with a body that is not a {} answer: {}",
+                    target.dialect.name(),
+                    malformed.reason
+                )),
+                rate_limited: false,
             };
-            return Attempt::Unusable(Unusable::Malformed, malformed.reason, raw);
         }
     };
     // Paid for, whatever it says.

@@ -40,7 +40,7 @@ pub struct Progress {
 const PLAIN_EVERY: Duration = Duration::from_secs(10);
 
 impl Progress {
-    /// `quiet` shows nothing until the summary.
+    /// `quiet` shows nothing at all: the caller reports.
     pub fn new(label: &str, total: u64, quiet: bool) -> Progress {
         let terminal = std::io::stderr().is_terminal() && !quiet;
         let bar = terminal.then(|| {
@@ -88,7 +88,8 @@ impl Progress {
     pub fn note(&self, message: &str) {
         match &self.bar {
             Some(bar) => bar.println(message),
-            None => self.line(message),
+            None if !self.quiet => self.line(message),
+            None => {}
         }
     }
 
@@ -96,6 +97,9 @@ impl Progress {
     pub fn finish(&self, counters: &Counters) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
+        }
+        if self.quiet {
+            return;
         }
         self.line(&format!(
             "{} in {}",

@@ -52,8 +52,6 @@ pub enum Unusable {
     Refusal,
     /// It ran out of output tokens mid-answer.
     CutOff,
-    /// The success response was not the provider's format.
-    Malformed,
     /// The answer is not JSON.
     NotJson,
     /// The answer is JSON that breaks its schema.
@@ -67,7 +65,6 @@ impl Unusable {
         match self {
             Unusable::Refusal => "refusal",
             Unusable::CutOff => "cut_off",
-            Unusable::Malformed => "malformed",
             Unusable::NotJson => "not_json",
             Unusable::BreaksSchema => "breaks_schema",
             Unusable::MissingQuestions => "missing_questions",
