@@ -22,6 +22,7 @@ pub mod diagnostics;
 pub mod emit;
 pub mod format;
 pub mod lint;
+pub mod llm;
 pub mod lsp;
 pub mod model;
 pub mod score;
