@@ -764,3 +764,37 @@ fn init_domain_with_config_writes_both_side_by_side() {
         .code(2)
         .stdout(predicate::str::is_empty());
 }
+
+/// docs/configuration.md lists every code the configuration can report,
+/// so a user can look each one up.
+#[test]
+fn every_code_is_documented() {
+    let docs = fs::read_to_string(root().join("docs/configuration.md")).unwrap();
+    let mut sources = String::new();
+    for file in [
+        "config.rs",
+        "config/read.rs",
+        "config/spec.rs",
+        "config/secret.rs",
+    ] {
+        sources += &fs::read_to_string(root().join("src/llm").join(file)).unwrap();
+    }
+    let mut codes: Vec<&str> = sources
+        .match_indices("\"config-")
+        .map(|(at, _)| {
+            let rest = &sources[at + 1..];
+            &rest[..rest.find('"').unwrap()]
+        })
+        .collect();
+    codes.sort();
+    codes.dedup();
+    assert!(codes.len() >= 20, "{codes:?}");
+    let missing: Vec<&&str> = codes
+        .iter()
+        .filter(|c| !docs.contains(&format!("`{c}`")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "not in docs/configuration.md: {missing:?}"
+    );
+}

@@ -423,6 +423,10 @@ impl<'e> Reader<'e> {
             Diagnostic::error("config-syntax", "this string has no closing quote")
                 .at(at, "the line ends here")
                 .help("close the string on the same line; for text over several lines use `\"\"\"`")
+        } else if message.starts_with("missing comma between array elements") {
+            Diagnostic::error("config-syntax", "this array is not closed, or its elements have no comma between them")
+                .at(at, "expected `,` or `]`")
+                .help("close the array with `]` where it ends (is one missing on a line above?), and put a comma between its elements")
         } else if message.starts_with("string values must be quoted") {
             Diagnostic::error(
                 "config-syntax",
@@ -666,7 +670,17 @@ impl<'e> Reader<'e> {
                         }
                     }
                 }
-                _ => self.wrong_type(entry, &ROOT_KEYS[0], ROOT_KEYS[0].takes),
+                _ => self.push(
+                    Diagnostic::error(
+                        "config-wrong-type",
+                        format!(
+                            "`models` takes a table of models, not {}",
+                            type_name(entry.value)
+                        ),
+                    )
+                    .at(entry.span, format!("this is {}", type_name(entry.value)))
+                    .help("write each model as a table: a header such as `[models.mini]`, then its settings on the lines below"),
+                ),
             }
         }
         let roles = match self.table(root, &ROOT_KEYS[1], Kind::Roles) {
