@@ -7,10 +7,10 @@
 mod llm_server;
 
 use ftprep::llm::chat::{ChatRequest, ChatResponse, Message, OutputSchema, Role};
-use ftprep::llm::engine::cost::Prices;
+use ftprep::llm::config::{Limits, Prices, Secret};
 use ftprep::llm::engine::retry::RetryPolicy;
 use ftprep::llm::engine::store::{CacheMode, Journal, Unusable, read_entries};
-use ftprep::llm::engine::{Accept, ApiKey, Engine, Job, Limits, RunSettings, Stop, Target};
+use ftprep::llm::engine::{Accept, Engine, Job, RunSettings, Stop, Target};
 use ftprep::llm::provider::{
     Endpoint, Sampling, StructuredOutput, anthropic::Anthropic, openai::OpenAi,
 };
@@ -53,19 +53,18 @@ fn target(base_url: &str, anthropic: bool) -> Target {
                 StructuredOutput::JsonSchema
             },
         },
-        api_key: Some(ApiKey::new(KEY)),
+        api_key: Some(Secret::new(KEY)),
         timeout: Duration::from_secs(2),
         limits: Limits {
             concurrency: 8,
-            requests_per_minute: None,
-            input_tokens_per_minute: None,
-            output_tokens_per_minute: None,
+            ..Limits::default()
         },
-        prices: Prices {
-            input: Some(1.0),
-            cached_input: Some(0.5),
-            output: Some(2.0),
-        },
+        prices: Some(Prices {
+            input: 1.0,
+            cached_input: 0.5,
+            output: 2.0,
+            batch_discount: 0.5,
+        }),
         retry: RetryPolicy {
             base: Duration::from_millis(5),
             cap: Duration::from_millis(50),
@@ -305,8 +304,9 @@ fn unusable_answers_are_asked_again_then_recorded_as_errors_with_their_class() {
         let done = run(&engine, dir.path(), "a", jobs(3), &settings(dir.path(), 3));
         assert_eq!(done.report.stop, None, "{fault:?}");
         assert_eq!(done.report.counters.unusable, 3, "{fault:?}");
-        // Asked twice (the default), then finished: paid for, journaled.
-        assert!(server.attempts().values().all(|a| a.seen == 2), "{fault:?}");
+        // Asked, then asked again twice (the default), then finished:
+        // paid for, journaled.
+        assert!(server.attempts().values().all(|a| a.seen == 3), "{fault:?}");
         let entries = read_entries(&dir.path().join("a/journal.jsonl")).unwrap();
         assert_eq!(entries.len(), 3);
         for entry in &entries {
@@ -412,11 +412,12 @@ fn max_cost_stops_before_the_cost_could_pass_it() {
     let dir = tempfile::tempdir().unwrap();
     let mut t = target(&server.openai_base_url(), false);
     // A call can cost at most (input + 512 output tokens) at these prices.
-    t.prices = Prices {
-        input: Some(1000.0),
-        cached_input: None,
-        output: Some(1000.0),
-    };
+    t.prices = Some(Prices {
+        input: 1000.0,
+        cached_input: 1000.0,
+        output: 1000.0,
+        batch_discount: 0.5,
+    });
     t.limits.concurrency = 1;
     let engine = Engine::new(vec![t]);
     let mut s = settings(dir.path(), 50);

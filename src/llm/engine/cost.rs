@@ -6,44 +6,28 @@
 //! estimate (a token per four bytes of text), and said to be one.
 
 use crate::llm::chat::{ChatRequest, Usage};
+use crate::llm::config::Prices;
 use std::sync::OnceLock;
 
-/// Prices in US dollars per million tokens; `None` when the configuration
-/// does not say.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Prices {
-    pub input: Option<f64>,
-    pub cached_input: Option<f64>,
-    pub output: Option<f64>,
+/// The cost of `usage` at `prices`, or `None` when the configuration has
+/// no prices for the model.
+pub fn cost(prices: Option<&Prices>, usage: &Usage) -> Option<f64> {
+    let prices = prices?;
+    let uncached = usage.input_tokens.saturating_sub(usage.cached_input_tokens);
+    Some(prices.cost(uncached, usage.cached_input_tokens, usage.output_tokens))
 }
 
-impl Prices {
-    /// The cost of `usage`, or `None` when a price it needs is unknown.
-    pub fn cost(&self, usage: &Usage) -> Option<f64> {
-        let uncached = usage.input_tokens.saturating_sub(usage.cached_input_tokens);
-        let cached_price = self.cached_input.or(self.input);
-        let mut total = 0.0;
-        for (tokens, price) in [
-            (uncached, self.input),
-            (usage.cached_input_tokens, cached_price),
-            (usage.output_tokens, self.output),
-        ] {
-            if tokens > 0 {
-                total += tokens as f64 * price? / 1e6;
-            }
-        }
-        Some(total)
-    }
-
-    /// The most a call can cost: its input, uncached, and every output
-    /// token it may write.
-    pub fn ceiling(&self, input_tokens: u64, max_output: u64) -> Option<f64> {
-        self.cost(&Usage {
+/// The most a call can cost: its input, uncached, and every output token
+/// it may write.
+pub fn ceiling(prices: Option<&Prices>, input_tokens: u64, max_output: u64) -> Option<f64> {
+    cost(
+        prices,
+        &Usage {
             input_tokens,
             cached_input_tokens: 0,
             output_tokens: max_output,
-        })
-    }
+        },
+    )
 }
 
 /// A count of input tokens, and whether it is exact.
@@ -143,19 +127,21 @@ mod tests {
     #[test]
     fn usage_is_priced_with_cached_input_at_its_own_price() {
         let prices = Prices {
-            input: Some(2.0),
-            cached_input: Some(0.5),
-            output: Some(8.0),
+            input: 2.0,
+            cached_input: 0.5,
+            output: 8.0,
+            batch_discount: 0.5,
         };
         let usage = Usage {
             input_tokens: 1_000_000,
             cached_input_tokens: 400_000,
             output_tokens: 100_000,
         };
-        let cost = prices.cost(&usage).unwrap();
-        assert!((cost - (1.2 + 0.2 + 0.8)).abs() < 1e-9, "{cost}");
-        assert_eq!(Prices::default().cost(&usage), None);
-        assert_eq!(Prices::default().cost(&Usage::default()), Some(0.0));
+        let total = cost(Some(&prices), &usage).unwrap();
+        assert!((total - (1.2 + 0.2 + 0.8)).abs() < 1e-9, "{total}");
+        assert_eq!(cost(None, &usage), None);
+        let most = ceiling(Some(&prices), 1_000_000, 1_000_000).unwrap();
+        assert!((most - 10.0).abs() < 1e-9);
     }
 
     #[test]

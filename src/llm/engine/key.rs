@@ -117,7 +117,7 @@ pub fn call_key(target: &Target, request: &ChatRequest) -> CallKey {
             b[..8].copy_from_slice(&s.to_le_bytes());
             b
         }))
-        .add(format!("{:?}", endpoint.structured).as_bytes());
+        .add(endpoint.structured.name().as_bytes());
     let mut schema = Fields::new("schema");
     match &request.schema {
         Some(out) => {

@@ -3,6 +3,7 @@
 //! input tokens and output tokens per minute, started from the
 //! configuration and corrected from the providers' rate-limit headers.
 
+use crate::llm::config::Limits;
 use crate::llm::provider::RateLimits;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -158,23 +159,22 @@ pub struct Limiter {
 #[derive(Debug)]
 struct Buckets {
     requests: Option<Bucket>,
+    /// Input and output together, as OpenAI counts them.
+    tokens: Option<Bucket>,
     input: Option<Bucket>,
     output: Option<Bucket>,
 }
 
 impl Limiter {
-    pub fn new(
-        requests_per_minute: Option<u64>,
-        input_tokens_per_minute: Option<u64>,
-        output_tokens_per_minute: Option<u64>,
-    ) -> Limiter {
+    pub fn new(limits: &Limits) -> Limiter {
         let now = Instant::now();
         let bucket = |limit: Option<u64>| limit.map(|l| Bucket::new(l as f64, now));
         Limiter {
             buckets: Mutex::new(Buckets {
-                requests: bucket(requests_per_minute),
-                input: bucket(input_tokens_per_minute),
-                output: bucket(output_tokens_per_minute),
+                requests: bucket(limits.requests_per_minute.map(u64::from)),
+                tokens: bucket(limits.tokens_per_minute),
+                input: bucket(limits.input_tokens_per_minute),
+                output: bucket(limits.output_tokens_per_minute),
             }),
         }
     }
@@ -191,6 +191,7 @@ impl Limiter {
                 let now = Instant::now();
                 let mut wanted = [
                     (&mut b.requests, 1.0),
+                    (&mut b.tokens, (input + output) as f64),
                     (&mut b.input, input as f64),
                     (&mut b.output, output as f64),
                 ];
@@ -220,11 +221,16 @@ impl Limiter {
     pub fn settle(&self, estimated_input: u64, input: u64, max_output: u64, output: u64) {
         let mut guard = self.lock();
         let b = &mut *guard;
+        let unused_output = max_output.saturating_sub(output) as f64;
+        let input_error = estimated_input as f64 - input as f64;
+        if let Some(bucket) = &mut b.tokens {
+            bucket.tokens += input_error + unused_output;
+        }
         if let Some(bucket) = &mut b.input {
-            bucket.tokens += estimated_input as f64 - input as f64;
+            bucket.tokens += input_error;
         }
         if let Some(bucket) = &mut b.output {
-            bucket.tokens += max_output.saturating_sub(output) as f64;
+            bucket.tokens += unused_output;
         }
     }
 
@@ -273,7 +279,7 @@ mod tests {
 
     #[test]
     fn a_limit_the_configuration_left_unset_comes_from_the_headers() {
-        let limiter = Limiter::new(None, None, None);
+        let limiter = Limiter::new(&Limits::default());
         limiter.observe(&RateLimits {
             requests_limit: Some(60),
             requests_remaining: Some(0),

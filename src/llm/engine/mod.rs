@@ -33,8 +33,8 @@ pub mod retry;
 pub mod store;
 
 use crate::llm::chat::{ChatRequest, ChatResponse, Finish};
+use crate::llm::config::{Limits, Model, Prices, Retries, Secret};
 use crate::llm::provider::{Dialect, Endpoint, ProviderError};
-use cost::Prices;
 use key::{CallKey, call_key};
 use limiter::{Gate, Limiter};
 use progress::{Counters, Progress};
@@ -43,44 +43,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use store::{Cache, CacheMode, Entry, Journal, Source, Unusable, UnusableDetail, Writer};
 
-/// An API key. It is read from the environment when a run starts and
-/// never written anywhere: its `Debug` shows `***`, it goes into requests
-/// as a header marked sensitive, and provider messages are scrubbed of it
-/// before they are shown or journaled.
-#[derive(Clone, PartialEq, Eq)]
-pub struct ApiKey(String);
-
-impl ApiKey {
-    pub fn new(key: impl Into<String>) -> ApiKey {
-        ApiKey(key.into())
+/// `text` with every occurrence of `key` replaced by `***`: provider
+/// messages can echo the key they were sent ("Incorrect API key provided:
+/// sk-..."), and nothing shown or journaled may hold it.
+pub fn scrub(key: Option<&Secret>, text: &str) -> String {
+    match key {
+        Some(key) if key.expose().len() >= 4 => text.replace(key.expose(), "***"),
+        _ => text.to_string(),
     }
-
-    fn expose(&self) -> &str {
-        &self.0
-    }
-
-    /// `text` with every occurrence of the key replaced.
-    pub fn scrub(&self, text: &str) -> String {
-        if self.0.len() < 4 {
-            return text.to_string();
-        }
-        text.replace(&self.0, "***")
-    }
-}
-
-impl std::fmt::Debug for ApiKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ApiKey(***)")
-    }
-}
-
-/// How hard one model may be called.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Limits {
-    pub concurrency: usize,
-    pub requests_per_minute: Option<u64>,
-    pub input_tokens_per_minute: Option<u64>,
-    pub output_tokens_per_minute: Option<u64>,
 }
 
 /// One model, as the engine calls it.
@@ -90,12 +60,42 @@ pub struct Target {
     pub id: String,
     pub dialect: &'static dyn Dialect,
     pub endpoint: Endpoint,
-    pub api_key: Option<ApiKey>,
+    /// Read from the environment when the run starts; see
+    /// [`crate::llm::config::Secret`].
+    pub api_key: Option<Secret>,
     /// For one attempt, the answer's last byte included.
     pub timeout: Duration,
     pub limits: Limits,
-    pub prices: Prices,
+    /// `None` when the configuration gives no prices: the cost is then
+    /// unknown, and `--max-cost` refuses to run.
+    pub prices: Option<Prices>,
     pub retry: RetryPolicy,
+}
+
+impl Target {
+    /// The target of a configured model, with its key.
+    pub fn from_model(model: &Model, retries: &Retries, api_key: Option<Secret>) -> Target {
+        Target {
+            id: model.id.clone(),
+            dialect: crate::llm::provider::dialect(model.dialect),
+            endpoint: Endpoint {
+                base_url: model.base_url.trim_end_matches('/').to_string(),
+                model: model.model.clone(),
+                sampling: model.sampling.clone(),
+                structured: model.structured_output,
+            },
+            api_key,
+            timeout: model.timeout,
+            limits: model.limits.clone(),
+            prices: model.prices.clone(),
+            retry: RetryPolicy {
+                max_attempts: retries.max_attempts.max(1),
+                max_elapsed: retries.max_elapsed,
+                unusable_retries: retries.unusable_retries,
+                ..RetryPolicy::default()
+            },
+        }
+    }
 }
 
 impl std::fmt::Debug for dyn Dialect {
@@ -274,10 +274,7 @@ impl Engine {
         accept: Arc<Accept>,
         settings: &RunSettings,
     ) -> Result<Report, String> {
-        let unpriced = self
-            .targets
-            .iter()
-            .find(|t| t.prices.ceiling(1, 1).is_none());
+        let unpriced = self.targets.iter().find(|t| t.prices.is_none());
         if let (Some(limit), Some(t)) = (settings.max_cost, unpriced) {
             return Err(format!(
                 "--max-cost ${limit} needs the prices of `{}`: set `input` and `output` under [models.{}.prices] in ftprep.toml",
@@ -302,7 +299,7 @@ impl Engine {
         let max_concurrency: usize = self
             .targets
             .iter()
-            .map(|t| t.limits.concurrency.max(1))
+            .map(|t| t.limits.concurrency.max(1) as usize)
             .sum();
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(max_concurrency)
@@ -345,12 +342,8 @@ impl Engine {
             .iter()
             .map(|t| {
                 Arc::new(Live {
-                    gate: Gate::new(t.limits.concurrency),
-                    limiter: Limiter::new(
-                        t.limits.requests_per_minute,
-                        t.limits.input_tokens_per_minute,
-                        t.limits.output_tokens_per_minute,
-                    ),
+                    gate: Gate::new(t.limits.concurrency as usize),
+                    limiter: Limiter::new(&t.limits),
                     target: t.clone(),
                     failures_in_a_row: Mutex::new(0),
                 })
@@ -544,10 +537,7 @@ async fn call(
     let estimated_input = cost::estimate(&job.request);
     let max_output = u64::from(target.endpoint.sampling.max_tokens);
     // The most this call can add to the cost, held until it is known.
-    let ceiling = target
-        .prices
-        .ceiling(estimated_input, max_output)
-        .unwrap_or(0.0);
+    let ceiling = cost::ceiling(target.prices.as_ref(), estimated_input, max_output).unwrap_or(0.0);
     if let Some(limit) = shared.max_cost {
         let mut spend = lock(&shared.spend);
         if spend.0 + spend.1 + ceiling > limit {
@@ -612,7 +602,7 @@ async fn attempts(
                         1
                     }
                 };
-                if count >= policy.unusable_attempts.max(1) || tries >= policy.max_attempts {
+                if count > policy.unusable_retries || tries >= policy.max_attempts {
                     let detail = UnusableDetail { class, detail };
                     shared.count(|c| c.unusable += 1);
                     return finish(
@@ -677,10 +667,7 @@ async fn attempt(
     max_output: u64,
 ) -> Attempt {
     let target = &live.target;
-    let scrub = |text: &str| match &target.api_key {
-        Some(key) => key.scrub(text),
-        None => text.to_string(),
-    };
+    let scrub = |text: &str| scrub(target.api_key.as_ref(), text);
     let mut request = shared
         .client
         .post(&wire.url)
@@ -782,7 +769,7 @@ async fn attempt(
         max_output,
         response.usage.output_tokens,
     );
-    let cost = target.prices.cost(&response.usage);
+    let cost = cost::cost(target.prices.as_ref(), &response.usage);
     {
         let mut spend = lock(&shared.spend);
         spend.0 += cost.unwrap_or(0.0);
@@ -873,7 +860,8 @@ async fn finish(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::llm::provider::{Sampling, StructuredOutput, openai::OpenAi};
+    use crate::llm::config::Sampling;
+    use crate::llm::provider::{StructuredOutput, openai::OpenAi};
 
     /// A target on `base_url`, for tests of the engine's parts.
     pub fn target(base_url: &str) -> Target {
@@ -891,26 +879,21 @@ pub(crate) mod tests {
                 },
                 structured: StructuredOutput::JsonSchema,
             },
-            api_key: Some(ApiKey::new("sk-test-secret")),
+            api_key: Some(Secret::new("sk-test-secret")),
             timeout: Duration::from_secs(5),
-            limits: Limits {
-                concurrency: 4,
-                requests_per_minute: None,
-                input_tokens_per_minute: None,
-                output_tokens_per_minute: None,
-            },
-            prices: Prices::default(),
+            limits: Limits::default(),
+            prices: None,
             retry: RetryPolicy::default(),
         }
     }
 
     #[test]
-    fn a_key_never_prints() {
-        let key = ApiKey::new("sk-live-abcdef");
-        assert_eq!(format!("{key:?}"), "ApiKey(***)");
+    fn a_key_is_scrubbed_from_messages() {
+        let key = Secret::new("sk-live-abcdef");
         assert_eq!(
-            key.scrub("Incorrect API key provided: sk-live-abcdef."),
+            scrub(Some(&key), "Incorrect API key provided: sk-live-abcdef."),
             "Incorrect API key provided: ***."
         );
+        assert_eq!(scrub(None, "no key"), "no key");
     }
 }

@@ -15,9 +15,10 @@ pub struct RetryPolicy {
     /// The first backoff's upper bound; each next one doubles, to `cap`.
     pub base: Duration,
     pub cap: Duration,
-    /// Attempts of one call whose answer came back but could not be used
-    /// (refused, cut off, not JSON, against the schema), per kind.
-    pub unusable_attempts: u32,
+    /// How many times a call whose answer came back but could not be
+    /// used (refused, cut off, not JSON, against the schema) is asked
+    /// again, per kind.
+    pub unusable_retries: u32,
 }
 
 impl Default for RetryPolicy {
@@ -27,7 +28,7 @@ impl Default for RetryPolicy {
             max_elapsed: Duration::from_secs(600),
             base: Duration::from_millis(500),
             cap: Duration::from_secs(60),
-            unusable_attempts: 2,
+            unusable_retries: 2,
         }
     }
 }

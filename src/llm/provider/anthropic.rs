@@ -196,6 +196,7 @@ impl Dialect for Anthropic {
             input_tokens_remaining: get("input-tokens-remaining"),
             output_tokens_limit: get("output-tokens-limit"),
             output_tokens_remaining: get("output-tokens-remaining"),
+            ..RateLimits::default()
         }
     }
 }

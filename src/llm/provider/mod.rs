@@ -16,29 +16,7 @@ pub mod openai;
 use super::chat::{ChatRequest, ChatResponse};
 use std::time::Duration;
 
-/// How the answer's JSON Schema reaches the model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StructuredOutput {
-    /// OpenAI's `response_format: json_schema` with `strict: true`.
-    JsonSchema,
-    /// A tool the model is forced to call, whose input is the answer
-    /// (Anthropic).
-    Tool,
-    /// The schema only in the prompt, for servers that support neither;
-    /// the answer is read from the text.
-    Prompt,
-}
-
-/// The sampling settings sent with every call of a model.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Sampling {
-    pub temperature: Option<f64>,
-    pub top_p: Option<f64>,
-    pub max_tokens: u32,
-    /// OpenAI only; sample `k` of a request is sent with `seed + k`.
-    pub seed: Option<u64>,
-}
+pub use crate::llm::config::{Sampling, StructuredOutput};
 
 /// Everything a dialect needs to address one model.
 #[derive(Debug, Clone)]
@@ -107,6 +85,9 @@ pub struct RateLimits {
     /// Per minute.
     pub requests_limit: Option<u64>,
     pub requests_remaining: Option<u64>,
+    /// Input and output tokens together (OpenAI).
+    pub tokens_limit: Option<u64>,
+    pub tokens_remaining: Option<u64>,
     pub input_tokens_limit: Option<u64>,
     pub input_tokens_remaining: Option<u64>,
     pub output_tokens_limit: Option<u64>,
@@ -137,6 +118,14 @@ pub trait Dialect: Send + Sync {
 
     /// What the response's rate-limit headers say.
     fn rate_limits(&self, headers: &reqwest::header::HeaderMap) -> RateLimits;
+}
+
+/// The dialect of a provider named in the configuration.
+pub fn dialect(provider: crate::llm::config::Dialect) -> &'static dyn Dialect {
+    match provider {
+        crate::llm::config::Dialect::OpenAi => &openai::OpenAi,
+        crate::llm::config::Dialect::Anthropic => &anthropic::Anthropic,
+    }
 }
 
 /// `Retry-After` (seconds, or an HTTP date) or `retry-after-ms`, as the

@@ -72,22 +72,43 @@ impl Dialect for OpenAi {
         if let Some(seed) = sampling.seed {
             body.insert(
                 "seed".into(),
-                json!(seed.wrapping_add(u64::from(request.sample))),
+                json!(seed.wrapping_add(i64::from(request.sample))),
             );
         }
-        if let (Some(schema), StructuredOutput::JsonSchema) = (&request.schema, endpoint.structured)
-        {
-            body.insert(
-                "response_format".into(),
-                json!({
-                    "type": "json_schema",
-                    "json_schema": {
-                        "name": schema.name,
-                        "strict": true,
-                        "schema": strict_schema(&schema.schema),
-                    }
-                }),
-            );
+        match (&request.schema, endpoint.structured) {
+            (Some(schema), StructuredOutput::JsonSchema) => {
+                body.insert(
+                    "response_format".into(),
+                    json!({
+                        "type": "json_schema",
+                        "json_schema": {
+                            "name": schema.name,
+                            "strict": true,
+                            "schema": strict_schema(&schema.schema),
+                        }
+                    }),
+                );
+            }
+            // A function the model must call, for compatible servers that
+            // have tools but not `response_format`.
+            (Some(schema), StructuredOutput::Tool) => {
+                body.insert(
+                    "tools".into(),
+                    json!([{
+                        "type": "function",
+                        "function": {
+                            "name": schema.name,
+                            "description": "Record the answer. Call this function exactly once with the complete answer.",
+                            "parameters": strict_schema(&schema.schema),
+                        }
+                    }]),
+                );
+                body.insert(
+                    "tool_choice".into(),
+                    json!({"type": "function", "function": {"name": schema.name}}),
+                );
+            }
+            _ => {}
         }
         WireRequest {
             url: format!("{}/chat/completions", endpoint.base_url),
@@ -119,6 +140,17 @@ impl Dialect for OpenAi {
             content: Option<String>,
             #[serde(default)]
             refusal: Option<String>,
+            #[serde(default)]
+            tool_calls: Vec<ToolCall>,
+        }
+        #[derive(Deserialize)]
+        struct ToolCall {
+            function: Function,
+        }
+        #[derive(Deserialize)]
+        struct Function {
+            #[serde(default)]
+            arguments: String,
         }
         #[derive(Deserialize)]
         struct WireUsage {
@@ -159,8 +191,13 @@ impl Dialect for OpenAi {
             Some("content_filter") => Finish::Refusal,
             Some(other) => Finish::Other(other.to_string()),
         };
+        // A forced function call's arguments are the answer.
+        let text = match choice.message.tool_calls.into_iter().next() {
+            Some(call) => call.function.arguments,
+            None => choice.message.content.unwrap_or_default(),
+        };
         Ok(ChatResponse {
-            text: choice.message.content.unwrap_or_default(),
+            text,
             refusal,
             finish,
             usage,
@@ -194,10 +231,9 @@ impl Dialect for OpenAi {
             requests_limit: header_u64(headers, "x-ratelimit-limit-requests"),
             requests_remaining: header_u64(headers, "x-ratelimit-remaining-requests"),
             // OpenAI counts input and output against one token limit.
-            input_tokens_limit: header_u64(headers, "x-ratelimit-limit-tokens"),
-            input_tokens_remaining: header_u64(headers, "x-ratelimit-remaining-tokens"),
-            output_tokens_limit: None,
-            output_tokens_remaining: None,
+            tokens_limit: header_u64(headers, "x-ratelimit-limit-tokens"),
+            tokens_remaining: header_u64(headers, "x-ratelimit-remaining-tokens"),
+            ..RateLimits::default()
         }
     }
 }
@@ -252,6 +288,27 @@ mod tests {
         let official = OpenAi.request(&endpoint("https://api.openai.com/v1"), &request);
         let body: Value = serde_json::from_slice(&official.body).unwrap();
         assert_eq!(body["max_completion_tokens"], 512);
+    }
+
+    #[test]
+    fn a_forced_function_call_carries_the_answer() {
+        let mut e = endpoint("http://127.0.0.1:9/v1");
+        e.structured = StructuredOutput::Tool;
+        let request = ChatRequest {
+            messages: vec![Message::new(Role::User, "x")],
+            schema: Some(OutputSchema {
+                name: "judge".into(),
+                schema: Arc::new(json!({"type": "object"})),
+            }),
+            sample: 0,
+        };
+        let body: Value = serde_json::from_slice(&OpenAi.request(&e, &request).body).unwrap();
+        assert_eq!(body["tool_choice"]["function"]["name"], "judge");
+        assert!(body.get("response_format").is_none());
+        let answer = br#"{"choices":[{"message":{"content":null,"tool_calls":[{"id":"c","type":"function","function":{"name":"judge","arguments":"{\"S1\":true}"}}]},"finish_reason":"tool_calls"}]}"#;
+        let r = OpenAi.parse(answer).unwrap();
+        assert_eq!(r.text, r#"{"S1":true}"#);
+        assert_eq!(r.finish, Finish::Stop);
     }
 
     #[test]
