@@ -5,6 +5,7 @@ mod build;
 mod check;
 mod fmt;
 mod init;
+mod judge;
 mod lint_args;
 pub mod output;
 mod output_set;
@@ -60,6 +61,10 @@ pub enum Command {
     Fmt(Deferred<fmt::FmtArgs>),
     /// Run the language server, over standard input and output.
     Lsp,
+    /// Judge conversations with the spec's rubric, over OpenAI-compatible
+    /// or Anthropic APIs: resumable, cached, checked against the spec's
+    /// calibration examples first.
+    Judge(Deferred<judge::JudgeArgs>),
     /// Score judged data: verdicts, summary, report, spot-check, training set.
     Score(Deferred<score::ScoreArgs>),
     /// List every lint rule.
@@ -133,6 +138,7 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
                 exit::USAGE
             }
         },
+        Command::Judge(Deferred(args)) => judge::run(args, &out),
         Command::Score(Deferred(args)) => score::run(args, &out),
         Command::Rules(Deferred(args)) => rules::list(args, &out),
         Command::Explain(Deferred(args)) => rules::explain(args, &out),

@@ -26,7 +26,7 @@ impl Output {
         Output { color }
     }
 
-    fn render_options(&self) -> RenderOptions {
+    pub fn render_options(&self) -> RenderOptions {
         RenderOptions {
             color: self.color,
             width: 100,

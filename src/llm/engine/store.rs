@@ -112,6 +112,13 @@ impl Journal {
     /// Opens (or creates) the journal at `path`, indexing its lines and
     /// cutting off a last line that a kill left unfinished.
     pub fn open(path: &Path) -> io::Result<Journal> {
+        Journal::open_with(path, true)
+    }
+
+    /// [`Journal::open`]; with `keep_unusable` false, calls that finished
+    /// as ERROR (no usable answer) are not counted as finished, so a run
+    /// asks them again (`--retry-errors`). Their lines stay in the file.
+    pub fn open_with(path: &Path, keep_unusable: bool) -> io::Result<Journal> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
@@ -135,8 +142,13 @@ impl Journal {
             let whole = line.ends_with(b"\n");
             match serde_json::from_slice::<KeyOnly>(&line) {
                 Ok(entry) if whole => match from_hex(&entry.key) {
-                    Some(key) => {
+                    Some(key) if keep_unusable || entry.unusable.is_none() => {
                         offsets.insert(key, at);
+                    }
+                    Some(key) => {
+                        // A later line of the same key (an answer that was
+                        // usable this time) still counts.
+                        offsets.remove(&key);
                     }
                     None => dropped += 1,
                 },
@@ -194,6 +206,8 @@ impl Journal {
 #[derive(Deserialize)]
 struct KeyOnly {
     key: String,
+    #[serde(default)]
+    unusable: Option<serde::de::IgnoredAny>,
 }
 
 /// Reads journal lines back by key.
