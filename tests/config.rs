@@ -571,11 +571,14 @@ fn found_beside_the_spec_or_above_it_up_to_the_repository() {
     );
     let report = ProjectConfig::load_with(&missing, &env(&[])).unwrap_err();
     assert_eq!(codes(&report), ["config-unreadable"]);
-    assert!(
-        report
-            .render(RenderOptions::plain())
-            .contains("ftprep init --config")
-    );
+    // As shown, without this machine's path or its system's words.
+    let reason = fs::read(&missing).unwrap_err().to_string();
+    let rendered = report
+        .render(RenderOptions::plain())
+        .replace(&missing.display().to_string(), "<dir>/nope.toml")
+        .replace(&reason, "<the system's reason>");
+    assert!(rendered.contains("ftprep init --config"), "{rendered}");
+    settings("config").bind(|| insta::assert_snapshot!("env-unreadable", rendered));
     // discover: found and loaded; or the defaults without one.
     fs::write(
         repo.join("specs/ftprep.toml"),
@@ -797,4 +800,49 @@ fn every_code_is_documented() {
         missing.is_empty(),
         "not in docs/configuration.md: {missing:?}"
     );
+}
+
+/// Seeded mutations of the starter and the fixtures (characters that
+/// mean something to TOML, inserted, deleted and swapped) load or fail
+/// with diagnostics, never a panic, and render.
+#[test]
+fn mutated_files_never_panic() {
+    let env = env(&[("OPENAI_BASE_URL", "http://localhost:8000/v1")]);
+    let mut texts: Vec<String> = fixtures()
+        .iter()
+        .map(|p| fs::read_to_string(p).unwrap())
+        .collect();
+    texts.push(starter());
+    let alphabet: Vec<char> = "[]{}=\",'.#\n\\ :-_0123456789e+aé\u{feff}\r"
+        .chars()
+        .collect();
+    let mut rng = common::Rng(0x5eed_c0f1);
+    let mut failed = 0;
+    for case in 0..3000 {
+        let mut chars: Vec<char> = texts[case % texts.len()].chars().collect();
+        for _ in 0..1 + rng.below(4) {
+            let at = rng.below(chars.len() + 1);
+            match rng.below(3) {
+                0 => chars.insert(at, alphabet[rng.below(alphabet.len())]),
+                1 if at < chars.len() => {
+                    chars.remove(at);
+                }
+                _ if at < chars.len() => chars[at] = alphabet[rng.below(alphabet.len())],
+                _ => {}
+            }
+        }
+        let text: String = chars.into_iter().collect();
+        let report = match parse(&text, &env) {
+            Ok(config) => config.warnings,
+            Err(report) => {
+                failed += 1;
+                report
+            }
+        };
+        if case % 10 == 0 {
+            let _ = report.render(RenderOptions::plain());
+        }
+    }
+    // The mutations are not all harmless: most break something.
+    assert!(failed > 1000, "{failed}");
 }

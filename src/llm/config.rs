@@ -599,7 +599,7 @@ impl ProjectConfig {
     }
 
     pub fn load_with(path: &Path, env: Env) -> Result<Self, ConfigDiagnostics> {
-        let name = crate::cli::display_name(path);
+        let name = path.to_string_lossy().into_owned();
         let bytes = match std::fs::read(path) {
             Ok(bytes) => bytes,
             Err(e) => {
@@ -645,7 +645,7 @@ impl ProjectConfig {
     /// Resolves configuration text as if read from `path` (which names it
     /// in diagnostics and anchors its relative paths).
     pub fn parse_str(path: &Path, text: &str, env: Env) -> Result<Self, ConfigDiagnostics> {
-        let source = SourceFile::new(crate::cli::display_name(path), text);
+        let source = SourceFile::new(path.to_string_lossy().into_owned(), text);
         Self::from_source(path, source, env)
     }
 
@@ -714,7 +714,8 @@ impl ProjectConfig {
                 .cloned()
                 .ok_or_else(|| self.unknown_model(id)),
             ModelSpec::Direct { dialect, model } => {
-                let env = self.env_base_urls[*dialect as usize].as_deref();
+                let index = Dialect::ALL.iter().position(|d| d == dialect).unwrap_or(0);
+                let env = self.env_base_urls[index].as_deref();
                 let base_url = read::base_url_from_env(*dialect, env).map_err(|problem| {
                     ConfigError::new(
                         "config-base-url",

@@ -399,14 +399,24 @@ impl<'e> Reader<'e> {
         let message = error.message().lines().next().unwrap_or("").trim();
         let diagnostic = if message.starts_with("duplicate key") {
             let key = self.raw(at).trim();
-            let line_start = self.text[..at.start.min(self.text.len())]
-                .rfind('\n')
+            let line_start = self
+                .text
+                .get(..at.start)
+                .and_then(|before| before.rfind('\n'))
                 .map_or(0, |i| i + 1);
-            let line = self.text[line_start..].lines().next().unwrap_or("").trim();
-            match line
-                .strip_prefix('[')
-                .and_then(|l| l.find(']').map(|end| &line[..end + 2]))
-            {
+            let line = self
+                .text
+                .get(line_start..)
+                .and_then(|rest| rest.lines().next())
+                .unwrap_or("")
+                .trim();
+            // `[models.mini]`, or `[[runs]]` for an array of tables.
+            let close = if line.starts_with("[[") { "]]" } else { "]" };
+            let header = line
+                .starts_with('[')
+                .then(|| line.find(close).map(|end| &line[..end + close.len()]))
+                .flatten();
+            match header {
                 Some(header) => Diagnostic::error(
                     "config-syntax",
                     format!("the table `{header}` is written twice"),
