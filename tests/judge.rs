@@ -1,0 +1,361 @@
+//! `ftprep judge` as users run it: the binary against the fake provider on
+//! 127.0.0.1 (`tests/support/llm_server.rs`), with no configuration file
+//! (`--model openai:...`, `OPENAI_BASE_URL`, `OPENAI_API_KEY`). The
+//! judgments must be read by `ftprep score` unchanged, a run must resume
+//! after SIGKILL with the same judgments and without sending a finished
+//! call again, and the key must reach no file and no output.
+
+#[path = "support/llm_server.rs"]
+mod llm_server;
+
+mod common;
+
+use assert_cmd::Command;
+use llm_server::{Fault, LlmServer, Plan, When};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const KEY: &str = "sk-e2e-7c2f9-never-written";
+
+/// A project in a temporary directory: a copy of a spec and conversations.
+struct Project {
+    dir: tempfile::TempDir,
+    spec: PathBuf,
+    conversations: PathBuf,
+}
+
+fn project(spec: &str, n: usize) -> Project {
+    let dir = tempfile::tempdir().unwrap();
+    let spec_path = dir.path().join("spec.ftprep");
+    std::fs::copy(common::root().join(spec), &spec_path).unwrap();
+    let conversations = dir.path().join("conversations.jsonl");
+    let mut text = String::new();
+    for i in 0..n {
+        let line = serde_json::json!({
+            "id": format!("c{i}"),
+            "messages": [
+                {"role": "user", "content": format!("I ordered item {i} and it arrived broken.")},
+                {"role": "assistant", "content": format!("I'm sorry item {i} arrived damaged. Would you like a refund or a replacement?")},
+                {"role": "user", "content": "A replacement, please."},
+                {"role": "assistant", "content": "Done: a replacement ships today."}
+            ]
+        });
+        text.push_str(&line.to_string());
+        text.push('\n');
+    }
+    std::fs::write(&conversations, text).unwrap();
+    Project {
+        dir,
+        spec: spec_path,
+        conversations,
+    }
+}
+
+fn judge(project: &Project, server: &LlmServer) -> Command {
+    judge_named(project, server, "r")
+}
+
+fn judge_named(project: &Project, server: &LlmServer, run: &str) -> Command {
+    let mut cmd = Command::cargo_bin("ftprep").unwrap();
+    cmd.current_dir(project.dir.path())
+        .env("NO_COLOR", "1")
+        .env("OPENAI_BASE_URL", server.openai_base_url())
+        .env("OPENAI_API_KEY", KEY)
+        .env("XDG_CACHE_HOME", project.dir.path().join("cache"))
+        .env("HOME", project.dir.path())
+        .arg("judge")
+        .arg(&project.spec)
+        .arg("--in")
+        .arg(&project.conversations)
+        .args(["--model", "openai:gpt-test", "--run", run, "--quiet"]);
+    cmd
+}
+
+fn judgments(project: &Project) -> Vec<Value> {
+    let text = std::fs::read_to_string(project.dir.path().join("runs/r/judgments.jsonl")).unwrap();
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// A judgment without what differs between runs of the same calls: how
+/// long they took, whether the answer was cached, and the tokens the
+/// provider's own prompt cache saved.
+fn answers_only(mut line: Value) -> Value {
+    if let Some(object) = line.as_object_mut() {
+        object.remove("latency_ms");
+        object.remove("cached");
+        object.remove("usage");
+    }
+    line
+}
+
+/// Every file under `dir`, as lossy text.
+fn everything_written(dir: &Path) -> String {
+    let mut out = String::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                out.push_str(&String::from_utf8_lossy(&bytes));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn judgments_are_written_in_input_order_and_scored_unchanged() {
+    let server = LlmServer::start(Plan::default());
+    let p = project("tests/fixtures/valid/minimal.ftprep", 12);
+    let run = judge(&p, &server).arg("--no-calibrate").assert().success();
+    let stderr = String::from_utf8_lossy(&run.get_output().stderr).into_owned();
+    assert!(stderr.contains("wrote 12 judgments"), "{stderr}");
+    let lines = judgments(&p);
+    let ids: Vec<&str> = lines.iter().map(|l| l["id"].as_str().unwrap()).collect();
+    let expected: Vec<String> = (0..12).map(|i| format!("c{i}")).collect();
+    assert_eq!(ids, expected);
+    for line in &lines {
+        assert_eq!(line["judge"], "openai:gpt-test");
+        assert_eq!(line["sample"], 0);
+        assert_eq!(line["answers"].as_object().unwrap().len(), 6, "{line}");
+        assert!(line["spec_sha256"].as_str().is_some_and(|s| s.len() == 64));
+    }
+    assert_eq!(server.call_count(), 12);
+    // `ftprep score` reads them as they are.
+    let mut score = Command::cargo_bin("ftprep").unwrap();
+    score
+        .current_dir(p.dir.path())
+        .args(["score", "--scoring"])
+        .arg(&p.spec)
+        .arg("runs/r/judgments.jsonl")
+        .assert()
+        .success();
+    // Judged again: from the journal, nothing sent.
+    judge(&p, &server).arg("--no-calibrate").assert().success();
+    assert_eq!(server.call_count(), 12);
+    // Another run: from the cache, nothing sent.
+    judge_named(&p, &server, "other")
+        .arg("--no-calibrate")
+        .assert()
+        .success();
+    assert_eq!(server.call_count(), 12);
+    let out = run.get_output();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(KEY));
+    assert!(!stderr.contains(KEY));
+    assert!(!everything_written(p.dir.path()).contains(KEY));
+}
+
+#[test]
+fn per_question_calls_are_merged_into_one_line_per_conversation() {
+    let server = LlmServer::start(Plan::default());
+    // The customer-support spec judges one question per call.
+    let p = project("specs/customer-support.ftprep", 3);
+    judge(&p, &server).arg("--no-calibrate").assert().success();
+    let lines = judgments(&p);
+    assert_eq!(lines.len(), 3);
+    let questions = lines[0]["answers"].as_object().unwrap().len();
+    assert!(questions >= 15, "{}", lines[0]);
+    assert_eq!(server.call_count(), 3 * questions);
+}
+
+#[test]
+fn several_judges_and_samples_each_give_a_line() {
+    let server = LlmServer::start(Plan::default());
+    let p = project("tests/fixtures/valid/minimal.ftprep", 4);
+    judge(&p, &server)
+        .args([
+            "--model",
+            "openai:gpt-other",
+            "--samples",
+            "2",
+            "--no-calibrate",
+        ])
+        .assert()
+        .success();
+    let lines = judgments(&p);
+    assert_eq!(lines.len(), 4 * 2 * 2);
+    assert_eq!(lines[0]["judge"], "openai:gpt-test");
+    assert_eq!(lines[1]["sample"], 1);
+    assert_eq!(lines[2]["judge"], "openai:gpt-other");
+    assert_eq!(server.call_count(), 16);
+}
+
+#[test]
+fn the_judge_is_checked_against_the_calibration_examples_first() {
+    let server = LlmServer::start(Plan::default());
+    let p = project("tests/fixtures/valid/minimal.ftprep", 3);
+    // The fake judge answers by a hash of the conversation, not by the
+    // rubric: it disagrees with the authors somewhere.
+    let run = judge(&p, &server).assert().code(1);
+    let out = run.get_output();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        stdout.contains("calibration of `openai:gpt-test`"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("--accept-calibration"), "{stderr}");
+    assert!(!p.dir.path().join("runs/r/judgments.jsonl").exists());
+    let examples = server.call_count();
+    assert!(examples >= 1);
+    // Told to go on, it judges; the examples are not asked again.
+    judge(&p, &server)
+        .arg("--accept-calibration")
+        .assert()
+        .success();
+    assert_eq!(server.call_count(), examples + 3);
+    assert!(p.dir.path().join("runs/r/calibration.json").is_file());
+}
+
+#[test]
+fn a_dry_run_sends_nothing_and_counts_what_it_would() {
+    let server = LlmServer::start(Plan::default());
+    let p = project("tests/fixtures/valid/minimal.ftprep", 5);
+    let run = judge(&p, &server).arg("--dry-run").assert().success();
+    let stdout = String::from_utf8_lossy(&run.get_output().stdout).into_owned();
+    assert!(stdout.contains("nothing is sent"), "{stdout}");
+    assert!(stdout.contains("to send"), "{stdout}");
+    assert_eq!(server.call_count(), 0);
+    // A run, then a dry run: everything is finished.
+    judge(&p, &server).arg("--no-calibrate").assert().success();
+    let run = judge(&p, &server)
+        .args(["--dry-run", "--no-calibrate"])
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&run.get_output().stdout).into_owned();
+    assert!(stdout.contains("5 finished in this run"), "{stdout}");
+}
+
+#[test]
+fn an_answer_that_cannot_be_used_is_an_error_answer_with_its_reason() {
+    let server =
+        LlmServer::start(Plan::default().fault(When::body_contains("item 1 "), Fault::Refusal));
+    let p = project("tests/fixtures/valid/minimal.ftprep", 3);
+    judge(&p, &server).arg("--no-calibrate").assert().success();
+    let lines = judgments(&p);
+    let refused = &lines[1];
+    assert_eq!(refused["errors"][0]["class"], "refusal", "{refused}");
+    for (_, answer) in refused["answers"].as_object().unwrap() {
+        assert_eq!(answer["answer"], "ERROR");
+    }
+    assert!(lines[0].get("errors").is_none());
+}
+
+#[test]
+fn a_missing_key_for_the_official_server_is_said_by_name() {
+    let p = project("tests/fixtures/valid/minimal.ftprep", 1);
+    let mut cmd = Command::cargo_bin("ftprep").unwrap();
+    let run = cmd
+        .current_dir(p.dir.path())
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("OPENAI_BASE_URL")
+        .env("HOME", p.dir.path())
+        .arg("judge")
+        .arg(&p.spec)
+        .arg("--in")
+        .arg(&p.conversations)
+        .args(["--model", "openai:gpt-4o-mini"])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&run.get_output().stderr).into_owned();
+    assert!(stderr.contains("OPENAI_API_KEY"), "{stderr}");
+}
+
+/// SIGKILL at random points: the judgments of the run that finishes are
+/// those of a run never stopped, and a call the journal has is never sent
+/// again. A kill can lose only the calls in flight (perhaps answered, not
+/// yet journaled), so across all trials the answers sent again are at most
+/// the kills times the calls in flight.
+#[cfg(unix)]
+#[test]
+fn a_run_killed_at_random_points_resumes_to_the_same_judgments() {
+    let n = 60;
+    let server = LlmServer::start(Plan::default().latency(Duration::from_millis(40)));
+    let reference = project("tests/fixtures/valid/minimal.ftprep", n);
+    judge(&reference, &server)
+        .arg("--no-calibrate")
+        .assert()
+        .success();
+    let expected: Vec<Value> = judgments(&reference)
+        .into_iter()
+        .map(answers_only)
+        .collect();
+
+    let server = LlmServer::start(Plan::default().latency(Duration::from_millis(40)));
+    let p = project("tests/fixtures/valid/minimal.ftprep", n);
+    let journal = p.dir.path().join("runs/r/journal.jsonl");
+    let finished = || {
+        std::fs::read_to_string(&journal)
+            .map(|t| t.lines().count())
+            .unwrap_or(0)
+    };
+    let bin = assert_cmd::cargo::cargo_bin("ftprep");
+    let mut rng = common::Rng(0x6b11_1e57_0000_0001);
+    let trials = 20;
+    for _ in 0..trials {
+        // The kill comes when the journal has a few more lines: a point in
+        // the run's progress, not in time, so every trial stops a run
+        // part-way, some calls finished and others in flight.
+        let target = (finished() + 1 + rng.below(3)).min(n - 20);
+        let mut child = std::process::Command::new(&bin)
+            .current_dir(p.dir.path())
+            .env("OPENAI_BASE_URL", server.openai_base_url())
+            .env("OPENAI_API_KEY", KEY)
+            .env("XDG_CACHE_HOME", p.dir.path().join("no-cache"))
+            .env("HOME", p.dir.path())
+            .arg("judge")
+            .arg(&p.spec)
+            .arg("--in")
+            .arg(&p.conversations)
+            .args([
+                "--model",
+                "openai:gpt-test",
+                "--run",
+                "r",
+                "--quiet",
+                "--no-calibrate",
+                "--no-cache",
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while finished() < target {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the run stopped finishing calls"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(finished() < n, "a kill came after the run had finished");
+    }
+    judge(&p, &server)
+        .args(["--no-calibrate", "--no-cache"])
+        .assert()
+        .success();
+    let resumed: Vec<Value> = judgments(&p).into_iter().map(answers_only).collect();
+    assert_eq!(resumed.len(), expected.len());
+    for (got, want) in resumed.iter().zip(&expected) {
+        assert_eq!(got, want, "a resumed judgment differs");
+    }
+    let attempts = server.attempts();
+    assert_eq!(attempts.len(), n, "every conversation was asked");
+    let extra: u32 = attempts
+        .values()
+        .map(|a| a.succeeded.saturating_sub(1))
+        .sum();
+    // Each kill can lose at most the calls in flight: the default
+    // concurrency, 8.
+    assert!(
+        extra <= trials * 8,
+        "{extra} answers were sent again, more than {trials} kills with 8 calls in flight can lose"
+    );
+}
