@@ -249,7 +249,7 @@ pub fn item_keywords(block: Block) -> &'static [&'static str] {
             "scenario",
             "note",
         ],
-        Block::Judge => &["evidence", "calls", "note"],
+        Block::Judge => &["evidence", "calls", "aggregate", "note"],
         Block::Expert => &["perspective", "focus"],
         Block::Lint => &["allow", "deny", "warn"],
     }
@@ -313,6 +313,9 @@ pub fn complete(view: &View, offset: usize) -> Vec<CompletionItem> {
         Some("expect") => return out.values(&["pass", "fail", "gate_fail"], &cx.prefix),
         Some("evidence") => return out.values(&["first", "none"], &cx.prefix),
         Some("calls") => return out.values(&["single", "per_question"], &cx.prefix),
+        Some("aggregate") => {
+            return out.values(&["strictest", "majority", "unanimous"], &cx.prefix);
+        }
         Some("allow" | "deny" | "warn") => {
             for rule in RULES.iter().map(|r| r.meta()) {
                 out.push(
