@@ -321,11 +321,15 @@ fn verdict_rank(v: Verdict) -> u8 {
     }
 }
 
+/// A judgment scored alone: its verdict's rank, its score as a fraction,
+/// its answers' keys and its answers.
+type Scored = (u8, u128, u128, Vec<(u8, u8)>, Vec<Answer>);
+
 /// Each judgment, its ERROR answers read as the best vote, scored alone;
 /// the worst by verdict, then score, then answer by answer.
 fn reference_strictest(record: &Record) -> Vec<Answer> {
     let best = reference_extreme(record, true);
-    let mut scored: Vec<(u8, u128, u128, Vec<(u8, u8)>, Vec<Answer>)> = record
+    let mut scored: Vec<Scored> = record
         .judgments
         .iter()
         .map(|j| {

@@ -20,6 +20,8 @@ const BAR: f64 = 400.0;
 /// text is in the tooltip).
 const LABEL_CHARS: usize = 56;
 const ROW: f64 = 24.0;
+/// The most characters of a judge's name beside its bar.
+const JUDGE_LABEL_CHARS: usize = 22;
 
 #[derive(Debug, Serialize)]
 pub struct Report {
@@ -146,6 +148,9 @@ pub struct ErrorClass {
 #[derive(Debug, Serialize)]
 pub struct JudgeRow {
     pub name: String,
+    /// The name cut to fit beside the bar (the whole name is in the
+    /// tooltip and the table).
+    pub label: String,
     pub judgments: u64,
     pub passed: u64,
     /// `61.7%`.
@@ -445,12 +450,12 @@ impl Report {
                 let at = |v: f64| px(judge_bar_x + v.clamp(0.0, 1.0) * BAR);
                 let mut geometry = row(k, j.pass_rate.unwrap_or(0.0), judge_bar_x);
                 let top = 4.0 + k as f64 * ROW;
-                // The value goes after the interval's whisker, not into it.
-                if let Some(i) = &j.interval {
-                    geometry.value_x = px(judge_bar_x + i.high.clamp(0.0, 1.0) * BAR + 6.0);
-                }
+                // The value goes after the track, clear of the interval's
+                // whisker and the target line.
+                geometry.value_x = px(judge_bar_x + BAR + 8.0);
                 JudgeRow {
                     name: name.clone(),
+                    label: clip(name, JUDGE_LABEL_CHARS),
                     judgments: j.judgments,
                     passed: j.passed,
                     pass_rate: j.pass_rate.map(percent),

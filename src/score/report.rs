@@ -645,14 +645,18 @@ fn judges_differ(s: &Summary) -> Option<Finding> {
 pub fn terminal(s: &Summary) -> String {
     let mut out = String::new();
     out.push_str(&format!(
-        "{}: {} valid, {} rejected, {} blank; {} ({} judged more than once, combined by {})\n",
+        "{}: {} valid, {} rejected, {} blank; {} ({} judged more than once{})\n",
         count(s.lines.total, "line", "lines"),
         s.lines.valid,
         s.lines.rejected,
         s.lines.blank,
         count(s.records, "record", "records"),
         s.repeated_records,
-        s.aggregate
+        if s.repeated_records > 0 {
+            format!(", combined by {}", s.aggregate)
+        } else {
+            String::new()
+        }
     ));
     if let (Some(rate), Some(i)) = (s.pass_rate, &s.interval) {
         out.push_str(&format!(
@@ -777,7 +781,7 @@ pub fn terminal(s: &Summary) -> String {
         out.push_str(&format!("\njudge agreement: mean Fleiss' kappa {k:.2}"));
         if let Some(d) = s.judge_disagreement {
             out.push_str(&format!(
-                "; the votes split on {} of the questions judged twice or more",
+                "; split votes on {} of the record–question pairs with two votes or more",
                 percent(d)
             ));
         }
