@@ -1699,3 +1699,51 @@ fn the_report_shows_the_judges_and_their_agreement() {
     settings("score")
         .bind(|| insta::assert_snapshot!("panel-report-judges.html", &html[start..end]));
 }
+
+/// The `aggregate` setting as the compiler sees it: `fmt` aligns it with
+/// the other judge settings, a second one is an error, and a policy that
+/// does not exist is a syntax error naming the three that do.
+#[test]
+fn the_aggregate_setting_is_formatted_and_checked() {
+    let spec = fs::read_to_string(root().join("tests/fixtures/score/spec.ftprep")).unwrap();
+    let with = |judge: &str| spec.replace("  calls    single\n", judge);
+    let run = |args: &[&str], stdin: String| {
+        let out = Command::cargo_bin("ftprep")
+            .unwrap()
+            .args(args)
+            .write_stdin(stdin)
+            .output()
+            .unwrap();
+        (
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+            out.status.code(),
+        )
+    };
+    let (formatted, _, code) = run(
+        &["fmt", "--stdin"],
+        with("  calls single\n  aggregate   unanimous\n"),
+    );
+    assert_eq!(code, Some(0));
+    assert!(
+        formatted
+            .contains("judge {\n  evidence  first\n  calls     single\n  aggregate unanimous\n}\n"),
+        "{formatted}"
+    );
+    let (again, _, _) = run(&["fmt", "--stdin"], formatted.clone());
+    assert_eq!(again, formatted);
+
+    let (_, twice, code) = run(
+        &["check", "-"],
+        with("  calls    single\n  aggregate strictest\n  aggregate majority\n"),
+    );
+    assert_eq!(code, Some(1));
+    assert!(twice.contains("`aggregate` is given twice"), "{twice}");
+    let (_, unknown, code) = run(&["check", "-"], with("  aggregate strict\n"));
+    assert_eq!(code, Some(1));
+    for policy in ["`strictest`", "`majority`", "`unanimous`"] {
+        assert!(unknown.contains(policy), "{unknown}");
+    }
+    settings("score")
+        .bind(|| insta::assert_snapshot!("aggregate-diagnostics", format!("{twice}\n{unknown}")));
+}

@@ -508,6 +508,31 @@ mod tests {
         assert_eq!(cx.block, Block::Answers);
     }
 
+    /// The labels offered at the `|` of `text`.
+    fn labels(text: &str) -> Vec<String> {
+        use crate::lsp::document::{Document, Text};
+        use std::str::FromStr;
+        let offset = text.find('|').expect("a cursor");
+        let uri = lsp_types::Uri::from_str("file:///t.ftprep").unwrap();
+        let text = Text::new(&uri, 1, text.replace('|', ""));
+        let doc = Document::compile(uri, &text);
+        complete(&View::new(&doc, &text), offset)
+            .into_iter()
+            .map(|item| item.label)
+            .collect()
+    }
+
+    #[test]
+    fn the_judge_block_offers_aggregate_and_its_policies() {
+        let settings = labels("judge {\n  evidence first\n  |\n}\n");
+        assert!(settings.contains(&"aggregate".to_string()), "{settings:?}");
+        assert_eq!(
+            labels("judge {\n  aggregate |\n}\n"),
+            ["strictest", "majority", "unanimous"]
+        );
+        assert_eq!(labels("judge {\n  aggregate u|\n}\n"), ["unanimous"]);
+    }
+
     #[test]
     fn literals_and_the_word_being_typed() {
         assert!(at("domain d {\n  title \"a | b\"").in_literal);
