@@ -539,6 +539,17 @@ fn judgments_of_an_id_form_one_record_wherever_they_are() {
     assert_eq!(adjacent.len(), 60);
     assert_eq!(adjacent, grouped);
     assert_eq!(adjacent, split);
+    // Under strictest too, where the order of a record's judgments could
+    // have decided between two equally bad ones.
+    let strictest = |inputs: &[&str], out: &str| {
+        let mut args = vec!["--scoring", "spec.ftprep", "--aggregate", "strictest"];
+        args.extend_from_slice(inputs);
+        verdicts(&args, out)
+    };
+    assert_eq!(
+        strictest(&["judgments.jsonl"], "s-adj.jsonl"),
+        strictest(&[b.to_str().unwrap(), a.to_str().unwrap()], "s-split.jsonl")
+    );
     // --grouped trusts its input: on split input it scores each run of an
     // id apart, which is why it is not the default.
     let trusting = verdicts(
@@ -1546,6 +1557,35 @@ fn several_judges_and_samples_are_combined_by_the_policy() {
         .collect();
     assert!(kinds.contains(&"judges-differ"), "{kinds:?}");
     assert!(kinds.contains(&"weak-agreement"), "{kinds:?}");
+
+    // The spot-check says how the record's judgments were combined, and
+    // whose evidence it shows.
+    let (_, stderr, code) = output_of(score_in(tmp.path()).args([
+        "--scoring",
+        "spec.ftprep",
+        "panel.jsonl",
+        "--aggregate",
+        "strictest",
+        "--sample",
+        "3",
+        "--seed",
+        "2",
+        "--sample-out",
+        "spot.md",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let spot = fs::read_to_string(tmp.path().join("spot.md")).unwrap();
+    let combined: Vec<&str> = spot
+        .lines()
+        .filter(|l| l.starts_with("Judged by"))
+        .collect();
+    assert_eq!(combined.len(), 3, "{spot}");
+    assert!(
+        combined.iter().all(|l| l.contains(
+            "4 judgments, combined by strictest: the answers and evidence are those of judge-"
+        ) && l.ends_with("the judgment with the worst verdict.")),
+        "{combined:?}"
+    );
 
     let records = |verdicts: &[serde_json::Value]| {
         ["p-03", "p-07", "p-11", "p-15", "p-20"]

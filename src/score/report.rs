@@ -838,19 +838,18 @@ pub fn spot_check(
                     out.push(' ');
                 }
                 let evidence_by = judge_of(record.raw.get(record.evidence).map(String::as_str))
-                    .map(|j| format!("{j}'s"))
-                    .unwrap_or_else(|| format!("judgment {}'s", record.evidence + 1));
+                    .unwrap_or_else(|| format!("judgment {}", record.evidence + 1));
                 out.push_str(&match aggregate {
                     Aggregate::Strictest => format!(
-                        "{} judgments, combined by strictest: the answers and evidence are {evidence_by}, the judgment with the worst verdict.",
+                        "{} judgments, combined by strictest: the answers and evidence are those of {evidence_by}, the judgment with the worst verdict.",
                         record.judgments
                     ),
                     Aggregate::Majority => format!(
-                        "{} judgments, combined by majority: each answer is the one most of them gave; the evidence is {evidence_by}.",
+                        "{} judgments, combined by majority: each answer is the one most of them gave; the evidence is that of {evidence_by}.",
                         record.judgments
                     ),
                     Aggregate::Unanimous => format!(
-                        "{} judgments, combined by unanimous: each answer is the worst any of them gave; the evidence is {evidence_by}.",
+                        "{} judgments, combined by unanimous: each answer is the worst any of them gave; the evidence is that of {evidence_by}.",
                         record.judgments
                     ),
                 });
@@ -964,10 +963,15 @@ fn allot(samples: &[Vec<Sampled>; 3], n: usize) -> [Vec<Sampled>; 3] {
     out
 }
 
-/// The judge a raw judgment line names.
+/// The judge a raw judgment line names, with its sample when it gives a
+/// whole number: `judge-a (sample 1)`.
 fn judge_of(raw: Option<&str>) -> Option<String> {
     let value = serde_json::from_str::<serde_json::Value>(raw?).ok()?;
-    Some(value.get("judge")?.as_str()?.to_string())
+    let judge = value.get("judge")?.as_str()?;
+    Some(match value.get("sample").and_then(|s| s.as_u64()) {
+        Some(sample) => format!("{judge} (sample {sample})"),
+        None => judge.to_string(),
+    })
 }
 
 /// Evidence per question from a raw judgment line, where it has any.
