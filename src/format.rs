@@ -861,7 +861,8 @@ impl<'a> Printer<'a> {
             |p, indent| {
                 let widths = p.run_widths(&j.items, |item| match item {
                     JudgeItem::Evidence { keyword, span, .. }
-                    | JudgeItem::Calls { keyword, span, .. } => setting(keyword, *span),
+                    | JudgeItem::Calls { keyword, span, .. }
+                    | JudgeItem::Aggregate { keyword, span, .. } => setting(keyword, *span),
                     JudgeItem::Property(prop) => setting(&prop.key, prop.span),
                 });
                 for (item, width) in j.items.iter().zip(widths) {
@@ -871,6 +872,9 @@ impl<'a> Printer<'a> {
                         }
                         JudgeItem::Calls { value, span, .. } => {
                             p.setting("calls", value.kind.as_str(), width, *span)
+                        }
+                        JudgeItem::Aggregate { value, span, .. } => {
+                            p.setting("aggregate", value.kind.as_str(), width, *span)
                         }
                         JudgeItem::Property(prop) => p.property(prop, indent, width),
                     };

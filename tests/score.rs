@@ -69,7 +69,8 @@ fn summary_verdicts_and_spot_check() {
     let repeated: serde_json::Value =
         serde_json::from_str(verdicts.lines().next().unwrap()).unwrap();
     assert_eq!(repeated["judgments"], 3);
-    assert!(repeated["majority"].is_object() && repeated["agreement"].is_object());
+    assert_eq!(repeated["aggregate"], "majority");
+    assert!(repeated["answers"].is_object() && repeated["agreement"].is_object());
     settings("score").bind(|| {
         insta::assert_snapshot!("terminal-summary", stdout);
         insta::assert_snapshot!(
@@ -538,6 +539,17 @@ fn judgments_of_an_id_form_one_record_wherever_they_are() {
     assert_eq!(adjacent.len(), 60);
     assert_eq!(adjacent, grouped);
     assert_eq!(adjacent, split);
+    // Under strictest too, where the order of a record's judgments could
+    // have decided between two equally bad ones.
+    let strictest = |inputs: &[&str], out: &str| {
+        let mut args = vec!["--scoring", "spec.ftprep", "--aggregate", "strictest"];
+        args.extend_from_slice(inputs);
+        verdicts(&args, out)
+    };
+    assert_eq!(
+        strictest(&["judgments.jsonl"], "s-adj.jsonl"),
+        strictest(&[b.to_str().unwrap(), a.to_str().unwrap()], "s-split.jsonl")
+    );
     // --grouped trusts its input: on split input it scores each run of an
     // id apart, which is why it is not the default.
     let trusting = verdicts(
@@ -566,6 +578,7 @@ fn workspace() -> tempfile::TempDir {
         "judgments.jsonl",
         "generations.jsonl",
         "bad.jsonl",
+        "panel.jsonl",
     ] {
         fs::copy(
             root().join("tests/fixtures/score").join(name),
@@ -1415,4 +1428,362 @@ mod interrupted {
             assert_eq!(verdicts, old("v.jsonl"), "signal {signal}");
         }
     }
+}
+
+// ---------------------------------------------------------------------------
+// Several judges and samples: the aggregation policies, per-judge pass
+// rates, agreement between judgments.
+// ---------------------------------------------------------------------------
+
+/// `panel.jsonl` (written by `make_panel.py` beside it): 40 records, each
+/// judged by judge-a twice, judge-b and judge-lenient, in the line format
+/// of `ftprep judge`.
+fn score_panel(
+    dir: &std::path::Path,
+    policy: &str,
+) -> (String, serde_json::Value, Vec<serde_json::Value>) {
+    let (stdout, stderr, code) = output_of(score_in(dir).args([
+        "--scoring",
+        "spec.ftprep",
+        "panel.jsonl",
+        "--aggregate",
+        policy,
+        "--summary",
+        "s.json",
+        "--verdicts",
+        "v.jsonl",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    // Nothing of the judging tool's extra fields is a reason to reject.
+    assert!(!stderr.contains("rejected"), "{stderr}");
+    assert!(!stderr.contains("another spec"), "{stderr}");
+    let summary = serde_json::from_str(&fs::read_to_string(dir.join("s.json")).unwrap()).unwrap();
+    let verdicts = fs::read_to_string(dir.join("v.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (stdout, summary, verdicts)
+}
+
+fn verdict_of<'a>(verdicts: &'a [serde_json::Value], id: &str) -> &'a serde_json::Value {
+    verdicts.iter().find(|v| v["id"] == id).unwrap()
+}
+
+#[test]
+fn several_judges_and_samples_are_combined_by_the_policy() {
+    let tmp = workspace();
+    let mut by_policy = std::collections::BTreeMap::new();
+    for policy in ["majority", "unanimous", "strictest"] {
+        by_policy.insert(policy, score_panel(tmp.path(), policy));
+    }
+    let (terminal, summary, majority) = &by_policy["majority"];
+    assert_eq!(summary["lines"]["total"], 160);
+    assert_eq!(summary["lines"]["rejected"], 0);
+    assert_eq!(summary["records"], 40);
+    assert_eq!(summary["repeated_records"], 40);
+    assert_eq!(summary["aggregate"], "majority");
+
+    // p-03: both of judge-a's calls timed out on S1; the two judges that
+    // answered say YES. An ERROR is not a vote, so the gate holds (when it
+    // was, the tie went to ERROR and the record failed the gate).
+    for (policy, (_, _, verdicts)) in &by_policy {
+        let p03 = verdict_of(verdicts, "p-03");
+        assert_eq!(p03["answers"]["S1"], "YES", "{policy}");
+        assert_eq!(p03["agreement"]["S1"], 1.0, "{policy}");
+        assert_eq!(p03["gate"]["held"], true, "{policy}");
+        assert_eq!(p03["verdict"], "pass", "{policy}");
+        // p-07: judge-b's whole call failed; the others decide.
+        assert_eq!(verdict_of(verdicts, "p-07")["verdict"], "pass", "{policy}");
+        // p-11: no judgment could answer RS3: it stays ERROR, a NO.
+        let p11 = verdict_of(verdicts, "p-11");
+        assert_eq!(p11["answers"]["RS3"], "ERROR", "{policy}");
+        assert_eq!(p11["agreement"]["RS3"], serde_json::Value::Null, "{policy}");
+        assert_eq!(p11["aggregate"], *policy);
+    }
+    assert_eq!(summary["unanswered_records"], 1);
+    assert_eq!(summary["questions"]["RS3"]["error"], 1);
+    assert_eq!(summary["judge_errors"], 22);
+    assert_eq!(
+        summary["judge_errors_by_class"],
+        serde_json::json!({"refused": 1, "timeout": 5, "unclassified": 1, "unparseable": 15})
+    );
+
+    // Unanimous is never above strictest or majority, record by record.
+    let rank = |v: &serde_json::Value| {
+        let verdict = match v["verdict"].as_str().unwrap() {
+            "gate_fail" => 0,
+            "fail" => 1,
+            _ => 2,
+        };
+        (verdict, (v["score"].as_f64().unwrap() * 10_000.0) as i64)
+    };
+    let (_, strict_summary, strictest) = &by_policy["strictest"];
+    let (_, unanimous_summary, unanimous) = &by_policy["unanimous"];
+    for ((m, s), u) in majority.iter().zip(strictest).zip(unanimous) {
+        assert_eq!((&m["id"], &s["id"]), (&u["id"], &u["id"]));
+        assert!(rank(u) <= rank(s) && rank(u) <= rank(m), "{}", m["id"]);
+    }
+    let passed = |s: &serde_json::Value| s["passed"].as_u64().unwrap();
+    assert!(passed(unanimous_summary) <= passed(strict_summary));
+    assert!(passed(strict_summary) < passed(summary));
+
+    // Per judge, its judgments scored alone; the lenient one stands out.
+    let per_judge = &summary["per_judge"];
+    assert_eq!(per_judge["judge-a"]["judgments"], 80);
+    assert_eq!(per_judge["judge-b"]["judgments"], 40);
+    assert_eq!(per_judge["judge-b"]["errors"], 16);
+    assert!(per_judge["judge-lenient"]["pass_rate"].as_f64().unwrap() > 0.85);
+    // The figures that do not depend on the policy are the same under all.
+    for key in [
+        "per_judge",
+        "judge_agreement",
+        "fleiss_kappa",
+        "judge_disagreement",
+    ] {
+        assert_eq!(summary[key], strict_summary[key], "{key}");
+    }
+    // AK3 is a coin toss for every judge: the votes split on most records
+    // and kappa is near zero.
+    let ak3 = &summary["judge_agreement"]["AK3"];
+    assert_eq!(ak3["records"], 40);
+    assert!(ak3["disagreement"].as_f64().unwrap() > 0.8, "{ak3}");
+    assert!(ak3["kappa"].as_f64().unwrap() < 0.1, "{ak3}");
+    let kinds: Vec<&str> = summary["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"judges-differ"), "{kinds:?}");
+    assert!(kinds.contains(&"weak-agreement"), "{kinds:?}");
+
+    // The spot-check says how the record's judgments were combined, and
+    // whose evidence it shows.
+    let (_, stderr, code) = output_of(score_in(tmp.path()).args([
+        "--scoring",
+        "spec.ftprep",
+        "panel.jsonl",
+        "--aggregate",
+        "strictest",
+        "--sample",
+        "3",
+        "--seed",
+        "2",
+        "--sample-out",
+        "spot.md",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let spot = fs::read_to_string(tmp.path().join("spot.md")).unwrap();
+    let combined: Vec<&str> = spot
+        .lines()
+        .filter(|l| l.starts_with("Judged by"))
+        .collect();
+    assert_eq!(combined.len(), 3, "{spot}");
+    assert!(
+        combined.iter().all(|l| l.contains(
+            "4 judgments, combined by strictest: the answers and evidence are those of judge-"
+        ) && l.ends_with("the judgment with the worst verdict.")),
+        "{combined:?}"
+    );
+
+    let records = |verdicts: &[serde_json::Value]| {
+        ["p-03", "p-07", "p-11", "p-15", "p-20"]
+            .iter()
+            .map(|id| verdict_of(verdicts, id).to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    settings("score").bind(|| {
+        insta::assert_snapshot!("panel-terminal", terminal);
+        insta::assert_snapshot!(
+            "panel-summary.json",
+            serde_json::to_string_pretty(strict_summary).unwrap()
+        );
+        insta::assert_snapshot!(
+            "panel-verdicts",
+            format!(
+                "majority:\n{}\n\nunanimous:\n{}\n\nstrictest:\n{}",
+                records(majority),
+                records(unanimous),
+                records(strictest)
+            )
+        );
+    });
+}
+
+/// `judge { aggregate strictest }` reaches scoring.toml and `score`;
+/// `--aggregate` overrides it; a scoring.toml without the key (as every
+/// build wrote before it existed) scores by majority.
+#[test]
+fn the_spec_states_the_policy_and_the_command_line_overrides_it() {
+    let tmp = workspace();
+    let spec = fs::read_to_string(tmp.path().join("spec.ftprep")).unwrap();
+    let strict = spec.replace(
+        "  calls    single\n",
+        "  calls    single\n  aggregate strictest\n",
+    );
+    assert_ne!(strict, spec);
+    fs::write(tmp.path().join("strict.ftprep"), &strict).unwrap();
+    let build = |spec: &str, out: &str| {
+        Command::cargo_bin("ftprep")
+            .unwrap()
+            .current_dir(tmp.path())
+            .args(["build", spec, "--out", out])
+            .assert()
+            .success();
+        fs::read_to_string(tmp.path().join(out).join("scoring.toml")).unwrap()
+    };
+    let strict_toml = build("strict.ftprep", "strict");
+    assert!(
+        strict_toml.contains("aggregate = \"strictest\"\n"),
+        "{strict_toml}"
+    );
+    let plain_toml = build("spec.ftprep", "plain");
+    assert!(!plain_toml.contains("aggregate"), "{plain_toml}");
+
+    let aggregate = |args: &[&str]| {
+        let (_, stderr, code) = output_of(score_in(tmp.path()).args(args).args([
+            "judgments.jsonl",
+            "--summary",
+            "s.json",
+        ]));
+        assert_eq!(code, 0, "{stderr}");
+        let summary: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(tmp.path().join("s.json")).unwrap()).unwrap();
+        summary["aggregate"].as_str().unwrap().to_string()
+    };
+    assert_eq!(aggregate(&["--scoring", "strict.ftprep"]), "strictest");
+    assert_eq!(
+        aggregate(&["--scoring", "strict/scoring.toml"]),
+        "strictest"
+    );
+    assert_eq!(
+        aggregate(&[
+            "--scoring",
+            "strict/scoring.toml",
+            "--aggregate",
+            "unanimous"
+        ]),
+        "unanimous"
+    );
+    assert_eq!(aggregate(&["--scoring", "plain/scoring.toml"]), "majority");
+    assert_eq!(
+        aggregate(&["--scoring", "spec.ftprep", "--aggregate", "strictest"]),
+        "strictest"
+    );
+
+    // A policy ftprep does not know, in scoring.toml or on the command
+    // line, is refused with the ones it does.
+    fs::write(
+        tmp.path().join("odd.toml"),
+        strict_toml.replace("aggregate = \"strictest\"", "aggregate = \"strict\""),
+    )
+    .unwrap();
+    let (_, toml_error, code) =
+        output_of(score_in(tmp.path()).args(["--scoring", "odd.toml", "judgments.jsonl"]));
+    assert_eq!(code, 2);
+    let (_, flag_error, code) = output_of(score_in(tmp.path()).args([
+        "--scoring",
+        "spec.ftprep",
+        "judgments.jsonl",
+        "--aggregate",
+        "strict",
+    ]));
+    assert_eq!(code, 2);
+    assert!(
+        flag_error.contains("strictest") && flag_error.contains("unanimous"),
+        "{flag_error}"
+    );
+    settings("score")
+        .bind(|| insta::assert_snapshot!("unknown-policy", format!("{toml_error}\n{flag_error}")));
+}
+
+/// The report shows each judge's pass rate with its interval, and the
+/// agreement per question, weak kappas marked.
+#[test]
+fn the_report_shows_the_judges_and_their_agreement() {
+    let tmp = workspace();
+    let (_, stderr, code) = output_of(score_in(tmp.path()).args([
+        "--scoring",
+        "spec.ftprep",
+        "panel.jsonl",
+        "--report",
+        "report.html",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let html = fs::read_to_string(tmp.path().join("report.html")).unwrap();
+    let judges = svg(&html, "judges");
+    assert_eq!(count_class(&judges, "rect", "bar"), 3);
+    assert_eq!(count_class(&judges, "line", "interval"), 3);
+    assert_eq!(count_class(&judges, "line", "target"), 3);
+    let lenient = judges
+        .descendants()
+        .find(|n| n.attribute("data-judge") == Some("judge-lenient"))
+        .unwrap();
+    let tooltip = text_of(
+        lenient
+            .children()
+            .find(|n| n.has_tag_name("title"))
+            .unwrap(),
+    );
+    assert!(tooltip.starts_with("judge-lenient: "), "{tooltip}");
+    assert!(tooltip.contains("of 40 judgments pass"), "{tooltip}");
+    assert!(html.contains("their judgments combined by <code>majority</code>"));
+    assert!(html.contains("<code>unparseable</code>"));
+    let weak = html.matches("<tr class=\"weak\">").count();
+    assert!(weak >= 1, "no weak kappa marked");
+    assert!(html.contains("<tr class=\"weak\"><td>AK3</td>"));
+    let start = html.find("<h2>Judges and their agreement</h2>").unwrap();
+    let end = html.find("<h2>Gate failures").unwrap();
+    settings("score")
+        .bind(|| insta::assert_snapshot!("panel-report-judges.html", &html[start..end]));
+}
+
+/// The `aggregate` setting as the compiler sees it: `fmt` aligns it with
+/// the other judge settings, a second one is an error, and a policy that
+/// does not exist is a syntax error naming the three that do.
+#[test]
+fn the_aggregate_setting_is_formatted_and_checked() {
+    let spec = fs::read_to_string(root().join("tests/fixtures/score/spec.ftprep")).unwrap();
+    let with = |judge: &str| spec.replace("  calls    single\n", judge);
+    let run = |args: &[&str], stdin: String| {
+        let out = Command::cargo_bin("ftprep")
+            .unwrap()
+            .args(args)
+            .write_stdin(stdin)
+            .output()
+            .unwrap();
+        (
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+            out.status.code(),
+        )
+    };
+    let (formatted, _, code) = run(
+        &["fmt", "--stdin"],
+        with("  calls single\n  aggregate   unanimous\n"),
+    );
+    assert_eq!(code, Some(0));
+    assert!(
+        formatted
+            .contains("judge {\n  evidence  first\n  calls     single\n  aggregate unanimous\n}\n"),
+        "{formatted}"
+    );
+    let (again, _, _) = run(&["fmt", "--stdin"], formatted.clone());
+    assert_eq!(again, formatted);
+
+    let (_, twice, code) = run(
+        &["check", "-"],
+        with("  calls    single\n  aggregate strictest\n  aggregate majority\n"),
+    );
+    assert_eq!(code, Some(1));
+    assert!(twice.contains("`aggregate` is given twice"), "{twice}");
+    let (_, unknown, code) = run(&["check", "-"], with("  aggregate strict\n"));
+    assert_eq!(code, Some(1));
+    for policy in ["`strictest`", "`majority`", "`unanimous`"] {
+        assert!(unknown.contains(policy), "{unknown}");
+    }
+    settings("score")
+        .bind(|| insta::assert_snapshot!("aggregate-diagnostics", format!("{twice}\n{unknown}")));
 }

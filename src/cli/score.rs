@@ -16,11 +16,11 @@ use super::output::Output;
 use super::output_set::{self, PendingFile, Role};
 use crate::compile::{compile, read_source};
 use crate::emit::Templates;
-use crate::score::ScoringFile;
 use crate::score::html::Report;
 use crate::score::keep::{self, Problem};
 use crate::score::report::{self, Summary, count, short_hash};
 use crate::score::run::{self, Input, Options, Outputs, Rejected};
+use crate::score::{Aggregate, ScoringFile};
 use clap::Args;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -51,6 +51,14 @@ pub struct ScoreArgs {
     /// memory until the end.
     #[arg(long)]
     pub grouped: bool,
+
+    /// How the judgments of a record are combined: `majority` (per
+    /// question, the answer most judgments gave), `unanimous` (per
+    /// question, the worst) or `strictest` (the worst verdict of the
+    /// judgments scored one by one). Default: the spec's `judge {
+    /// aggregate ... }`, else majority.
+    #[arg(long, value_name = "POLICY", value_enum)]
+    pub aggregate: Option<Policy>,
 
     /// Exit 1 when any line is rejected or was judged with another spec.
     #[arg(long)]
@@ -98,6 +106,24 @@ pub struct ScoreArgs {
     /// --generations); a manifest is written beside it.
     #[arg(long, value_name = "FILE", requires = "generations")]
     pub keep: Option<PathBuf>,
+}
+
+/// `--aggregate`: the policies of [`Aggregate`], as clap lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Policy {
+    Strictest,
+    Majority,
+    Unanimous,
+}
+
+impl From<Policy> for Aggregate {
+    fn from(policy: Policy) -> Aggregate {
+        match policy {
+            Policy::Strictest => Aggregate::Strictest,
+            Policy::Majority => Aggregate::Majority,
+            Policy::Unanimous => Aggregate::Unanimous,
+        }
+    }
 }
 
 fn is_stdout(path: &Path) -> bool {
@@ -459,11 +485,18 @@ fn score(args: &ScoreArgs, out: &Output) -> Result<u8, u8> {
             }
         }
     };
+    // The command line overrides the spec, which overrides the default.
+    let aggregate = args
+        .aggregate
+        .map(Aggregate::from)
+        .or(file.aggregate)
+        .unwrap_or_default();
     let options = Options {
         sample: args.sample.map(|n| (n, args.seed)),
         collect_passing: args.keep.is_some(),
         grouped: args.grouped,
         spec_sha256: Some(file.spec_sha256.clone()),
+        aggregate,
     };
     let outputs = run::run(
         &rubric,
@@ -510,7 +543,13 @@ fn score(args: &ScoreArgs, out: &Output) -> Result<u8, u8> {
     }
 
     // Step 5.
-    let summary = Summary::new(&rubric, stats, args.target, &outputs.spec_mismatches);
+    let summary = Summary::new(
+        &rubric,
+        stats,
+        args.target,
+        aggregate,
+        &outputs.spec_mismatches,
+    );
     let to_stdout = [&args.verdicts, &args.rejects, &args.summary, &args.report]
         .into_iter()
         .flatten()
@@ -583,6 +622,7 @@ fn score(args: &ScoreArgs, out: &Output) -> Result<u8, u8> {
     if let Some(n) = args.sample {
         let text = report::spot_check(
             &rubric,
+            aggregate,
             &outputs.samples,
             n,
             scanned.as_ref().map(|s| &s.conversations),

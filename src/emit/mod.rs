@@ -342,6 +342,7 @@ pub fn scoring_file(spec: &Spec, sha256: &str) -> ScoringFile {
         spec: spec.domain.id.name.clone(),
         spec_sha256: sha256.to_string(),
         threshold: units_to_f64(rubric.threshold.units),
+        aggregate: spec.judge.aggregate,
         gate: GateEntry {
             id: rubric.gate.id.name.clone(),
             title: rubric.gate.title.value.clone(),

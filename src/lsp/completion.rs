@@ -249,7 +249,7 @@ pub fn item_keywords(block: Block) -> &'static [&'static str] {
             "scenario",
             "note",
         ],
-        Block::Judge => &["evidence", "calls", "note"],
+        Block::Judge => &["evidence", "calls", "aggregate", "note"],
         Block::Expert => &["perspective", "focus"],
         Block::Lint => &["allow", "deny", "warn"],
     }
@@ -313,6 +313,9 @@ pub fn complete(view: &View, offset: usize) -> Vec<CompletionItem> {
         Some("expect") => return out.values(&["pass", "fail", "gate_fail"], &cx.prefix),
         Some("evidence") => return out.values(&["first", "none"], &cx.prefix),
         Some("calls") => return out.values(&["single", "per_question"], &cx.prefix),
+        Some("aggregate") => {
+            return out.values(&["strictest", "majority", "unanimous"], &cx.prefix);
+        }
         Some("allow" | "deny" | "warn") => {
             for rule in RULES.iter().map(|r| r.meta()) {
                 out.push(
@@ -503,6 +506,31 @@ mod tests {
         // `always` names an anchor block only at the top level.
         let cx = at("fewshot f \"F\" {\n  shows always.x\n  answers {\n    |");
         assert_eq!(cx.block, Block::Answers);
+    }
+
+    /// The labels offered at the `|` of `text`.
+    fn labels(text: &str) -> Vec<String> {
+        use crate::lsp::document::{Document, Text};
+        use std::str::FromStr;
+        let offset = text.find('|').expect("a cursor");
+        let uri = lsp_types::Uri::from_str("file:///t.ftprep").unwrap();
+        let text = Text::new(&uri, 1, text.replace('|', ""));
+        let doc = Document::compile(uri, &text);
+        complete(&View::new(&doc, &text), offset)
+            .into_iter()
+            .map(|item| item.label)
+            .collect()
+    }
+
+    #[test]
+    fn the_judge_block_offers_aggregate_and_its_policies() {
+        let settings = labels("judge {\n  evidence first\n  |\n}\n");
+        assert!(settings.contains(&"aggregate".to_string()), "{settings:?}");
+        assert_eq!(
+            labels("judge {\n  aggregate |\n}\n"),
+            ["strictest", "majority", "unanimous"]
+        );
+        assert_eq!(labels("judge {\n  aggregate u|\n}\n"), ["unanimous"]);
     }
 
     #[test]

@@ -1247,6 +1247,7 @@ impl Lowerer {
         let mut settings = JudgeSettings::default();
         let mut evidence_seen: Option<Span> = None;
         let mut calls_seen: Option<Span> = None;
+        let mut aggregate_seen: Option<Span> = None;
         for item in &j.items {
             match item {
                 ast::JudgeItem::Evidence { keyword, value, .. } => {
@@ -1262,6 +1263,13 @@ impl Lowerer {
                     }
                     calls_seen = Some(keyword.span);
                     settings.per_question = value.kind == Kw::PerQuestion;
+                }
+                ast::JudgeItem::Aggregate { keyword, value, .. } => {
+                    if let Some(first) = aggregate_seen {
+                        self.duplicate_setting("aggregate", keyword.span, first);
+                    }
+                    aggregate_seen = Some(keyword.span);
+                    settings.aggregate = crate::score::Aggregate::parse(value.kind.as_str());
                 }
                 ast::JudgeItem::Property(p) => settings.notes.push(p.value.clone()),
             }

@@ -287,6 +287,9 @@ pub struct JudgeSettings {
     pub evidence_first: bool,
     /// One judge call per question instead of one for the whole rubric.
     pub per_question: bool,
+    /// How `score` combines several judgments of a response, when the
+    /// spec says.
+    pub aggregate: Option<score::Aggregate>,
     pub notes: Vec<Text>,
 }
 
@@ -295,6 +298,7 @@ impl Default for JudgeSettings {
         JudgeSettings {
             evidence_first: true,
             per_question: false,
+            aggregate: None,
             notes: Vec::new(),
         }
     }

@@ -6,7 +6,9 @@
 //! reading rounds them back to units of 10⁻⁹, which recovers the written
 //! decimal exactly, so scoring from this file is as exact as from the spec.
 
-use super::{AllNaPolicy, NaPolicy, SCALE, ScoredCategory, ScoredQuestion, ScoringRubric};
+use super::{
+    Aggregate, AllNaPolicy, NaPolicy, SCALE, ScoredCategory, ScoredQuestion, ScoringRubric,
+};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
@@ -23,6 +25,12 @@ pub struct ScoringFile {
     /// with lone CR line breaks read as LF.
     pub spec_sha256: String,
     pub threshold: f64,
+    /// How the judgments of a record are combined, when the spec says
+    /// (`judge { aggregate ... }`); `score` takes `majority` otherwise.
+    /// Written only when set, so a spec without it has the same file as
+    /// before the setting existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aggregate: Option<Aggregate>,
     pub gate: GateEntry,
     pub categories: Vec<CategoryEntry>,
     /// Every question by id, gate first, in rubric order.

@@ -11,6 +11,7 @@
 use super::ScoringFile;
 use super::report::{Summary, percent, short_hash};
 use super::run::SpecMismatch;
+use super::stats::{UNCLASSIFIED, thresholds};
 use serde::Serialize;
 
 /// The width of a 100% bar, in pixels.
@@ -19,6 +20,8 @@ const BAR: f64 = 400.0;
 /// text is in the tooltip).
 const LABEL_CHARS: usize = 56;
 const ROW: f64 = 24.0;
+/// The most characters of a judge's name beside its bar.
+const JUDGE_LABEL_CHARS: usize = 22;
 
 #[derive(Debug, Serialize)]
 pub struct Report {
@@ -36,10 +39,20 @@ pub struct Report {
     pub fail: u64,
     pub gate_fail: u64,
     pub judge_errors: u64,
+    /// ERROR answers by class, most frequent first (empty when no line
+    /// gives a class).
+    pub error_classes: Vec<ErrorClass>,
+    pub unanswered_records: u64,
+    /// `majority`, `unanimous` or `strictest`.
+    pub aggregate: &'static str,
     pub mean_score: Option<String>,
     pub pass_rate: PassRate,
     pub questions: Chart<QuestionRow>,
     pub categories: Chart<CategoryRow>,
+    /// Each judge's judgments scored alone (no rows when no line names a
+    /// judge).
+    pub judges: Chart<JudgeRow>,
+    pub agreement: AgreementTable,
     pub gate: Gate,
     pub rejections: Vec<RejectionRow>,
     pub heatmap: Heatmap,
@@ -124,6 +137,61 @@ pub struct CategoryRow {
     pub records: u64,
     #[serde(flatten)]
     pub geometry: RowGeometry,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ErrorClass {
+    pub class: String,
+    pub answers: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct JudgeRow {
+    pub name: String,
+    /// The name cut to fit beside the bar (the whole name is in the
+    /// tooltip and the table).
+    pub label: String,
+    pub judgments: u64,
+    pub passed: u64,
+    /// `61.7%`.
+    pub pass_rate: Option<String>,
+    /// `49.0%..72.9%`.
+    pub interval: Option<String>,
+    pub errors: u64,
+    /// The 95% interval's ends on the bar's scale, and the target's.
+    pub interval_x1: Option<String>,
+    pub interval_x2: Option<String>,
+    pub target_x: String,
+    /// The interval's height (the bar's middle), and the target line's
+    /// ends, a little beyond the bar.
+    pub whisker_y: String,
+    pub target_y1: String,
+    pub target_y2: String,
+    #[serde(flatten)]
+    pub geometry: RowGeometry,
+}
+
+/// How the judgments of records agree, per question.
+#[derive(Debug, Serialize)]
+pub struct AgreementTable {
+    /// The mean of the questions' Fleiss' kappa, `0.90`.
+    pub kappa: Option<String>,
+    /// The share of record–question pairs with split votes, `5.3%`.
+    pub disagreement: Option<String>,
+    pub rows: Vec<AgreementRow>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AgreementRow {
+    pub id: String,
+    /// Records with two votes or more on the question.
+    pub records: u64,
+    pub disagreement: Option<String>,
+    pub agreement: Option<String>,
+    pub kappa: Option<String>,
+    /// Kappa below the weak-agreement threshold, over enough records for
+    /// the finding.
+    pub weak: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -373,6 +441,69 @@ impl Report {
             })
             .collect();
 
+        let judge_bar_x = 170.0;
+        let judges = s
+            .per_judge
+            .iter()
+            .enumerate()
+            .map(|(k, (name, j))| {
+                let at = |v: f64| px(judge_bar_x + v.clamp(0.0, 1.0) * BAR);
+                let mut geometry = row(k, j.pass_rate.unwrap_or(0.0), judge_bar_x);
+                let top = 4.0 + k as f64 * ROW;
+                // The value goes after the track, clear of the interval's
+                // whisker and the target line.
+                geometry.value_x = px(judge_bar_x + BAR + 8.0);
+                JudgeRow {
+                    name: name.clone(),
+                    label: clip(name, JUDGE_LABEL_CHARS),
+                    judgments: j.judgments,
+                    passed: j.passed,
+                    pass_rate: j.pass_rate.map(percent),
+                    interval: j
+                        .interval
+                        .as_ref()
+                        .map(|i| format!("{}..{}", percent(i.low), percent(i.high))),
+                    errors: j.errors,
+                    interval_x1: j.interval.as_ref().map(|i| at(i.low)),
+                    interval_x2: j.interval.as_ref().map(|i| at(i.high)),
+                    target_x: at(s.target),
+                    whisker_y: px(top + 9.0),
+                    target_y1: px(top - 2.0),
+                    target_y2: px(top + 20.0),
+                    geometry,
+                }
+            })
+            .collect();
+        let agreement = AgreementTable {
+            kappa: s.fleiss_kappa.map(|k| format!("{k:.2}")),
+            disagreement: s.judge_disagreement.map(percent),
+            rows: s
+                .judge_agreement
+                .iter()
+                .map(|(id, a)| AgreementRow {
+                    id: id.clone(),
+                    records: a.records,
+                    disagreement: a.disagreement.map(percent),
+                    agreement: a.agreement.map(percent),
+                    kappa: a.kappa.map(|k| format!("{k:.2}")),
+                    weak: a.records >= thresholds::MIN_RECORDS
+                        && a.kappa.is_some_and(|k| k < thresholds::WEAK_KAPPA),
+                })
+                .collect(),
+        };
+        let mut error_classes: Vec<ErrorClass> = s
+            .judge_errors_by_class
+            .iter()
+            .map(|(class, n)| ErrorClass {
+                class: class.clone(),
+                answers: *n,
+            })
+            .collect();
+        error_classes.sort_by(|a, b| b.answers.cmp(&a.answers).then(a.class.cmp(&b.class)));
+        if error_classes.iter().all(|c| c.class == UNCLASSIFIED) {
+            error_classes.clear();
+        }
+
         let gate = Gate {
             id: file.gate.id.clone(),
             title: file.gate.title.clone(),
@@ -450,10 +581,15 @@ impl Report {
             fail: s.verdicts.fail,
             gate_fail: s.verdicts.gate_fail,
             judge_errors: s.judge_errors,
+            error_classes,
+            unanswered_records: s.unanswered_records,
+            aggregate: s.aggregate,
             mean_score: s.mean_score.map(|m| format!("{m:.4}")),
             pass_rate,
             questions: chart(questions, question_bar_x),
             categories: chart(categories, category_bar_x),
+            judges: chart(judges, judge_bar_x),
+            agreement,
             gate,
             rejections: s
                 .rejected_by_kind

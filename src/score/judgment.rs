@@ -163,6 +163,10 @@ impl fmt::Display for Rejection {
 pub struct Judgment<'a> {
     pub id: Cow<'a, str>,
     pub judge: Option<Cow<'a, str>>,
+    /// The class of each ERROR answer that gives one (`"error"` beside
+    /// `"answer": "ERROR"`), in the order written. Empty, and not
+    /// allocated, for a line without them.
+    pub error_classes: Vec<String>,
 }
 
 /// Parses one line into `answers` (resized to the question count).
@@ -181,12 +185,14 @@ pub fn parse_line<'a>(
     slots.resize(index.len(), None);
     index.hint.set(0);
     let mut problem: Option<Rejection> = None;
+    let mut error_classes = Vec::new();
     let top = {
         let mut de = serde_json::Deserializer::from_str(line);
         let seed = LineSeed {
             index,
             slots,
             problem: &mut problem,
+            classes: &mut error_classes,
         };
         let top = seed.deserialize(&mut de).map_err(malformed)?;
         de.end().map_err(malformed)?;
@@ -221,7 +227,7 @@ pub fn parse_line<'a>(
         (true, _) => {}
         (false, Some(text)) => {
             let json = extract_json(&text).ok_or(Rejection::NoJsonInResponse)?;
-            fill_from_response(json, index, slots)?;
+            fill_from_response(json, index, slots, &mut error_classes)?;
         }
         (false, None) => return Err(Rejection::NoAnswers),
     }
@@ -243,7 +249,11 @@ pub fn parse_line<'a>(
     if !missing.is_empty() {
         return Err(Rejection::MissingAnswers(missing));
     }
-    Ok(Judgment { id, judge })
+    Ok(Judgment {
+        id,
+        judge,
+        error_classes,
+    })
 }
 
 fn malformed(e: serde_json::Error) -> Rejection {
@@ -260,6 +270,7 @@ fn fill_from_response(
     json: &str,
     index: &QuestionIndex,
     slots: &mut [Option<Answer>],
+    classes: &mut Vec<String>,
 ) -> Result<(), Rejection> {
     let mut problem = None;
     let mut de = serde_json::Deserializer::from_str(json);
@@ -267,6 +278,7 @@ fn fill_from_response(
         index,
         slots,
         problem: &mut problem,
+        classes,
     };
     seed.deserialize(&mut de)
         .map_err(|e| Rejection::Malformed(format!("in `response`: {e}")))?;
@@ -334,6 +346,7 @@ struct LineSeed<'a> {
     index: &'a QuestionIndex,
     slots: &'a mut [Option<Answer>],
     problem: &'a mut Option<Rejection>,
+    classes: &'a mut Vec<String>,
 }
 
 impl<'de> DeserializeSeed<'de> for LineSeed<'_> {
@@ -370,6 +383,7 @@ impl<'de> Visitor<'de> for LineSeed<'_> {
                         index: self.index,
                         slots: &mut *self.slots,
                         problem: &mut *self.problem,
+                        classes: &mut *self.classes,
                     })?;
                 }
                 _ => {
@@ -387,6 +401,7 @@ struct ResponseSeed<'a> {
     index: &'a QuestionIndex,
     slots: &'a mut [Option<Answer>],
     problem: &'a mut Option<Rejection>,
+    classes: &'a mut Vec<String>,
 }
 
 impl<'de> DeserializeSeed<'de> for ResponseSeed<'_> {
@@ -410,11 +425,19 @@ impl<'de> Visitor<'de> for ResponseSeed<'_> {
                     index: self.index,
                     slots: &mut *self.slots,
                     problem: &mut *self.problem,
+                    classes: &mut *self.classes,
                 })?;
                 continue;
             }
             let value = map.next_value::<AnswerValue>()?;
-            record(self.index, self.slots, self.problem, &key, value);
+            record(
+                self.index,
+                self.slots,
+                self.problem,
+                self.classes,
+                &key,
+                value,
+            );
         }
         Ok(())
     }
@@ -424,6 +447,7 @@ struct AnswersSeed<'a> {
     index: &'a QuestionIndex,
     slots: &'a mut [Option<Answer>],
     problem: &'a mut Option<Rejection>,
+    classes: &'a mut Vec<String>,
 }
 
 impl<'de> DeserializeSeed<'de> for AnswersSeed<'_> {
@@ -443,7 +467,14 @@ impl<'de> Visitor<'de> for AnswersSeed<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(key) = map.next_key::<Key<'de>>()?.map(|k| k.0) {
             let value = map.next_value::<AnswerValue>()?;
-            record(self.index, self.slots, self.problem, &key, value);
+            record(
+                self.index,
+                self.slots,
+                self.problem,
+                self.classes,
+                &key,
+                value,
+            );
         }
         Ok(())
     }
@@ -454,6 +485,7 @@ fn record(
     index: &QuestionIndex,
     slots: &mut [Option<Answer>],
     problem: &mut Option<Rejection>,
+    classes: &mut Vec<String>,
     key: &str,
     value: AnswerValue,
 ) {
@@ -464,8 +496,8 @@ fn record(
         *problem = Some(Rejection::UnknownQuestion(key.to_string()));
         return;
     };
-    let answer = match value {
-        AnswerValue::Answer(a) => a,
+    let (answer, class) = match value {
+        AnswerValue::Answer(a, class) => (a, class),
         AnswerValue::Invalid(found) => {
             *problem = Some(Rejection::NotAnAnswer {
                 question: key.to_string(),
@@ -479,6 +511,9 @@ fn record(
         return;
     }
     slots[i] = Some(answer);
+    if let (Answer::Error, Some(class)) = (answer, class) {
+        classes.push(class);
+    }
 }
 
 /// An object key, borrowed from the line unless it has escapes. (serde's
@@ -581,9 +616,10 @@ impl<'de> serde::Deserialize<'de> for Sha256Value<'de> {
 }
 
 /// One answer as written: a boolean, a string, `null` (N/A), or an object
-/// with `answer` (and `evidence`, which scoring ignores).
+/// with `answer` (and `evidence`, which scoring ignores, and, beside an
+/// ERROR, `error`: the class of the failure, such as `"timeout"`).
 enum AnswerValue {
-    Answer(Answer),
+    Answer(Answer, Option<String>),
     Invalid(String),
 }
 
@@ -613,23 +649,22 @@ impl<'de> serde::Deserialize<'de> for AnswerValue {
                 f.write_str("an answer")
             }
             fn visit_bool<E: de::Error>(self, v: bool) -> Result<AnswerValue, E> {
-                Ok(AnswerValue::Answer(if v {
-                    Answer::Yes
-                } else {
-                    Answer::No
-                }))
+                Ok(AnswerValue::Answer(
+                    if v { Answer::Yes } else { Answer::No },
+                    None,
+                ))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<AnswerValue, E> {
                 Ok(match answer_from_str(v) {
-                    Some(a) => AnswerValue::Answer(a),
+                    Some(a) => AnswerValue::Answer(a, None),
                     None => AnswerValue::Invalid(format!("\"{v}\"")),
                 })
             }
             fn visit_unit<E: de::Error>(self) -> Result<AnswerValue, E> {
-                Ok(AnswerValue::Answer(Answer::Na))
+                Ok(AnswerValue::Answer(Answer::Na, None))
             }
             fn visit_none<E: de::Error>(self) -> Result<AnswerValue, E> {
-                Ok(AnswerValue::Answer(Answer::Na))
+                Ok(AnswerValue::Answer(Answer::Na, None))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<AnswerValue, E> {
                 Ok(AnswerValue::Invalid(v.to_string()))
@@ -646,14 +681,29 @@ impl<'de> serde::Deserialize<'de> for AnswerValue {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<AnswerValue, A::Error> {
                 let mut answer = None;
+                let mut class = None;
                 while let Some(key) = map.next_key::<Key<'de>>()?.map(|k| k.0) {
-                    if key == "answer" {
-                        answer = Some(map.next_value::<AnswerValue>()?);
-                    } else {
-                        map.next_value::<IgnoredAny>()?;
+                    match key.as_ref() {
+                        "answer" => answer = Some(map.next_value::<AnswerValue>()?),
+                        // The class of a failure is a string; anything
+                        // else there is read as no class, not a reason to
+                        // lose the line.
+                        "error" => {
+                            class = match map.next_value::<serde_json::Value>()? {
+                                serde_json::Value::String(s) => Some(s),
+                                _ => None,
+                            }
+                        }
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
                     }
                 }
-                Ok(answer.unwrap_or(AnswerValue::Invalid("an object without `answer`".into())))
+                Ok(match answer {
+                    Some(AnswerValue::Answer(a, _)) => AnswerValue::Answer(a, class),
+                    Some(invalid) => invalid,
+                    None => AnswerValue::Invalid("an object without `answer`".into()),
+                })
             }
         }
         d.deserialize_any(V)
@@ -807,6 +857,34 @@ mod tests {
             rejection.to_string().contains("`spec_sha256` as a string"),
             "{rejection}"
         );
+    }
+
+    /// The line `ftprep judge` writes: a sample number, token usage,
+    /// latency, whether the cache answered, and beside an ERROR the class
+    /// of the failure. None of it is a reason to reject the line, whatever
+    /// its value; only the classes are read.
+    #[test]
+    fn the_fields_of_a_judging_run_are_accepted() {
+        let line = r#"{"id": "c1", "judge": "gpt-x", "sample": 2, "answers": {"S1": {"evidence": "A1: 'sorry'", "answer": true}, "C1": {"answer": "ERROR", "error": "timeout"}, "C2": "ERROR"}, "spec_sha256": "abc", "usage": {"input_tokens": 1800, "output_tokens": 320}, "latency_ms": 1234, "cached": true}"#;
+        let (j, a) = parse(line).unwrap();
+        assert_eq!(j.judge.as_deref(), Some("gpt-x"));
+        assert_eq!(a, [Yes, Error, Error]);
+        assert_eq!(j.error_classes, ["timeout"]);
+        for odd in [
+            r#""sample": "two", "usage": null, "latency_ms": "slow", "cached": "yes""#,
+            r#""sample": null, "usage": [1, 2], "latency_ms": -1.5, "cached": null"#,
+        ] {
+            let line = format!(r#"{{"id": "c1", {odd}, "answers": {{"S1": true, "C1": true}}}}"#);
+            assert!(parse(&line).is_ok(), "{line}");
+        }
+        // A class that is not a string is no class; a class beside an
+        // answer that is not ERROR is not read.
+        let (j, a) = parse(r#"{"id": "c1", "answers": {"S1": {"answer": "ERROR", "error": {"code": 429}}, "C1": {"answer": true, "error": "stale"}}}"#).unwrap();
+        assert_eq!(a, [Error, Yes, Omitted]);
+        assert!(j.error_classes.is_empty());
+        // In a judge's raw text too.
+        let (j, _) = parse(r#"{"id": "c1", "response": "```json\n{\"S1\": {\"answer\": \"ERROR\", \"error\": \"refused\"}, \"C1\": true}\n```"}"#).unwrap();
+        assert_eq!(j.error_classes, ["refused"]);
     }
 
     #[test]

@@ -17,6 +17,11 @@
 //!   categories that were not dropped.
 //! - any NO on a gate question fails the response (N/A on a gate question
 //!   follows its policy; a judge error counts as NO everywhere).
+//!
+//! Those rules score one set of answers. How the judgments of a record
+//! (several judges, several samples) become one is [`aggregate`]'s, where
+//! an ERROR is not a vote: only a question that no judgment could answer
+//! reaches these rules as ERROR.
 //! - a response passes when the gate holds and the weighted score is at
 //!   least the threshold.
 //!
@@ -24,6 +29,7 @@
 //! nine places, held as integers of 10⁻⁹, and scores are reduced fractions
 //! of `i128`, so a score that ties the threshold passes on every machine.
 
+pub mod aggregate;
 pub mod config;
 pub mod html;
 pub mod judgment;
@@ -33,6 +39,7 @@ pub mod report;
 pub mod run;
 pub mod stats;
 
+pub use aggregate::Aggregate;
 pub use config::ScoringFile;
 pub use ratio::Ratio;
 

@@ -2,10 +2,10 @@
 //! findings that say what to do next, the HTML report, and the markdown
 //! spot-check.
 
-use super::ScoringRubric;
 use super::keep::Conversation;
 use super::run::{Sampled, SpecMismatch, answer_str};
-use super::stats::{Stats, records_needed, thresholds};
+use super::stats::{Stats, records_needed, thresholds, wilson};
+use super::{Aggregate, ScoringRubric};
 use indexmap::IndexMap;
 use serde::Serialize;
 
@@ -67,11 +67,27 @@ pub struct RedundantPair {
     pub records: u64,
 }
 
+/// How the judgments of records agree on one question.
 #[derive(Debug, Clone, Serialize)]
 pub struct JudgeAgreement {
+    /// Records with at least two votes on the question.
     pub records: u64,
+    /// The mean share of votes that gave a record's most common answer.
     pub agreement: Option<f64>,
+    /// The share of those records whose votes were split.
+    pub disagreement: Option<f64>,
     pub kappa: Option<f64>,
+}
+
+/// One judge's judgments, each scored on its own.
+#[derive(Debug, Clone, Serialize)]
+pub struct JudgeSummary {
+    pub judgments: u64,
+    pub passed: u64,
+    pub pass_rate: Option<f64>,
+    pub interval: Option<Interval>,
+    /// ERROR answers.
+    pub errors: u64,
 }
 
 /// One thing the numbers say, and what to do about it.
@@ -94,6 +110,8 @@ pub struct Summary {
     pub rejected_by_kind: IndexMap<String, u64>,
     pub judgments: u64,
     pub repeated_records: u64,
+    /// How the judgments of a record were combined.
+    pub aggregate: &'static str,
     pub verdicts: Verdicts,
     pub target: f64,
     pub interval: Option<Interval>,
@@ -106,11 +124,22 @@ pub struct Summary {
     pub categories: IndexMap<String, CategorySummary>,
     pub questions: IndexMap<String, QuestionSummary>,
     pub judge_errors: u64,
+    /// ERROR answers by the class their lines give.
+    pub judge_errors_by_class: IndexMap<String, u64>,
+    /// Records with a question that no judgment could answer (ERROR in
+    /// every judgment), scored as NO.
+    pub unanswered_records: u64,
     pub judges: IndexMap<String, u64>,
+    /// Per judge named in the lines: its judgments scored alone.
+    pub per_judge: IndexMap<String, JudgeSummary>,
     pub non_discriminating: Vec<ExtremeQuestion>,
     pub redundant_pairs: Vec<RedundantPair>,
     pub judge_agreement: IndexMap<String, JudgeAgreement>,
+    /// The mean of the questions' Fleiss' kappa.
     pub fleiss_kappa: Option<f64>,
+    /// The share of (record, question) pairs with two votes or more whose
+    /// votes were split.
+    pub judge_disagreement: Option<f64>,
     /// Files with lines judged with another spec (their `spec_sha256`
     /// differs from the scoring config's).
     pub spec_mismatches: Vec<SpecMismatch>,
@@ -129,6 +158,7 @@ impl Summary {
         rubric: &ScoringRubric,
         stats: &Stats,
         target: f64,
+        aggregate: Aggregate,
         spec_mismatches: &[SpecMismatch],
     ) -> Summary {
         let ids: Vec<String> = rubric.questions().map(|q| q.id.clone()).collect();
@@ -215,6 +245,7 @@ impl Summary {
                         JudgeAgreement {
                             records: a.items,
                             agreement: a.mean_agreement().map(round4),
+                            disagreement: a.disagreement().map(round4),
                             kappa: a.kappa().map(round4),
                         },
                     )
@@ -226,6 +257,31 @@ impl Summary {
         let kappas: Vec<f64> = judge_agreement.values().filter_map(|a| a.kappa).collect();
         let fleiss_kappa =
             (!kappas.is_empty()).then(|| round4(kappas.iter().sum::<f64>() / kappas.len() as f64));
+        let (split, items) = stats
+            .agreement
+            .iter()
+            .fold((0, 0), |(s, n), a| (s + a.split, n + a.items));
+        let judge_disagreement = (items > 0).then(|| round4(split as f64 / items as f64));
+        let per_judge = stats
+            .judges
+            .iter()
+            .map(|(name, c)| {
+                (
+                    name.clone(),
+                    JudgeSummary {
+                        judgments: c.judgments,
+                        passed: c.passed,
+                        pass_rate: (c.judgments > 0)
+                            .then(|| round4(c.passed as f64 / c.judgments as f64)),
+                        interval: wilson(c.passed, c.judgments).map(|(low, high)| Interval {
+                            low: round4(low),
+                            high: round4(high),
+                        }),
+                        errors: c.errors,
+                    },
+                )
+            })
+            .collect();
 
         let mut summary = Summary {
             records: stats.records,
@@ -246,6 +302,7 @@ impl Summary {
                 .collect(),
             judgments: stats.judgments,
             repeated_records: stats.repeated_records,
+            aggregate: aggregate.as_str(),
             verdicts: Verdicts {
                 pass: stats.passed,
                 fail: stats.failed,
@@ -282,11 +339,23 @@ impl Summary {
                 .collect(),
             questions,
             judge_errors: stats.judge_errors,
-            judges: stats.judges.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            judge_errors_by_class: stats
+                .error_classes
+                .iter()
+                .map(|(k, v)| (k.clone(), *v))
+                .collect(),
+            unanswered_records: stats.unanswered_records,
+            judges: stats
+                .judges
+                .iter()
+                .map(|(k, v)| (k.clone(), v.judgments))
+                .collect(),
+            per_judge,
             non_discriminating,
             redundant_pairs,
             judge_agreement,
             fleiss_kappa,
+            judge_disagreement,
             spec_mismatches: spec_mismatches.to_vec(),
             findings: Vec::new(),
             gate: rubric.gate_id.clone(),
@@ -479,17 +548,27 @@ fn findings(rubric: &ScoringRubric, s: &Summary) -> Vec<Finding> {
                 });
         }
     }
+    if let Some(finding) = judges_differ(s) {
+        out.push(finding);
+    }
     if s.judge_errors > 0 {
         out.push(Finding {
             kind: "judge-errors",
-            message: if s.judge_errors == 1 {
-                "1 answer is ERROR: a judge call that failed, counted as NO".to_string()
-            } else {
-                format!(
-                    "{} answers are ERROR: judge calls that failed, counted as NO",
-                    s.judge_errors
-                )
-            },
+            message: format!(
+                "{} ERROR{}: {}; {}",
+                count(s.judge_errors, "answer is", "answers are"),
+                error_classes(s),
+                if s.judge_errors == 1 {
+                    "a judge call that failed, which is not a vote"
+                } else {
+                    "judge calls that failed, which are not votes"
+                },
+                match s.unanswered_records {
+                    0 => "every question had another judgment's answer".to_string(),
+                    1 => "1 record has a question no judgment answered, scored as NO".to_string(),
+                    n => format!("{n} records have a question no judgment answered, scored as NO"),
+                }
+            ),
             action: "re-run the failed judge calls before trusting these verdicts".into(),
         });
     }
@@ -508,17 +587,76 @@ fn findings(rubric: &ScoringRubric, s: &Summary) -> Vec<Finding> {
     out
 }
 
+/// ` (5 timeout, 2 unclassified)`: the classes of the ERROR answers,
+/// most frequent first; nothing when no line gives a class.
+fn error_classes(s: &Summary) -> String {
+    if s.judge_errors_by_class
+        .keys()
+        .all(|k| k == super::stats::UNCLASSIFIED)
+    {
+        return String::new();
+    }
+    let mut classes: Vec<(&String, &u64)> = s.judge_errors_by_class.iter().collect();
+    classes.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let parts: Vec<String> = classes.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    format!(" ({})", parts.join(", "))
+}
+
+/// The judges whose pass rates differ beyond chance: the most lenient and
+/// the strictest of those with enough judgments, when their 95% Wilson
+/// intervals do not overlap.
+fn judges_differ(s: &Summary) -> Option<Finding> {
+    let judged: Vec<(&String, &JudgeSummary)> = s
+        .per_judge
+        .iter()
+        .filter(|(_, j)| j.judgments >= thresholds::MIN_RECORDS)
+        .collect();
+    let rate = |j: &JudgeSummary| j.pass_rate.unwrap_or(0.0);
+    let lenient = judged
+        .iter()
+        .max_by(|a, b| rate(a.1).total_cmp(&rate(b.1)).then(b.0.cmp(a.0)))?;
+    let strict = judged
+        .iter()
+        .min_by(|a, b| rate(a.1).total_cmp(&rate(b.1)).then(a.0.cmp(b.0)))?;
+    let (high, low) = (lenient.1.interval.as_ref()?, strict.1.interval.as_ref()?);
+    if high.low <= low.high {
+        return None;
+    }
+    let interval = |i: &Interval| format!("{}..{}", percent(i.low), percent(i.high));
+    Some(Finding {
+        kind: "judges-differ",
+        message: format!(
+            "{} passes {} of its judgments and {} {} (95% intervals {} and {}): the judges read the rubric differently",
+            lenient.0,
+            percent(rate(lenient.1)),
+            strict.0,
+            percent(rate(strict.1)),
+            interval(high),
+            interval(low)
+        ),
+        action: format!(
+            "read the records they answer differently (an `agreement` below 1 in the verdicts), then define the terms they read differently with `define` or add a calibration example; until they agree, `--aggregate strictest` keeps {} from passing what {} fails",
+            lenient.0, strict.0
+        ),
+    })
+}
+
 /// The summary as a terminal table.
 pub fn terminal(s: &Summary) -> String {
     let mut out = String::new();
     out.push_str(&format!(
-        "{}: {} valid, {} rejected, {} blank; {} ({} judged more than once)\n",
+        "{}: {} valid, {} rejected, {} blank; {} ({} judged more than once{})\n",
         count(s.lines.total, "line", "lines"),
         s.lines.valid,
         s.lines.rejected,
         s.lines.blank,
         count(s.records, "record", "records"),
-        s.repeated_records
+        s.repeated_records,
+        if s.repeated_records > 0 {
+            format!(", combined by {}", s.aggregate)
+        } else {
+            String::new()
+        }
     ));
     if let (Some(rate), Some(i)) = (s.pass_rate, &s.interval) {
         out.push_str(&format!(
@@ -547,16 +685,53 @@ pub fn terminal(s: &Summary) -> String {
         fail_the_gate(s.verdicts.gate_fail)
     ));
     if s.judge_errors > 0 {
-        out.push_str(&format!("judge errors: {}\n", s.judge_errors));
+        out.push_str(&format!(
+            "judge errors: {}{}, {}; {} a question no judgment answered (scored as NO)\n",
+            count(s.judge_errors, "ERROR answer", "ERROR answers"),
+            error_classes(s),
+            if s.judge_errors == 1 {
+                "which is not a vote"
+            } else {
+                "which are not votes"
+            },
+            count(s.unanswered_records, "record has", "records have")
+        ));
+    }
+    if !s.per_judge.is_empty() {
+        out.push('\n');
+        out.push_str(&format!(
+            "{:<20} {:>9} {:>9} {:>14} {:>6}\n",
+            "judge", "judgments", "pass rate", "95% interval", "ERROR"
+        ));
+        for (name, j) in &s.per_judge {
+            out.push_str(&format!(
+                "{:<20} {:>9} {:>9} {:>14} {:>6}\n",
+                name,
+                j.judgments,
+                j.pass_rate.map(percent).unwrap_or_else(|| "-".into()),
+                j.interval
+                    .as_ref()
+                    .map(|i| format!("{}..{}", percent(i.low), percent(i.high)))
+                    .unwrap_or_else(|| "-".into()),
+                j.errors
+            ));
+        }
     }
     out.push('\n');
+    // With records judged more than once, how often their votes split on
+    // each question and Fleiss' kappa.
+    let agreement = !s.judge_agreement.is_empty();
     out.push_str(&format!(
-        "{:<12} {:<16} {:>8} {:>6} {:>6} {:>6} {:>7} {:>6}\n",
+        "{:<12} {:<16} {:>8} {:>6} {:>6} {:>6} {:>7} {:>6}",
         "question", "group", "YES rate", "YES", "NO", "NA", "omitted", "ERROR"
     ));
+    if agreement {
+        out.push_str(&format!(" {:>6} {:>6}", "split", "kappa"));
+    }
+    out.push('\n');
     for (id, q) in &s.questions {
         out.push_str(&format!(
-            "{:<12} {:<16} {:>8} {:>6} {:>6} {:>6} {:>7} {:>6}\n",
+            "{:<12} {:<16} {:>8} {:>6} {:>6} {:>6} {:>7} {:>6}",
             id,
             q.group,
             q.yes_rate.map(percent).unwrap_or_else(|| "-".into()),
@@ -566,6 +741,16 @@ pub fn terminal(s: &Summary) -> String {
             q.omitted,
             q.error
         ));
+        if let Some(a) = s.judge_agreement.get(id).filter(|_| agreement) {
+            out.push_str(&format!(
+                " {:>6} {:>6}",
+                a.disagreement.map(percent).unwrap_or_else(|| "-".into()),
+                a.kappa
+                    .map(|k| format!("{k:.2}"))
+                    .unwrap_or_else(|| "-".into())
+            ));
+        }
+        out.push('\n');
     }
     out.push('\n');
     out.push_str(&format!(
@@ -593,7 +778,14 @@ pub fn terminal(s: &Summary) -> String {
         out.push('\n');
     }
     if let Some(k) = s.fleiss_kappa {
-        out.push_str(&format!("\njudge agreement: mean Fleiss' kappa {k:.2}\n"));
+        out.push_str(&format!("\njudge agreement: mean Fleiss' kappa {k:.2}"));
+        if let Some(d) = s.judge_disagreement {
+            out.push_str(&format!(
+                "; split votes on {} of the record–question pairs with two votes or more",
+                percent(d)
+            ));
+        }
+        out.push('\n');
     }
     if !s.findings.is_empty() {
         out.push_str("\nfindings:\n");
@@ -609,6 +801,7 @@ pub fn terminal(s: &Summary) -> String {
 /// judge's answers with their evidence.
 pub fn spot_check(
     rubric: &ScoringRubric,
+    aggregate: Aggregate,
     samples: &[Vec<Sampled>; 3],
     n: usize,
     conversations: Option<&std::collections::HashMap<String, Conversation>>,
@@ -638,7 +831,31 @@ pub fn spot_check(
                 record.score
             ));
             if !record.judges.is_empty() {
-                out.push_str(&format!("Judged by {}.\n\n", record.judges.join(", ")));
+                out.push_str(&format!("Judged by {}.", record.judges.join(", ")));
+            }
+            if record.judgments > 1 {
+                if !record.judges.is_empty() {
+                    out.push(' ');
+                }
+                let evidence_by = judge_of(record.raw.get(record.evidence).map(String::as_str))
+                    .unwrap_or_else(|| format!("judgment {}", record.evidence + 1));
+                out.push_str(&match aggregate {
+                    Aggregate::Strictest => format!(
+                        "{} judgments, combined by strictest: the answers and evidence are those of {evidence_by}, the judgment with the worst verdict.",
+                        record.judgments
+                    ),
+                    Aggregate::Majority => format!(
+                        "{} judgments, combined by majority: each answer is the one most of them gave; the evidence is that of {evidence_by}.",
+                        record.judgments
+                    ),
+                    Aggregate::Unanimous => format!(
+                        "{} judgments, combined by unanimous: each answer is the worst any of them gave; the evidence is that of {evidence_by}.",
+                        record.judgments
+                    ),
+                });
+            }
+            if !record.judges.is_empty() || record.judgments > 1 {
+                out.push_str("\n\n");
             }
             match conversations.and_then(|c| c.get(&record.id)) {
                 Some(conversation) => {
@@ -675,7 +892,13 @@ pub fn spot_check(
                 }
                 None => out.push_str("(conversation not joined: pass `--generations FILE`)\n\n"),
             }
-            let evidence = evidence_of(record.raw.first().map(String::as_str).unwrap_or(""));
+            let evidence = evidence_of(
+                record
+                    .raw
+                    .get(record.evidence)
+                    .map(String::as_str)
+                    .unwrap_or(""),
+            );
             out.push_str("| question | answer | evidence |\n|---|---|---|\n");
             for (q, answer) in ids.iter().zip(&record.answers) {
                 let e = evidence
@@ -738,6 +961,17 @@ fn allot(samples: &[Vec<Sampled>; 3], n: usize) -> [Vec<Sampled>; 3] {
         out[s] = chosen;
     }
     out
+}
+
+/// The judge a raw judgment line names, with its sample when it gives a
+/// whole number: `judge-a (sample 1)`.
+fn judge_of(raw: Option<&str>) -> Option<String> {
+    let value = serde_json::from_str::<serde_json::Value>(raw?).ok()?;
+    let judge = value.get("judge")?.as_str()?;
+    Some(match value.get("sample").and_then(|s| s.as_u64()) {
+        Some(sample) => format!("{judge} (sample {sample})"),
+        None => judge.to_string(),
+    })
 }
 
 /// Evidence per question from a raw judgment line, where it has any.

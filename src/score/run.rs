@@ -1,8 +1,10 @@
 //! The streaming scorer: judgment lines in, verdicts and statistics out.
 //!
 //! Lines are read one at a time. All judgments of one id (repeat sampling,
-//! several judges, one file per judge) form one record, scored on the
-//! majority answer to each question.
+//! several judges, one file per judge) form one record, combined by the
+//! aggregation policy of [`Options::aggregate`] ([`super::aggregate`]).
+//! Each line that names its judge is also scored on its own, for the
+//! judge's pass rate.
 //!
 //! Where the judgments of an id can be is the one choice that decides
 //! memory. By default they can be anywhere in the input, so a record is
@@ -15,6 +17,7 @@
 //! is the statistics, the spot-check reservoirs (N records) and the ids of
 //! passing records when a training set is to be joined.
 
+use super::aggregate::{Aggregate, Combiner};
 use super::judgment::{QuestionIndex, Rejection, parse_line};
 use super::stats::Stats;
 use super::{Answer, Outcome, ScoringRubric, Verdict};
@@ -51,6 +54,8 @@ pub struct Options {
     /// The SHA-256 of the spec being scored with: lines that carry another
     /// `spec_sha256` are counted per file in [`Outputs::spec_mismatches`].
     pub spec_sha256: Option<String>,
+    /// How the judgments of a record are combined.
+    pub aggregate: Aggregate,
 }
 
 /// Lines of one file judged with another spec than the one scored with.
@@ -73,6 +78,10 @@ pub struct Sampled {
     /// The raw judgment lines (for the evidence), and their judges.
     pub raw: Vec<String>,
     pub judges: Vec<String>,
+    /// The judgment whose evidence is shown: under `strictest`, the one
+    /// that decided the record.
+    pub evidence: usize,
+    pub judgments: usize,
 }
 
 pub struct Outputs {
@@ -212,30 +221,6 @@ impl Held {
     }
 }
 
-/// The majority answer to one question. Ties go to the answer worse for
-/// the response: NO, then ERROR, NA, left out, and YES last.
-fn majority(judgments: &[Vec<Answer>], q: usize) -> (Answer, f64) {
-    const ORDER: [Answer; 5] = [
-        Answer::No,
-        Answer::Error,
-        Answer::Na,
-        Answer::Omitted,
-        Answer::Yes,
-    ];
-    let mut counts = [0usize; 5];
-    for j in judgments {
-        let k = ORDER.iter().position(|a| *a == j[q]).unwrap_or(0);
-        counts[k] += 1;
-    }
-    let best = (0..5)
-        .max_by(|&a, &b| counts[a].cmp(&counts[b]).then(b.cmp(&a)))
-        .unwrap_or(0);
-    (
-        ORDER[best],
-        counts[best] as f64 / judgments.len().max(1) as f64,
-    )
-}
-
 pub fn answer_str(a: Answer) -> &'static str {
     match a {
         Answer::Yes => "YES",
@@ -265,10 +250,14 @@ struct VerdictLine<'a> {
     score_exact: String,
     gate: GateLine<'a>,
     categories: IndexMap<&'a str, Option<f64>>,
+    /// For a record judged more than once: the policy, the record's
+    /// answers under it, and the share of votes that gave each.
     #[serde(skip_serializing_if = "Option::is_none")]
-    majority: Option<IndexMap<&'a str, &'static str>>,
+    aggregate: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    agreement: Option<IndexMap<&'a str, f64>>,
+    answers: Option<IndexMap<&'a str, &'static str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    agreement: Option<IndexMap<&'a str, Option<f64>>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     judges: Vec<&'a str>,
 }
@@ -291,6 +280,8 @@ pub fn run(
     let mut answers = Vec::new();
     let mut slots = Vec::new();
     let mut outcome = Outcome::default();
+    let mut alone = Outcome::default();
+    let mut combiner = Combiner::default();
     let mut combined = Vec::new();
     let mut group = Group::default();
     let mut held = Held {
@@ -307,25 +298,21 @@ pub fn run(
                       combined: &mut Vec<Answer>,
                       outcome: &mut Outcome|
      -> io::Result<()> {
-        combined.clear();
         let judgments = &group.judgments[..group.count];
-        let mut shares = Vec::new();
-        if judgments.len() == 1 {
-            combined.extend_from_slice(&judgments[0]);
-        } else {
-            for q in 0..index.len() {
-                let (answer, share) = majority(judgments, q);
-                combined.push(answer);
-                shares.push(share);
-            }
-        }
-        // A majority of one conditional answer left out can stand for an
-        // unconditional question only if every judgment left it out, which
-        // parsing already rejected; so scoring cannot fail here.
-        if rubric.score_into(combined, outcome).is_err() {
+        // Parsing rejected every line that leaves out or answers N/A a
+        // question that always applies, and each policy picks an answer
+        // some judgment gave (or ERROR), so scoring cannot fail here.
+        let Ok(decided_by) =
+            combiner.combine(rubric, options.aggregate, judgments, combined, outcome)
+        else {
             return Ok(());
-        }
-        stats.add_record(combined, outcome, judgments);
+        };
+        let votes = combiner.votes();
+        stats.add_record(
+            combined,
+            outcome,
+            if judgments.len() > 1 { votes } else { &[] },
+        );
         if let Some(out) = verdicts.as_deref_mut() {
             let categories = rubric
                 .categories
@@ -349,7 +336,8 @@ pub fn run(
                         .collect(),
                 },
                 categories,
-                majority: repeated.then(|| {
+                aggregate: repeated.then_some(options.aggregate.as_str()),
+                answers: repeated.then(|| {
                     index
                         .ids()
                         .iter()
@@ -361,8 +349,8 @@ pub fn run(
                     index
                         .ids()
                         .iter()
-                        .zip(&shares)
-                        .map(|(id, s)| (id.as_str(), round4(*s)))
+                        .zip(votes.iter().zip(combined.iter()))
+                        .map(|(id, (v, a))| (id.as_str(), v.share(*a).map(round4)))
                         .collect()
                 }),
                 judges: group.judges.iter().map(String::as_str).collect(),
@@ -396,6 +384,8 @@ pub fn run(
                     gate_failures: outcome.gate_failures.clone(),
                     raw: group.raw.clone(),
                     judges: group.judges.clone(),
+                    evidence: decided_by,
+                    judgments: judgments.len(),
                 };
                 if slot == samples[stratum].len() {
                     samples[stratum].push(sampled);
@@ -469,16 +459,18 @@ pub fn run(
                 Ok((judgment, text)) => {
                     stats.valid_lines += 1;
                     stats.judgments += 1;
-                    stats.judge_errors +=
-                        answers.iter().filter(|a| **a == Answer::Error).count() as u64;
-                    if let Some(judge) = &judgment.judge {
-                        match stats.judges.get_mut(judge.as_ref()) {
-                            Some(n) => *n += 1,
-                            None => {
-                                stats.judges.insert(judge.to_string(), 1);
-                            }
-                        }
-                    }
+                    // A judge's pass rate is of its judgments scored alone;
+                    // parsing checked what scoring needs, so this succeeds.
+                    let alone = match &judgment.judge {
+                        Some(_) => rubric.score_into(&answers, &mut alone).ok().map(|_| &alone),
+                        None => None,
+                    };
+                    stats.add_judgment(
+                        judgment.judge.as_deref(),
+                        &answers,
+                        alone,
+                        &judgment.error_classes,
+                    );
                     if !(group.active && group.id == judgment.id) {
                         if group.active {
                             close(&group, &mut held, &mut stats, &mut verdicts)?;

@@ -5,6 +5,7 @@
 //! Means and rates are `f64`; the scores they summarise are exact, and the
 //! statistics only describe them.
 
+use super::aggregate::Votes;
 use super::{Answer, Outcome, ScoringRubric, Verdict};
 use std::collections::BTreeMap;
 
@@ -18,7 +19,8 @@ pub mod thresholds {
     pub const REDUNDANT_PHI: f64 = 0.8;
     /// ... and whose answers agree on this share of records look redundant.
     pub const REDUNDANT_AGREEMENT: f64 = 0.9;
-    /// Fleiss' kappa below this is weak agreement between judgments.
+    /// Fleiss' kappa below this is weak agreement between judgments
+    /// (0.41 starts "moderate" on Landis and Koch's scale).
     pub const WEAK_KAPPA: f64 = 0.4;
     /// z for a 95% Wilson interval.
     pub const Z95: f64 = 1.959_963_984_540_054;
@@ -52,32 +54,70 @@ impl QuestionCounts {
     }
 }
 
-/// Agreement of repeated judgments on one question.
+/// Agreement of the judgments of records on one question: the records
+/// with at least two votes (ERROR answers are not votes), the share of
+/// them split, and Fleiss' kappa.
+///
+/// Fleiss' kappa with nᵢ votes on record i, nᵢⱼ of them for answer j:
+/// Pᵢ = Σⱼ nᵢⱼ(nᵢⱼ − 1) / (nᵢ(nᵢ − 1)), the share of ordered pairs of
+/// votes that agree; P̄ the mean of Pᵢ; pⱼ = Σᵢ nᵢⱼ / Σᵢ nᵢ; Pₑ = Σⱼ pⱼ²;
+/// κ = (P̄ − Pₑ) / (1 − Pₑ). With the same number of votes on every
+/// record it is Fleiss' (1971) statistic; with different numbers (a
+/// failed call, a judge that sampled more) it is the usual generalisation
+/// that weighs every record alike.
 #[derive(Debug, Clone, Default)]
 pub struct Agreement {
-    /// Records judged more than once.
+    /// Records with at least two votes on the question.
     pub items: u64,
-    /// Σ share of judgments that gave the majority answer.
+    /// Of those, records whose votes were not all the same.
+    pub split: u64,
+    /// Σ share of the votes that gave the most common answer.
     pub majority_share: f64,
-    /// Fleiss: Σ Pᵢ over items, and ratings per category.
+    /// Σ Pᵢ, and the votes per answer (`Answer as usize`), for kappa.
     sum_p: f64,
     ratings: [u64; 5],
 }
 
 impl Agreement {
+    /// Adds one record's votes on the question: `counts[j]` votes for
+    /// answer j (at most five answers). A record with fewer than two votes
+    /// says nothing about agreement and is not added.
+    pub fn add_counts(&mut self, counts: &[u64]) {
+        let n: u64 = counts.iter().sum();
+        if n < 2 {
+            return;
+        }
+        self.items += 1;
+        let largest = counts.iter().copied().max().unwrap_or(0);
+        if largest < n {
+            self.split += 1;
+        }
+        self.majority_share += largest as f64 / n as f64;
+        let agreeing: u64 = counts.iter().map(|&c| c * c.saturating_sub(1)).sum();
+        self.sum_p += agreeing as f64 / (n * (n - 1)) as f64;
+        for (total, &c) in self.ratings.iter_mut().zip(counts) {
+            *total += c;
+        }
+    }
+
+    /// The mean share of votes that gave a record's most common answer.
     pub fn mean_agreement(&self) -> Option<f64> {
         (self.items > 0).then(|| self.majority_share / self.items as f64)
     }
 
-    /// Fleiss' kappa over the records judged more than once.
+    /// The share of records whose votes were split.
+    pub fn disagreement(&self) -> Option<f64> {
+        (self.items > 0).then(|| self.split as f64 / self.items as f64)
+    }
+
+    /// Fleiss' kappa over the records with two votes or more. When every
+    /// vote gave one answer, chance agreement is 1 and the formula is 0/0;
+    /// the agreement is then perfect and kappa is 1.
     pub fn kappa(&self) -> Option<f64> {
         if self.items == 0 {
             return None;
         }
         let total: u64 = self.ratings.iter().sum();
-        if total == 0 {
-            return None;
-        }
         let p_bar = self.sum_p / self.items as f64;
         let p_e: f64 = self
             .ratings
@@ -85,22 +125,32 @@ impl Agreement {
             .map(|&n| (n as f64 / total as f64).powi(2))
             .sum();
         if (1.0 - p_e).abs() < 1e-12 {
-            // Every judgment gave the same answer: perfect agreement.
             return Some(1.0);
         }
         Some((p_bar - p_e) / (1.0 - p_e))
     }
 }
 
-fn category_index(a: Answer) -> usize {
-    match a {
-        Answer::Yes => 0,
-        Answer::No => 1,
-        Answer::Na => 2,
-        Answer::Omitted => 3,
-        Answer::Error => 4,
-    }
+/// The judgments of one judge, each scored on its own.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct JudgeCounts {
+    pub judgments: u64,
+    /// Judgments that pass when scored alone (an ERROR counting as NO).
+    pub passed: u64,
+    /// ERROR answers.
+    pub errors: u64,
 }
+
+/// The most error classes counted apart; the rest are counted as
+/// [`OTHER_CLASSES`]. A class is a word such as `timeout`: a judging tool
+/// that writes whole messages there would otherwise grow the summary
+/// without bound.
+pub const MAX_ERROR_CLASSES: usize = 20;
+pub const OTHER_CLASSES: &str = "other";
+/// ERROR answers whose line gives no class.
+pub const UNCLASSIFIED: &str = "unclassified";
+/// The most characters of an error class kept.
+const CLASS_CHARS: usize = 40;
 
 #[derive(Debug, Clone)]
 pub struct Stats {
@@ -124,11 +174,18 @@ pub struct Stats {
     pub score_sum: f64,
     /// Judge errors among all judgments (before combining).
     pub judge_errors: u64,
+    /// Records with a question whose combined answer is ERROR: no
+    /// judgment could answer it.
+    pub unanswered_records: u64,
     /// For each pair i < j: records where both are YES/NO, as
     /// [yes-yes, yes-no, no-yes, no-no]. Up to date after [`Stats::finish`].
     pairs: Vec<[u64; 4]>,
     pub agreement: Vec<Agreement>,
-    pub judges: BTreeMap<String, u64>,
+    /// Per judge named in the lines, its judgments scored alone.
+    pub judges: BTreeMap<String, JudgeCounts>,
+    /// ERROR answers by the class their line gives (`unclassified` when
+    /// it gives none).
+    pub error_classes: BTreeMap<String, u64>,
     /// The last records not yet added to `pairs`, bit-sliced: bit k of
     /// `pending_answered[q]` says whether record k answered question q YES
     /// or NO, bit k of `pending_yes[q]` whether YES. Every 64 records, the
@@ -160,9 +217,11 @@ impl Stats {
             category_count: vec![0; rubric.categories.len()],
             score_sum: 0.0,
             judge_errors: 0,
+            unanswered_records: 0,
             pairs: vec![[0; 4]; q * q.saturating_sub(1) / 2],
             agreement: vec![Agreement::default(); q],
             judges: BTreeMap::new(),
+            error_classes: BTreeMap::new(),
             pending_answered: vec![0; q],
             pending_yes: vec![0; q],
             pending: 0,
@@ -208,9 +267,71 @@ impl Stats {
         self.pending = 0;
     }
 
+    /// Adds one judgment line of a judge, scored on its own, and counts
+    /// its ERROR answers by class (`classes` holds the class of those that
+    /// give one).
+    pub fn add_judgment(
+        &mut self,
+        judge: Option<&str>,
+        answers: &[Answer],
+        alone: Option<&Outcome>,
+        classes: &[String],
+    ) {
+        let errors = answers.iter().filter(|a| **a == Answer::Error).count() as u64;
+        self.judge_errors += errors;
+        if errors > 0 {
+            for class in classes {
+                self.count_error_class(class);
+            }
+            let unclassified = errors.saturating_sub(classes.len() as u64);
+            if unclassified > 0 {
+                *self.error_classes.entry(UNCLASSIFIED.into()).or_default() += unclassified;
+            }
+        }
+        if let Some(judge) = judge {
+            let counts = match self.judges.get_mut(judge) {
+                Some(counts) => counts,
+                None => self.judges.entry(judge.to_string()).or_default(),
+            };
+            counts.judgments += 1;
+            counts.errors += errors;
+            if alone.is_some_and(|o| o.verdict == Verdict::Pass) {
+                counts.passed += 1;
+            }
+        }
+    }
+
+    fn count_error_class(&mut self, class: &str) {
+        let class = match class.char_indices().nth(CLASS_CHARS) {
+            Some((end, _)) => &class[..end],
+            None => class,
+        };
+        let class = class.trim();
+        let class = if class.is_empty() {
+            UNCLASSIFIED
+        } else {
+            class
+        };
+        if let Some(n) = self.error_classes.get_mut(class) {
+            *n += 1;
+            return;
+        }
+        let named = self
+            .error_classes
+            .keys()
+            .filter(|k| *k != UNCLASSIFIED && *k != OTHER_CLASSES)
+            .count();
+        let key = if named < MAX_ERROR_CLASSES || class == UNCLASSIFIED {
+            class
+        } else {
+            OTHER_CLASSES
+        };
+        *self.error_classes.entry(key.to_string()).or_default() += 1;
+    }
+
     /// Adds one record: its combined answers, its outcome, and, when it
-    /// was judged more than once, every judgment's answers.
-    pub fn add_record(&mut self, answers: &[Answer], outcome: &Outcome, judgments: &[Vec<Answer>]) {
+    /// was judged more than once, the votes on each question.
+    pub fn add_record(&mut self, answers: &[Answer], outcome: &Outcome, votes: &[Votes]) {
         self.records += 1;
         match outcome.verdict {
             Verdict::Pass => self.passed += 1,
@@ -235,6 +356,9 @@ impl Stats {
         for (counts, &a) in self.per_question.iter_mut().zip(answers) {
             counts.add(a);
         }
+        if answers.contains(&Answer::Error) {
+            self.unanswered_records += 1;
+        }
         let bit = 1u64 << self.pending;
         for ((answered, yes), &a) in self
             .pending_answered
@@ -253,22 +377,10 @@ impl Stats {
         if self.pending == 64 {
             self.finish();
         }
-        if judgments.len() > 1 {
+        if !votes.is_empty() {
             self.repeated_records += 1;
-            let n = judgments.len() as f64;
-            for q in 0..self.questions {
-                let mut counts = [0u64; 5];
-                for judgment in judgments {
-                    counts[category_index(judgment[q])] += 1;
-                }
-                let agreement = &mut self.agreement[q];
-                agreement.items += 1;
-                agreement.majority_share += *counts.iter().max().unwrap_or(&0) as f64 / n;
-                let sum_sq: f64 = counts.iter().map(|&c| (c * c) as f64).sum();
-                agreement.sum_p += (sum_sq - n) / (n * (n - 1.0));
-                for (total, c) in agreement.ratings.iter_mut().zip(counts) {
-                    *total += c;
-                }
+            for (agreement, votes) in self.agreement.iter_mut().zip(votes) {
+                agreement.add_counts(&votes.counts());
             }
         }
     }
@@ -430,19 +542,103 @@ mod tests {
         assert_eq!(records_needed(0.7, 0.7), None);
     }
 
+    /// The worked example of Fleiss' kappa on Wikipedia ("Fleiss' kappa",
+    /// Worked example): 10 subjects, 14 raters, 5 categories, with
+    /// P̄ = 0.378, Pₑ = 0.213 and κ = 0.210.
     #[test]
-    fn kappa_of_perfect_and_chance_agreement() {
+    fn kappa_of_the_published_worked_example() {
+        let table: [[u64; 5]; 10] = [
+            [0, 0, 0, 0, 14],
+            [0, 2, 6, 4, 2],
+            [0, 0, 3, 5, 6],
+            [0, 3, 9, 2, 0],
+            [2, 2, 8, 1, 1],
+            [7, 7, 0, 0, 0],
+            [3, 2, 6, 3, 0],
+            [2, 5, 3, 2, 2],
+            [6, 5, 2, 1, 0],
+            [0, 2, 2, 3, 7],
+        ];
         let mut a = Agreement::default();
-        // Two items, three judges each, unanimous but different answers.
-        for counts in [[3u64, 0, 0, 0, 0], [0, 3, 0, 0, 0]] {
-            a.items += 1;
-            let n = 3.0;
-            let sum_sq: f64 = counts.iter().map(|&c| (c * c) as f64).sum();
-            a.sum_p += (sum_sq - n) / (n * (n - 1.0));
-            for (t, c) in a.ratings.iter_mut().zip(counts) {
-                *t += c;
-            }
+        for row in &table {
+            a.add_counts(row);
         }
-        assert!((a.kappa().unwrap() - 1.0).abs() < 1e-12);
+        assert_eq!(a.items, 10);
+        assert_eq!(a.split, 9);
+        assert!((a.sum_p / 10.0 - 0.378_022).abs() < 1e-6);
+        let kappa = a.kappa().unwrap();
+        assert!((kappa - 0.209_931).abs() < 1e-6, "{kappa}");
+        assert_eq!(format!("{kappa:.3}"), "0.210");
+    }
+
+    #[test]
+    fn kappa_of_perfect_systematic_and_no_agreement() {
+        // Unanimous on every record, with different answers: perfect.
+        let mut a = Agreement::default();
+        a.add_counts(&[3, 0, 0, 0]);
+        a.add_counts(&[0, 3, 0, 0]);
+        assert_eq!(a.kappa(), Some(1.0));
+        assert_eq!(a.disagreement(), Some(0.0));
+        // One answer throughout: chance agreement is 1, kappa 1 by
+        // convention (the agreement is perfect).
+        let mut a = Agreement::default();
+        a.add_counts(&[2, 0, 0, 0]);
+        assert_eq!(a.kappa(), Some(1.0));
+        // Two raters who always disagree on a balanced question: P̄ = 0,
+        // Pₑ = 1/2, kappa −1.
+        let mut a = Agreement::default();
+        a.add_counts(&[1, 1, 0, 0]);
+        a.add_counts(&[1, 1, 0, 0]);
+        assert!((a.kappa().unwrap() + 1.0).abs() < 1e-12);
+        assert_eq!(a.disagreement(), Some(1.0));
+        assert_eq!(a.mean_agreement(), Some(0.5));
+        // A record with one vote (the other call failed) is not an item.
+        let mut a = Agreement::default();
+        a.add_counts(&[1, 0, 0, 0]);
+        assert_eq!((a.items, a.kappa()), (0, None));
+    }
+
+    #[test]
+    fn error_classes_are_counted_and_bounded() {
+        let rubric = ScoringRubric {
+            threshold: 700_000_000,
+            gate_id: "g".into(),
+            gate: vec![],
+            categories: vec![],
+        };
+        let mut stats = Stats::new(&rubric);
+        let errors = [Answer::Error, Answer::Error, Answer::Yes];
+        stats.add_judgment(Some("j"), &errors, None, &["timeout".into()]);
+        stats.add_judgment(None, &errors, None, &["timeout".into(), " ".into()]);
+        assert_eq!(stats.judge_errors, 4);
+        assert_eq!(stats.error_classes.get("timeout"), Some(&2));
+        assert_eq!(stats.error_classes.get(UNCLASSIFIED), Some(&2));
+        assert_eq!(
+            stats.judges["j"],
+            JudgeCounts {
+                judgments: 1,
+                passed: 0,
+                errors: 2
+            }
+        );
+        for k in 0..50 {
+            stats.add_judgment(
+                None,
+                &[Answer::Error],
+                None,
+                &[format!("class {k} {}", "x".repeat(100))],
+            );
+        }
+        assert_eq!(stats.error_classes.len(), MAX_ERROR_CLASSES + 2);
+        assert_eq!(
+            stats.error_classes.get(OTHER_CLASSES),
+            Some(&(50 - MAX_ERROR_CLASSES as u64 + 1))
+        );
+        assert!(
+            stats
+                .error_classes
+                .keys()
+                .all(|k| k.chars().count() <= CLASS_CHARS)
+        );
     }
 }

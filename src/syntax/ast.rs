@@ -170,6 +170,10 @@ pub enum Kw {
     Calls,
     Single,
     PerQuestion,
+    Aggregate,
+    Strictest,
+    Majority,
+    Unanimous,
     Note,
     Expert,
     Perspective,
@@ -238,6 +242,10 @@ impl Kw {
             Kw::Calls => "calls",
             Kw::Single => "single",
             Kw::PerQuestion => "per_question",
+            Kw::Aggregate => "aggregate",
+            Kw::Strictest => "strictest",
+            Kw::Majority => "majority",
+            Kw::Unanimous => "unanimous",
             Kw::Note => "note",
             Kw::Expert => "expert",
             Kw::Perspective => "perspective",
@@ -658,6 +666,12 @@ pub enum JudgeItem {
     },
     /// `calls single|per_question`
     Calls {
+        keyword: Keyword,
+        value: Keyword,
+        span: Span,
+    },
+    /// `aggregate strictest|majority|unanimous`
+    Aggregate {
         keyword: Keyword,
         value: Keyword,
         span: Span,

@@ -641,6 +641,10 @@ pub fn describe_rule(rule: Rule) -> Option<String> {
         Rule::kw_calls => keyword("calls"),
         Rule::kw_single => keyword("single"),
         Rule::kw_per_question => keyword("per_question"),
+        Rule::kw_aggregate => keyword("aggregate"),
+        Rule::kw_strictest => keyword("strictest"),
+        Rule::kw_majority => keyword("majority"),
+        Rule::kw_unanimous => keyword("unanimous"),
         Rule::kw_note => keyword("note"),
         Rule::kw_expert => keyword("expert"),
         Rule::kw_perspective => keyword("perspective"),
@@ -689,6 +693,7 @@ pub fn describe_rule(rule: Rule) -> Option<String> {
         Rule::turns => keyword("turns"),
         Rule::evidence => keyword("evidence"),
         Rule::calls => keyword("calls"),
+        Rule::aggregate => keyword("aggregate"),
         Rule::property_domain
         | Rule::framework_item
         | Rule::property_framework

@@ -827,8 +827,8 @@ impl<'s> Builder<'s> {
                     for inner in children(child) {
                         let item_span = span_of(&inner);
                         let item = match inner.as_rule() {
-                            Rule::evidence | Rule::calls => {
-                                let is_evidence = inner.as_rule() == Rule::evidence;
+                            Rule::evidence | Rule::calls | Rule::aggregate => {
+                                let rule = inner.as_rule();
                                 let mut keywords = children(inner).map(|c| self.keyword(&c));
                                 let keyword = keywords
                                     .next()
@@ -836,18 +836,22 @@ impl<'s> Builder<'s> {
                                 let value = keywords
                                     .next()
                                     .unwrap_or(placeholder_keyword(Kw::First, item_span));
-                                if is_evidence {
-                                    JudgeItem::Evidence {
+                                match rule {
+                                    Rule::evidence => JudgeItem::Evidence {
                                         keyword,
                                         value,
                                         span: item_span,
-                                    }
-                                } else {
-                                    JudgeItem::Calls {
+                                    },
+                                    Rule::calls => JudgeItem::Calls {
                                         keyword,
                                         value,
                                         span: item_span,
-                                    }
+                                    },
+                                    _ => JudgeItem::Aggregate {
+                                        keyword,
+                                        value,
+                                        span: item_span,
+                                    },
                                 }
                             }
                             _ => JudgeItem::Property(self.property(inner)),
@@ -1093,6 +1097,10 @@ pub fn keyword_kind(rule: Rule) -> Option<Kw> {
         Rule::kw_calls => Kw::Calls,
         Rule::kw_single => Kw::Single,
         Rule::kw_per_question => Kw::PerQuestion,
+        Rule::kw_aggregate => Kw::Aggregate,
+        Rule::kw_strictest => Kw::Strictest,
+        Rule::kw_majority => Kw::Majority,
+        Rule::kw_unanimous => Kw::Unanimous,
         Rule::kw_note => Kw::Note,
         Rule::kw_expert => Kw::Expert,
         Rule::kw_perspective => Kw::Perspective,
