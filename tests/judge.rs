@@ -359,3 +359,63 @@ fn a_run_killed_at_random_points_resumes_to_the_same_judgments() {
         "{extra} answers were sent again, more than {trials} kills with 8 calls in flight can lose"
     );
 }
+
+#[test]
+fn cache_why_says_which_part_of_the_key_missed() {
+    let server = LlmServer::start(Plan::default());
+    let p = project("tests/fixtures/valid/minimal.ftprep", 4);
+    judge(&p, &server).arg("--no-calibrate").assert().success();
+    let why = |p: &Project| {
+        let mut cmd = Command::cargo_bin("ftprep").unwrap();
+        let run = cmd
+            .current_dir(p.dir.path())
+            .env("OPENAI_BASE_URL", server.openai_base_url())
+            .env("XDG_CACHE_HOME", p.dir.path().join("cache"))
+            .env("HOME", p.dir.path())
+            .args(["cache", "why"])
+            .arg(&p.spec)
+            .arg("--in")
+            .arg(&p.conversations)
+            .args(["--model", "openai:gpt-test"])
+            .assert()
+            .success();
+        String::from_utf8_lossy(&run.get_output().stdout).into_owned()
+    };
+    assert!(
+        why(&p).contains("4 of 4 calls would be answered"),
+        "{}",
+        why(&p)
+    );
+    // The threshold is applied by the scorer, not asked of the judge: a
+    // new one keeps every answer.
+    let text = std::fs::read_to_string(&p.spec).unwrap();
+    std::fs::write(&p.spec, text.replacen("threshold 0.75", "threshold 0.8", 1)).unwrap();
+    assert!(
+        why(&p).contains("4 of 4 calls would be answered"),
+        "{}",
+        why(&p)
+    );
+    // A question's new wording changes the evaluation prompt and the
+    // schema: every call misses, and that is why.
+    let edited = text.replace(
+        "at least one concrete next step?",
+        "at least one specific next step?",
+    );
+    assert_ne!(edited, text);
+    std::fs::write(&p.spec, edited).unwrap();
+    let after = why(&p);
+    assert!(after.contains("0 of 4 calls"), "{after}");
+    assert!(
+        after.contains("4 miss: the nearest entry differs in the output schema and system prompt"),
+        "{after}"
+    );
+    let mut stats = Command::cargo_bin("ftprep").unwrap();
+    let run = stats
+        .current_dir(p.dir.path())
+        .env("XDG_CACHE_HOME", p.dir.path().join("cache"))
+        .env("HOME", p.dir.path())
+        .args(["cache", "stats"])
+        .assert()
+        .success();
+    assert!(String::from_utf8_lossy(&run.get_output().stdout).contains("4 answers"));
+}

@@ -121,14 +121,14 @@ pub fn run(args: JudgeArgs, out: &Output) -> u8 {
 }
 
 /// Why the command stopped early.
-struct Failure {
-    message: String,
-    help: Option<String>,
-    code: u8,
+pub(super) struct Failure {
+    pub message: String,
+    pub help: Option<String>,
+    pub code: u8,
 }
 
 impl Failure {
-    fn usage(message: impl Into<String>) -> Failure {
+    pub(super) fn usage(message: impl Into<String>) -> Failure {
         Failure {
             message: message.into(),
             help: None,
@@ -151,66 +151,19 @@ fn judge(args: &JudgeArgs, out: &Output) -> Result<u8, Failure> {
             "--max-cost {cost} is not an amount of dollars"
         )));
     }
-    // The spec, compiled as `build` would.
-    let source =
-        read_source(&args.spec, &super::display_name(&args.spec)).map_err(|e| match e {
-            crate::compile::ReadError::Io(e) => {
-                Failure::usage(format!("cannot read {}: {e}", args.spec.display()))
-            }
-            crate::compile::ReadError::NotUtf8(_) => Failure {
-                message: format!("{} is not UTF-8", args.spec.display()),
-                help: Some("run `ftprep check` on it for the place".into()),
-                code: exit::SPEC_ERRORS,
-            },
-        })?;
-    let compilation = compile(source);
-    let Some(spec) = compilation.clean_spec() else {
-        out.compilation(&compilation);
-        return Err(Failure {
-            message: "nothing judged: fix the spec's errors first".into(),
-            help: None,
-            code: exit::SPEC_ERRORS,
-        });
-    };
-    let file_name = args
-        .spec
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let judge_spec =
-        JudgeSpec::from_spec(spec, &file_name, &compilation.source.text).map_err(Failure::usage)?;
-
-    // The judges.
-    let config =
-        ProjectConfig::discover(&args.spec, args.config.as_deref()).map_err(|d| Failure {
-            message: format!(
-                "the configuration has errors:\n{}",
-                d.render(out.render_options())
-            ),
-            help: None,
-            code: exit::USAGE,
-        })?;
-    if !config.warnings.is_empty() {
-        out.stderr(&config.warnings.render(out.render_options()));
-    }
-    let cli: Vec<ModelSpec> = args
-        .models
-        .iter()
-        .map(|m| ModelSpec::from_cli(m))
-        .collect::<Result<_, _>>()
-        .map_err(config_failure)?;
-    let models = config.select(Role::Judge, &cli).map_err(config_failure)?;
-    let mut targets = Vec::new();
-    for model in &models {
-        // The key is needed only when something is sent.
-        let key = if args.dry_run {
-            None
-        } else {
-            model.api_key().map_err(config_failure)?
-        };
-        targets.push(Target::from_model(model, &config.retries, key));
-    }
-    let engine = Engine::new(targets);
+    let Prepared {
+        spec,
+        judge_spec,
+        config,
+        engine,
+    } = prepare(
+        &args.spec,
+        args.config.as_deref(),
+        &args.models,
+        !args.dry_run,
+        out,
+    )?;
+    let spec = &*spec;
 
     // The run's directory, journal and cache.
     let name = match (&args.run, &args.input) {
@@ -383,6 +336,83 @@ fn judge(args: &JudgeArgs, out: &Output) -> Result<u8, Failure> {
     })
 }
 
+/// What a judge run and `ftprep cache why` both start from.
+pub(super) struct Prepared {
+    pub spec: std::sync::Arc<crate::model::Spec>,
+    pub judge_spec: JudgeSpec,
+    pub config: ProjectConfig,
+    pub engine: Engine,
+}
+
+/// Compiles the spec (as `build` would: nothing is sent for a spec with
+/// errors), loads the configuration and resolves the judges, with their
+/// keys when `with_keys` (a dry run needs none).
+pub(super) fn prepare(
+    spec_path: &Path,
+    config_path: Option<&Path>,
+    models: &[String],
+    with_keys: bool,
+    out: &Output,
+) -> Result<Prepared, Failure> {
+    let source = read_source(spec_path, &super::display_name(spec_path)).map_err(|e| match e {
+        crate::compile::ReadError::Io(e) => {
+            Failure::usage(format!("cannot read {}: {e}", spec_path.display()))
+        }
+        crate::compile::ReadError::NotUtf8(_) => Failure {
+            message: format!("{} is not UTF-8", spec_path.display()),
+            help: Some("run `ftprep check` on it for the place".into()),
+            code: exit::SPEC_ERRORS,
+        },
+    })?;
+    let compilation = compile(source);
+    let Some(spec) = compilation.clean_spec().cloned() else {
+        out.compilation(&compilation);
+        return Err(Failure {
+            message: "nothing judged: fix the spec's errors first".into(),
+            help: None,
+            code: exit::SPEC_ERRORS,
+        });
+    };
+    let file_name = spec_path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let judge_spec = JudgeSpec::from_spec(&spec, &file_name, &compilation.source.text)
+        .map_err(Failure::usage)?;
+    let config = ProjectConfig::discover(spec_path, config_path).map_err(|d| Failure {
+        message: format!(
+            "the configuration has errors:\n{}",
+            d.render(out.render_options())
+        ),
+        help: None,
+        code: exit::USAGE,
+    })?;
+    if !config.warnings.is_empty() {
+        out.stderr(&config.warnings.render(out.render_options()));
+    }
+    let cli: Vec<ModelSpec> = models
+        .iter()
+        .map(|m| ModelSpec::from_cli(m))
+        .collect::<Result<_, _>>()
+        .map_err(config_failure)?;
+    let selected = config.select(Role::Judge, &cli).map_err(config_failure)?;
+    let mut targets = Vec::new();
+    for model in &selected {
+        let key = if with_keys {
+            model.api_key().map_err(config_failure)?
+        } else {
+            None
+        };
+        targets.push(Target::from_model(model, &config.retries, key));
+    }
+    Ok(Prepared {
+        spec,
+        judge_spec,
+        config,
+        engine: Engine::new(targets),
+    })
+}
+
 fn config_failure(e: crate::llm::config::ConfigError) -> Failure {
     Failure {
         message: e.message,
@@ -414,7 +444,7 @@ fn lock_run(dir: &Path) -> Result<std::fs::File, Failure> {
     }
 }
 
-fn read_conversations(path: &Path, out: &Output) -> Result<Vec<Conversation>, Failure> {
+pub(super) fn read_conversations(path: &Path, out: &Output) -> Result<Vec<Conversation>, Failure> {
     let file = std::fs::File::open(path)
         .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
     let read = conversations::read(std::io::BufReader::new(file))

@@ -2,6 +2,7 @@
 //! here knows the language; each subcommand lives in its own file.
 
 mod build;
+mod cache;
 mod check;
 mod fmt;
 mod init;
@@ -65,6 +66,9 @@ pub enum Command {
     /// or Anthropic APIs: resumable, cached, checked against the spec's
     /// calibration examples first.
     Judge(Deferred<judge::JudgeArgs>),
+    /// The response cache shared by every run: where it is, and why a call
+    /// misses it.
+    Cache(Deferred<cache::CacheArgs>),
     /// Score judged data: verdicts, summary, report, spot-check, training set.
     Score(Deferred<score::ScoreArgs>),
     /// List every lint rule.
@@ -139,6 +143,7 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
             }
         },
         Command::Judge(Deferred(args)) => judge::run(args, &out),
+        Command::Cache(Deferred(args)) => cache::run(args, &out),
         Command::Score(Deferred(args)) => score::run(args, &out),
         Command::Rules(Deferred(args)) => rules::list(args, &out),
         Command::Explain(Deferred(args)) => rules::explain(args, &out),
