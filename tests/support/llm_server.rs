@@ -202,7 +202,7 @@ impl When {
 
     fn matches(&self, call: u64, attempt: u32, body: &[u8], dialect: Dialect) -> bool {
         self.first_attempts.is_none_or(|k| attempt <= k)
-            && self.every_nth.is_none_or(|n| call % n == 0)
+            && self.every_nth.is_none_or(|n| call.is_multiple_of(n))
             && self.from_call.is_none_or(|n| call >= n)
             && self
                 .body_contains
@@ -1260,10 +1260,8 @@ fn respond_call(
         }
         _ => {}
     }
-    if let Some(f) = fault {
-        if !f.still_answers() {
-            outcome.succeeded = false;
-        }
+    if fault.is_some_and(|f| !f.still_answers()) {
+        outcome.succeeded = false;
     }
     outcome
 }
@@ -2069,14 +2067,14 @@ fn final_text(call: &Call, value: &Value, fault: Option<&Fault>) -> Text {
             finish_cut: true,
         };
     }
-    if let Some(max) = call.max_tokens {
-        if tokens(full.len()) > max {
-            return Text {
-                text: cut(&full, (max as usize).saturating_mul(4)),
-                value: value.clone(),
-                finish_cut: true,
-            };
-        }
+    if let Some(max) = call.max_tokens
+        && tokens(full.len()) > max
+    {
+        return Text {
+            text: cut(&full, (max as usize).saturating_mul(4)),
+            value: value.clone(),
+            finish_cut: true,
+        };
     }
     if matches!(fault, Some(Fault::MalformedAnswer)) && !matches!(call.target, Target::Text) {
         // A trailing comma before the closing brace: JSON that a model
@@ -2559,13 +2557,13 @@ pub fn instance(schema: &Value, root: &Value, seed: &[u8; 32], path: &str, depth
                 .into_iter()
                 .flatten()
             {
-                if let Some(name) = name.as_str() {
-                    if !out.contains_key(name) {
-                        out.insert(
-                            name.to_string(),
-                            Value::String(format!("fake {}", hex(&h.to_le_bytes()[..4]))),
-                        );
-                    }
+                if let Some(name) = name.as_str()
+                    && !out.contains_key(name)
+                {
+                    out.insert(
+                        name.to_string(),
+                        Value::String(format!("fake {}", hex(&h.to_le_bytes()[..4]))),
+                    );
                 }
             }
             Value::Object(out)
