@@ -27,6 +27,11 @@
 //! cargo bench --bench judge -- --calls 500,2000 --clients ftprep
 //! ```
 //!
+//! Columns: wall time and its ratio to the ideal; the client's CPU time
+//! (user + system) per call and peak RSS; `peak`, the most requests the
+//! server had in hand at once (the concurrency the client reached); the
+//! server's own CPU per call (this process, for scale).
+//!
 //! Options: `--calls N[,N...]` (each count is a separate run, to show
 //! memory flat in the number of calls), `--concurrency N`,
 //! `--latency-ms N`, `--clients python,promptfoo,ftprep`, `--tools DIR`.
@@ -118,6 +123,8 @@ struct Workload {
     calls: usize,
     concurrency: usize,
     base_url: String,
+    /// The model name every client asks for.
+    model: String,
     /// The spec the prompt and schema were built from.
     spec: PathBuf,
     /// The judge's system prompt.
@@ -242,6 +249,7 @@ fn write_workload(dir: &Path, calls: usize, concurrency: usize, base_url: &str) 
         calls,
         concurrency,
         base_url: base_url.to_string(),
+        model: "bench-judge".to_string(),
         spec,
         system: dir.join("system.md"),
         system_bytes: system.len(),
@@ -323,6 +331,8 @@ fn python_command(w: &Workload, tools: &Path) -> Result<Command, String> {
     ))
     .arg("--base-url")
     .arg(&w.base_url)
+    .arg("--model")
+    .arg(&w.model)
     .arg("--system")
     .arg(&w.system)
     .arg("--schema")
@@ -444,8 +454,8 @@ fn main() {
         args.concurrency
     );
     println!(
-        "{:<10} {:>6} {:>9} {:>8} {:>10} {:>10} {:>12}  result",
-        "client", "calls", "wall", "x ideal", "CPU/call", "peak RSS", "server/call"
+        "{:<10} {:>6} {:>9} {:>8} {:>10} {:>10} {:>5} {:>12}  result",
+        "client", "calls", "wall", "x ideal", "CPU/call", "peak RSS", "peak", "server/call"
     );
     for &calls in &args.calls {
         let dir = work.join(format!("{calls}"));
@@ -488,11 +498,12 @@ fn main() {
                 )
             };
             println!(
-                "{client:<10} {calls:>6} {:>8.2}s {:>8.2} {:>8.2}ms {:>7.0} MB {:>10.3}ms  {result}",
+                "{client:<10} {calls:>6} {:>8.2}s {:>8.2} {:>8.2}ms {:>7.0} MB {:>5} {:>10.3}ms  {result}",
                 m.wall.as_secs_f64(),
                 m.wall.as_secs_f64() / ideal,
                 m.cpu.as_secs_f64() * 1000.0 / calls as f64,
                 m.max_rss_kb as f64 / 1024.0,
+                server.peak_in_flight(),
                 server_cpu.as_secs_f64() * 1000.0 / calls as f64,
             );
         }
