@@ -2067,7 +2067,9 @@ fn final_text(call: &Call, value: &Value, fault: Option<&Fault>) -> Text {
             finish_cut: true,
         };
     }
-    if let Some(max) = call.max_tokens.filter(|&max| tokens(full.len()) > max) {
+    if let Some(max) = call.max_tokens
+        && tokens(full.len()) > max
+    {
         return Text {
             text: cut(&full, (max as usize).saturating_mul(4)),
             value: value.clone(),
@@ -2555,7 +2557,9 @@ pub fn instance(schema: &Value, root: &Value, seed: &[u8; 32], path: &str, depth
                 .into_iter()
                 .flatten()
             {
-                if let Some(name) = name.as_str().filter(|name| !out.contains_key(*name)) {
+                if let Some(name) = name.as_str()
+                    && !out.contains_key(name)
+                {
                     out.insert(
                         name.to_string(),
                         Value::String(format!("fake {}", hex(&h.to_le_bytes()[..4]))),
