@@ -1,0 +1,121 @@
+//! `ftprep judge --calibrate` of a complete spec against a real model:
+//! llama.cpp's OpenAI-compatible server with SmolLM2-135M, as
+//! `scripts/local-llm start` serves it. The spec is the minimal fixture
+//! (a rubric of six questions, three calibration examples): the shipped
+//! specs' evaluation prompts are 8,300 tokens and more, past SmolLM2's
+//! 8,192-token window (the server refuses them, and `ftprep judge` stops
+//! with its message), and a call to this model on two cores takes tens of
+//! seconds. This checks the plumbing (the
+//! request a real server accepts, constrained JSON that validates, the
+//! journal, the calibration table), not the verdicts: a model this small
+//! judges badly.
+//!
+//! The test runs when `FTPREP_LOCAL_LLM_URL` names the server's base URL
+//! (`.ci/run` starts one and sets it); without it, it is skipped with a
+//! notice, unless `FTPREP_REQUIRE_LOCAL_LLM` is set: then it fails.
+
+mod common;
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::io::Write;
+use std::time::Duration;
+
+#[test]
+fn a_real_model_judges_the_calibration_examples() {
+    let Some(url) = std::env::var_os("FTPREP_LOCAL_LLM_URL") else {
+        if std::env::var_os("FTPREP_REQUIRE_LOCAL_LLM").is_some() {
+            panic!(
+                "FTPREP_LOCAL_LLM_URL is not set: start scripts/local-llm and set it to the base URL"
+            );
+        }
+        // Written to the stderr handle itself: the harness captures
+        // `eprintln!`, and a skip must be seen.
+        let _ = writeln!(
+            std::io::stderr(),
+            "\na_real_model_judges_the_calibration_examples: SKIPPED, FTPREP_LOCAL_LLM_URL is not set \
+             (scripts/local-llm start prints the URL; CI sets FTPREP_REQUIRE_LOCAL_LLM=1)"
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("minimal.ftprep");
+    std::fs::copy(
+        common::root().join("tests/fixtures/valid/minimal.ftprep"),
+        &spec,
+    )
+    .unwrap();
+    let run = Command::cargo_bin("ftprep")
+        .unwrap()
+        .current_dir(dir.path())
+        .env("OPENAI_BASE_URL", &url)
+        .env_remove("OPENAI_API_KEY")
+        .env("HOME", dir.path())
+        .env("NO_COLOR", "1")
+        .arg("judge")
+        .arg(&spec)
+        .args([
+            "--calibrate",
+            "--accept-calibration",
+            "--no-cache",
+            "--model",
+            "openai:local",
+            "--run",
+            "local",
+            "--quiet",
+        ])
+        .timeout(Duration::from_secs(1800))
+        .assert();
+    let output = run.get_output();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("calibration of `openai:local`"), "{stdout}");
+
+    let run_dir = dir.path().join("runs/local");
+    let results: Value =
+        serde_json::from_str(&std::fs::read_to_string(run_dir.join("calibration.json")).unwrap())
+            .unwrap();
+    let examples = results[0]["examples"].as_array().unwrap();
+    assert_eq!(examples.len(), 3, "the spec has three calibration examples");
+
+    // Every call finished: an answer that validates against the emitted
+    // schema, or an ERROR with its class.
+    let out = dir.path().join("out");
+    Command::cargo_bin("ftprep")
+        .unwrap()
+        .arg("build")
+        .arg(&spec)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("judge-output.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let journal = std::fs::read_to_string(run_dir.join("journal.jsonl")).unwrap();
+    let entries: Vec<Value> = journal
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(entries.len(), 3);
+    let mut valid = 0;
+    for entry in &entries {
+        match entry.get("unusable") {
+            Some(unusable) => assert!(unusable["class"].is_string(), "{entry}"),
+            None => {
+                let text = entry["response"]["text"].as_str().unwrap();
+                let answer: Value = serde_json::from_str(text).unwrap();
+                assert!(validator.is_valid(&answer), "{text}");
+                valid += 1;
+            }
+        }
+    }
+    let _ = writeln!(
+        std::io::stderr(),
+        "\nlocal model: {valid} of {} calibration answers valid against the schema",
+        entries.len()
+    );
+}
