@@ -298,22 +298,36 @@ fn write_workload(dir: &Path, calls: usize, concurrency: usize, base_url: &str) 
 // The clients
 // ---------------------------------------------------------------------------
 
-/// The `ftprep judge` command line for this workload.
-///
-/// TO FILL IN when `ftprep judge` exists (issue 12): return the command
-/// that judges `w.conversations` with the spec `w.spec` against
-/// `w.base_url` (OpenAI dialect, key in OPENAI_API_KEY) at
-/// `w.concurrency`, with the journal and cache on (both under `w.dir`),
-/// writing its answers there. `ftprep` is the binary cargo built for this
-/// benchmark (the bench profile, optimized). Until then the client is
-/// skipped with the reason returned here.
+/// The `ftprep judge` command line for this workload: the conversations
+/// judged with the therapy spec against `w.base_url` at `w.concurrency`,
+/// with the journal and the cache on (a fresh run directory and cache
+/// under `w.dir`, so nothing is answered from an earlier run), from an
+/// `ftprep.toml` written beside the workload. `ftprep` is the binary cargo
+/// built for this benchmark (the bench profile, optimized).
 fn ftprep_judge_command(w: &Workload) -> Result<Command, String> {
-    let ftprep = env!("CARGO_BIN_EXE_ftprep");
-    let _ = (ftprep, &w.spec, &w.conversations, w.calls);
-    Err(
-        "`ftprep judge` is not written yet (fill in ftprep_judge_command in benches/judge.rs)"
-            .into(),
-    )
+    let config = w.dir.join("ftprep.toml");
+    let text = format!(
+        "[models.bench]\nprovider = \"openai\"\nmodel = \"{model}\"\nbase_url = \"{url}\"\napi_key_env = \"OPENAI_API_KEY\"\ntemperature = 0.0\n\n[models.bench.limits]\nconcurrency = {concurrency}\n\n[roles]\njudge = \"bench\"\n\n[run]\ndir = \"{runs}\"\ncache = \"{cache}\"\n",
+        model = w.model,
+        url = w.base_url.trim_end_matches('/'),
+        concurrency = w.concurrency,
+        runs = w.dir.join("runs").display(),
+        cache = w.dir.join("cache.sqlite").display(),
+    );
+    std::fs::write(&config, text).map_err(|e| format!("cannot write {}: {e}", config.display()))?;
+    let _ = std::fs::remove_dir_all(w.dir.join("runs"));
+    let _ = std::fs::remove_file(w.dir.join("cache.sqlite"));
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ftprep"));
+    command
+        .arg("judge")
+        .arg(&w.spec)
+        .arg("--in")
+        .arg(&w.conversations)
+        .arg("--config")
+        .arg(&config)
+        .args(["--run", "bench", "--no-calibrate", "--quiet"])
+        .env("OPENAI_API_KEY", "sk-bench");
+    Ok(command)
 }
 
 fn python_command(w: &Workload, tools: &Path) -> Result<Command, String> {

@@ -322,7 +322,11 @@ pub fn judgment(
     let mut cached = true;
     let mut errors = Vec::new();
     for (question, request) in spec.requests(&unit.transcript, unit.sample) {
-        let key = crate::llm::engine::key::call_key(target, &request);
+        let key = engine.key(&Job {
+            tag: String::new(),
+            target: unit.judge,
+            request,
+        });
         let Some(entry) = reader.get(&key.key)? else {
             return Ok(None);
         };

@@ -26,6 +26,8 @@
 use super::Target;
 use crate::llm::chat::{ChatRequest, Role};
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Bumped when the bytes sent for the same call change, so that answers
 /// to the old request are not taken for answers to the new one.
@@ -100,8 +102,48 @@ impl Fields {
     }
 }
 
+/// The hashes of the parts most calls of a run share (the system prompt,
+/// the schema), computed once each. A judge run sends one 29 KB prompt and
+/// one 14 KB schema with every call; hashing them for every key was most
+/// of a call's CPU time. Each entry holds a clone of what it hashed, so its
+/// address cannot be reused for other content while the entry lives.
+#[derive(Default)]
+pub struct KeyMemo {
+    texts: std::sync::Mutex<HashMap<usize, (Arc<str>, [u8; 32])>>,
+    schemas: std::sync::Mutex<HashMap<usize, (Arc<serde_json::Value>, [u8; 32])>>,
+}
+
+/// Entries a memo keeps before it starts over: far more distinct prompts
+/// than a run has (one per question in per-question mode).
+const MEMO_LIMIT: usize = 4096;
+
+fn memoized<T: ?Sized>(
+    table: &std::sync::Mutex<HashMap<usize, (Arc<T>, [u8; 32])>>,
+    value: &Arc<T>,
+    hash: impl FnOnce() -> [u8; 32],
+) -> [u8; 32] {
+    let address = Arc::as_ptr(value) as *const u8 as usize;
+    let mut table = table.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((kept, digest)) = table.get(&address) {
+        if Arc::ptr_eq(kept, value) {
+            return *digest;
+        }
+    }
+    let digest = hash();
+    if table.len() >= MEMO_LIMIT {
+        table.clear();
+    }
+    table.insert(address, (Arc::clone(value), digest));
+    digest
+}
+
 /// The key of `request` sent to `target`.
 pub fn call_key(target: &Target, request: &ChatRequest) -> CallKey {
+    call_key_with(target, request, &KeyMemo::default())
+}
+
+/// [`call_key`], with the shared parts' hashes taken from `memo`.
+pub fn call_key_with(target: &Target, request: &ChatRequest, memo: &KeyMemo) -> CallKey {
     let endpoint = &target.endpoint;
     let mut t = Fields::new("target");
     t.add(target.dialect.name().as_bytes())
@@ -121,8 +163,12 @@ pub fn call_key(target: &Target, request: &ChatRequest) -> CallKey {
     let mut schema = Fields::new("schema");
     match &request.schema {
         Some(out) => {
-            schema.add(out.name.as_bytes());
-            schema.add(out.schema.to_string().as_bytes());
+            let body = memoized(&memo.schemas, &out.schema, || {
+                let mut f = Fields::new("schema body");
+                f.add(out.schema.to_string().as_bytes());
+                f.done()
+            });
+            schema.add(out.name.as_bytes()).add(&body);
         }
         None => {
             schema.add(b"none");
@@ -132,7 +178,14 @@ pub fn call_key(target: &Target, request: &ChatRequest) -> CallKey {
     let mut conversation = Fields::new("conversation");
     for message in &request.messages {
         match message.role {
-            Role::System => system.add(message.content.as_bytes()),
+            Role::System => {
+                let text = memoized(&memo.texts, &message.content, || {
+                    let mut f = Fields::new("text");
+                    f.add(message.content.as_bytes());
+                    f.done()
+                });
+                system.add(&text)
+            }
             Role::User => conversation.add(b"user").add(message.content.as_bytes()),
             Role::Assistant => conversation
                 .add(b"assistant")
@@ -166,7 +219,6 @@ mod tests {
     use super::*;
     use crate::llm::chat::{Message, OutputSchema};
     use crate::llm::engine::tests::target;
-    use std::sync::Arc;
 
     fn request(sample: u32) -> ChatRequest {
         ChatRequest {
@@ -210,6 +262,22 @@ mod tests {
         let mut r = request(0);
         r.messages[1] = Message::new(Role::Assistant, "hello");
         assert_ne!(call_key(&target("http://x/v1"), &r).key, base.key);
+    }
+
+    #[test]
+    fn the_memo_gives_the_keys_hashing_gives() {
+        let memo = KeyMemo::default();
+        let t = target("http://x/v1");
+        for sample in 0..3 {
+            let r = request(sample);
+            assert_eq!(call_key_with(&t, &r, &memo), call_key(&t, &r));
+            // Twice through the memo: the same key.
+            assert_eq!(call_key_with(&t, &r, &memo), call_key(&t, &r));
+        }
+        // Equal content at another address hashes alike.
+        let mut other = request(0);
+        other.messages[0] = Message::new(Role::System, String::from("rules"));
+        assert_eq!(call_key_with(&t, &other, &memo), call_key(&t, &request(0)));
     }
 
     #[test]

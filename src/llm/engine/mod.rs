@@ -35,7 +35,7 @@ pub mod store;
 use crate::llm::chat::{ChatRequest, ChatResponse, Finish};
 use crate::llm::config::{Limits, Model, Prices, Retries, Secret};
 use crate::llm::provider::{Dialect, Endpoint, ProviderError};
-use key::{CallKey, call_key};
+use key::{CallKey, KeyMemo, call_key_with};
 use limiter::{Gate, Limiter};
 use progress::{Counters, Progress};
 use retry::{RetryPolicy, Rng};
@@ -249,11 +249,15 @@ enum TaskEnd {
 /// The engine of one process.
 pub struct Engine {
     targets: Vec<Target>,
+    keys: KeyMemo,
 }
 
 impl Engine {
     pub fn new(targets: Vec<Target>) -> Engine {
-        Engine { targets }
+        Engine {
+            targets,
+            keys: KeyMemo::default(),
+        }
     }
 
     pub fn targets(&self) -> &[Target] {
@@ -262,7 +266,7 @@ impl Engine {
 
     /// The key of a job: what the journal and the cache know it by.
     pub fn key(&self, job: &Job) -> CallKey {
-        call_key(&self.targets[job.target], &job.request)
+        call_key_with(&self.targets[job.target], &job.request, &self.keys)
     }
 
     /// Runs `jobs` to the end, or until something stops the run. Blocks
@@ -363,7 +367,7 @@ impl Engine {
                 continue;
             }
             let target = &live[job.target];
-            let key = call_key(&target.target, &job.request);
+            let key = call_key_with(&target.target, &job.request, &self.keys);
             if journal.contains(&key.key) {
                 shared.count(|c| {
                     c.done += 1;

@@ -11,10 +11,50 @@ use super::{
 };
 use crate::llm::chat::{ChatRequest, ChatResponse, Finish, Role, Usage};
 use reqwest::header::HeaderMap;
+use super::openai::ProviderSchema;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 pub struct Anthropic;
+
+/// The request body, written without building a JSON tree (see
+/// `openai::Body`).
+#[derive(serde::Serialize)]
+struct Body<'a> {
+    model: &'a str,
+    max_tokens: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    system: Option<&'a str>,
+    messages: Vec<WireMessage<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top_p: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tools: Option<[Tool<'a>; 1]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_choice: Option<ToolChoice<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct WireMessage<'a> {
+    role: &'static str,
+    content: &'a str,
+}
+
+#[derive(serde::Serialize)]
+struct Tool<'a> {
+    name: &'a str,
+    description: &'static str,
+    input_schema: ProviderSchema<'a>,
+}
+
+#[derive(serde::Serialize)]
+struct ToolChoice<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    name: &'a str,
+}
 
 /// The API version this client speaks.
 pub const VERSION: &str = "2023-06-01";
@@ -31,54 +71,54 @@ impl Dialect for Anthropic {
             .filter(|m| m.role == Role::System)
             .map(|m| &*m.content)
             .collect();
-        let messages: Vec<Value> = request
-            .messages
-            .iter()
-            .filter(|m| m.role != Role::System)
-            .map(|m| {
-                json!({
-                    "role": if m.role == Role::User { "user" } else { "assistant" },
-                    "content": &*m.content,
-                })
-            })
-            .collect();
+        let joined;
+        let system = match system.as_slice() {
+            [] => None,
+            [one] => Some(*one),
+            several => {
+                joined = several.join("\n\n");
+                Some(joined.as_str())
+            }
+        };
         let sampling = &endpoint.sampling;
-        let mut body = serde_json::Map::new();
-        body.insert("model".into(), json!(endpoint.model));
-        body.insert("max_tokens".into(), json!(sampling.max_tokens));
-        if !system.is_empty() {
-            body.insert("system".into(), json!(system.join("\n\n")));
-        }
-        body.insert("messages".into(), Value::Array(messages));
-        if let Some(t) = sampling.temperature {
-            body.insert("temperature".into(), json!(t));
-        }
-        if let Some(p) = sampling.top_p {
-            body.insert("top_p".into(), json!(p));
-        }
-        if let (Some(schema), StructuredOutput::Tool | StructuredOutput::JsonSchema) =
-            (&request.schema, endpoint.structured)
-        {
-            body.insert(
-                "tools".into(),
-                json!([{
-                    "name": schema.name,
-                    "description": "Record the answer. Call this tool exactly once with the complete answer.",
-                    "input_schema": super::openai::strict_schema(&schema.schema),
-                }]),
-            );
-            body.insert(
-                "tool_choice".into(),
-                json!({"type": "tool", "name": schema.name}),
-            );
-        }
+        let schema = match (&request.schema, endpoint.structured) {
+            (Some(schema), StructuredOutput::Tool | StructuredOutput::JsonSchema) => Some(schema),
+            _ => None,
+        };
+        let body = Body {
+            model: &endpoint.model,
+            max_tokens: sampling.max_tokens,
+            system,
+            messages: request
+                .messages
+                .iter()
+                .filter(|m| m.role != Role::System)
+                .map(|m| WireMessage {
+                    role: if m.role == Role::User { "user" } else { "assistant" },
+                    content: &m.content,
+                })
+                .collect(),
+            temperature: sampling.temperature,
+            top_p: sampling.top_p,
+            tools: schema.map(|s| {
+                [Tool {
+                    name: &s.name,
+                    description: "Record the answer. Call this tool exactly once with the complete answer.",
+                    input_schema: ProviderSchema(&s.schema),
+                }]
+            }),
+            tool_choice: schema.map(|s| ToolChoice {
+                kind: "tool",
+                name: &s.name,
+            }),
+        };
         WireRequest {
             url: format!("{}/v1/messages", endpoint.base_url),
             headers: vec![
                 ("content-type", "application/json".into()),
                 ("anthropic-version", VERSION.into()),
             ],
-            body: serde_json::to_vec(&Value::Object(body)).unwrap_or_default(),
+            body: serde_json::to_vec(&body).unwrap_or_default().into(),
         }
     }
 
@@ -204,6 +244,7 @@ impl Dialect for Anthropic {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
     use crate::llm::chat::{Message, OutputSchema};
     use crate::llm::provider::Sampling;
     use std::sync::Arc;

@@ -34,7 +34,8 @@ pub struct Endpoint {
 pub struct WireRequest {
     pub url: String,
     pub headers: Vec<(&'static str, String)>,
-    pub body: Vec<u8>,
+    /// Shared by every attempt of a call: a retry sends it without a copy.
+    pub body: bytes::Bytes,
 }
 
 /// What an error response means for the run.

@@ -14,7 +14,7 @@ use super::{
 use crate::llm::chat::{ChatRequest, ChatResponse, Finish, Role, Usage};
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 pub struct OpenAi;
 
@@ -24,13 +24,97 @@ fn is_official(base_url: &str) -> bool {
     base_url.contains("://api.openai.com")
 }
 
-/// The schema as strict mode accepts it.
-pub fn strict_schema(schema: &Value) -> Value {
-    let mut schema = schema.clone();
-    if let Some(object) = schema.as_object_mut() {
-        object.remove("$schema");
+/// A schema as the providers take it: without its `$schema` keyword,
+/// which OpenAI's strict mode rejects. It is written straight from the
+/// emitted schema, which is not copied for every call.
+pub struct ProviderSchema<'a>(pub &'a Value);
+
+impl serde::Serialize for ProviderSchema<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        match self.0 {
+            Value::Object(object) => {
+                let kept = object.iter().filter(|(k, _)| *k != "$schema");
+                let mut map = serializer.serialize_map(Some(kept.clone().count()))?;
+                for (k, v) in kept {
+                    map.serialize_entry(k, v)?;
+                }
+                map.end()
+            }
+            other => other.serialize(serializer),
+        }
     }
-    schema
+}
+
+/// The request body, written without building a JSON tree: the system
+/// prompt and the schema, most of every body, are serialised from where
+/// they are.
+#[derive(serde::Serialize)]
+struct Body<'a> {
+    model: &'a str,
+    messages: Vec<WireMessage<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_completion_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top_p: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seed: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_format: Option<ResponseFormat<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tools: Option<[Tool<'a>; 1]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_choice: Option<ToolChoice<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct WireMessage<'a> {
+    role: &'static str,
+    content: &'a str,
+}
+
+#[derive(serde::Serialize)]
+struct ResponseFormat<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    json_schema: NamedSchema<'a>,
+}
+
+#[derive(serde::Serialize)]
+struct NamedSchema<'a> {
+    name: &'a str,
+    strict: bool,
+    schema: ProviderSchema<'a>,
+}
+
+#[derive(serde::Serialize)]
+struct Tool<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    function: Function<'a>,
+}
+
+#[derive(serde::Serialize)]
+struct Function<'a> {
+    name: &'a str,
+    description: &'static str,
+    parameters: ProviderSchema<'a>,
+}
+
+#[derive(serde::Serialize)]
+struct ToolChoice<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    function: ChoiceName<'a>,
+}
+
+#[derive(serde::Serialize)]
+struct ChoiceName<'a> {
+    name: &'a str,
 }
 
 impl Dialect for OpenAi {
@@ -39,81 +123,66 @@ impl Dialect for OpenAi {
     }
 
     fn request(&self, endpoint: &Endpoint, request: &ChatRequest) -> WireRequest {
-        let messages: Vec<Value> = request
-            .messages
-            .iter()
-            .map(|m| {
-                json!({
-                    "role": match m.role {
+        let sampling = &endpoint.sampling;
+        let official = is_official(&endpoint.base_url);
+        let mut body = Body {
+            model: &endpoint.model,
+            messages: request
+                .messages
+                .iter()
+                .map(|m| WireMessage {
+                    role: match m.role {
                         Role::System => "system",
                         Role::User => "user",
                         Role::Assistant => "assistant",
                     },
-                    "content": &*m.content,
+                    content: &m.content,
                 })
-            })
-            .collect();
-        let sampling = &endpoint.sampling;
-        let mut body = serde_json::Map::new();
-        body.insert("model".into(), json!(endpoint.model));
-        body.insert("messages".into(), Value::Array(messages));
-        let max_key = if is_official(&endpoint.base_url) {
-            "max_completion_tokens"
-        } else {
-            "max_tokens"
+                .collect(),
+            max_tokens: (!official).then_some(sampling.max_tokens),
+            max_completion_tokens: official.then_some(sampling.max_tokens),
+            temperature: sampling.temperature,
+            top_p: sampling.top_p,
+            seed: sampling
+                .seed
+                .map(|seed| seed.wrapping_add(i64::from(request.sample))),
+            response_format: None,
+            tools: None,
+            tool_choice: None,
         };
-        body.insert(max_key.into(), json!(sampling.max_tokens));
-        if let Some(t) = sampling.temperature {
-            body.insert("temperature".into(), json!(t));
-        }
-        if let Some(p) = sampling.top_p {
-            body.insert("top_p".into(), json!(p));
-        }
-        if let Some(seed) = sampling.seed {
-            body.insert(
-                "seed".into(),
-                json!(seed.wrapping_add(i64::from(request.sample))),
-            );
-        }
         match (&request.schema, endpoint.structured) {
             (Some(schema), StructuredOutput::JsonSchema) => {
-                body.insert(
-                    "response_format".into(),
-                    json!({
-                        "type": "json_schema",
-                        "json_schema": {
-                            "name": schema.name,
-                            "strict": true,
-                            "schema": strict_schema(&schema.schema),
-                        }
-                    }),
-                );
+                body.response_format = Some(ResponseFormat {
+                    kind: "json_schema",
+                    json_schema: NamedSchema {
+                        name: &schema.name,
+                        strict: true,
+                        schema: ProviderSchema(&schema.schema),
+                    },
+                });
             }
             // A function the model must call, for compatible servers that
             // have tools but not `response_format`.
             (Some(schema), StructuredOutput::Tool) => {
-                body.insert(
-                    "tools".into(),
-                    json!([{
-                        "type": "function",
-                        "function": {
-                            "name": schema.name,
-                            "description": "Record the answer. Call this function exactly once with the complete answer.",
-                            "parameters": strict_schema(&schema.schema),
-                        }
-                    }]),
-                );
-                body.insert(
-                    "tool_choice".into(),
-                    json!({"type": "function", "function": {"name": schema.name}}),
-                );
+                body.tools = Some([Tool {
+                    kind: "function",
+                    function: Function {
+                        name: &schema.name,
+                        description: "Record the answer. Call this function exactly once with the complete answer.",
+                        parameters: ProviderSchema(&schema.schema),
+                    },
+                }]);
+                body.tool_choice = Some(ToolChoice {
+                    kind: "function",
+                    function: ChoiceName { name: &schema.name },
+                });
             }
             _ => {}
         }
         WireRequest {
             url: format!("{}/chat/completions", endpoint.base_url),
             headers: vec![("content-type", "application/json".into())],
-            body: serde_json::to_vec(&Value::Object(body)).unwrap_or_default(),
+            body: serde_json::to_vec(&body).unwrap_or_default().into(),
         }
     }
 
@@ -241,6 +310,7 @@ impl Dialect for OpenAi {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
     use crate::llm::chat::{Message, OutputSchema};
     use crate::llm::provider::Sampling;
     use std::sync::Arc;
