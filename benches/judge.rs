@@ -34,7 +34,8 @@
 //!
 //! Options: `--calls N[,N...]` (each count is a separate run, to show
 //! memory flat in the number of calls), `--concurrency N`,
-//! `--latency-ms N`, `--clients python,promptfoo,ftprep`, `--tools DIR`.
+//! `--latency-ms N`, `--clients python,promptfoo,ftprep`, `--tools DIR`,
+//! `--ftprep-arg ARG` (repeatable, added to `ftprep judge`'s command line).
 
 #[path = "../tests/support/llm_server.rs"]
 mod llm_server;
@@ -54,6 +55,8 @@ struct Args {
     latency: Duration,
     clients: Vec<String>,
     tools: PathBuf,
+    /// Extra arguments for `ftprep judge` (`--ftprep-arg --no-cache`).
+    ftprep_args: Vec<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -66,6 +69,7 @@ fn parse_args() -> Result<Args, String> {
         tools: std::env::var_os("FTPREP_BENCH_TOOLS")
             .map(PathBuf::from)
             .unwrap_or_else(|| root.join(".bench-tools")),
+        ftprep_args: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -104,6 +108,7 @@ fn parse_args() -> Result<Args, String> {
                 }
             }
             "--tools" => args.tools = PathBuf::from(value("--tools")?),
+            "--ftprep-arg" => args.ftprep_args.push(value("--ftprep-arg")?),
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -120,7 +125,6 @@ fn parse_args() -> Result<Args, String> {
 /// The files every client reads, in one work directory.
 struct Workload {
     dir: PathBuf,
-    calls: usize,
     concurrency: usize,
     base_url: String,
     /// The model name every client asks for.
@@ -246,7 +250,6 @@ fn write_workload(dir: &Path, calls: usize, concurrency: usize, base_url: &str) 
     let (system, schema) = therapy_prompt_and_schema(&spec);
     let w = Workload {
         dir: dir.to_path_buf(),
-        calls,
         concurrency,
         base_url: base_url.to_string(),
         model: "bench-judge".to_string(),
@@ -304,7 +307,7 @@ fn write_workload(dir: &Path, calls: usize, concurrency: usize, base_url: &str) 
 /// under `w.dir`, so nothing is answered from an earlier run), from an
 /// `ftprep.toml` written beside the workload. `ftprep` is the binary cargo
 /// built for this benchmark (the bench profile, optimized).
-fn ftprep_judge_command(w: &Workload) -> Result<Command, String> {
+fn ftprep_judge_command(w: &Workload, extra: &[String]) -> Result<Command, String> {
     let config = w.dir.join("ftprep.toml");
     let text = format!(
         "[models.bench]\nprovider = \"openai\"\nmodel = \"{model}\"\nbase_url = \"{url}\"\napi_key_env = \"OPENAI_API_KEY\"\ntemperature = 0.0\n\n[models.bench.limits]\nconcurrency = {concurrency}\n\n[roles]\njudge = \"bench\"\n\n[run]\ndir = \"{runs}\"\ncache = \"{cache}\"\n",
@@ -326,6 +329,7 @@ fn ftprep_judge_command(w: &Workload) -> Result<Command, String> {
         .arg("--config")
         .arg(&config)
         .args(["--run", "bench", "--no-calibrate", "--quiet"])
+        .args(extra)
         .env("OPENAI_API_KEY", "sk-bench");
     Ok(command)
 }
@@ -479,7 +483,7 @@ fn main() {
             let command = match client.as_str() {
                 "python" => python_command(&w, &args.tools),
                 "promptfoo" => promptfoo_command(&w, &args.tools),
-                _ => ftprep_judge_command(&w),
+                _ => ftprep_judge_command(&w, &args.ftprep_args),
             };
             let command = match command {
                 Ok(c) => c,

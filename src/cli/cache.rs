@@ -9,7 +9,7 @@
 //! the misses are the edit, not a cache that was thrown away.
 
 use super::exit;
-use super::judge::{Failure, Prepared, prepare, read_conversations};
+use super::judge::{Failure, Input, Prepared, prepare};
 use super::output::Output;
 use crate::flows::judge::{jobs, units};
 use crate::llm::config::ProjectConfig;
@@ -134,7 +134,7 @@ fn why(
         ..
     } = prepare(spec, config, models, false, out)?;
     let path = cache_path(&config)?;
-    let conversations = read_conversations(input, out)?;
+    let input = Input::open(input, out)?;
     let cache = if path.exists() {
         Some(Cache::open(&path).map_err(Failure::usage)?)
     } else {
@@ -149,7 +149,7 @@ fn why(
     for job in jobs(
         &judge_spec,
         &engine,
-        units(&conversations, judges, samples.max(1)),
+        units(input.conversations()?, judges, samples.max(1)),
     ) {
         calls += 1;
         let key = engine.key(&job);

@@ -12,7 +12,7 @@
 //! is sent again.
 
 use super::exit;
-use super::output::{Output, write_atomic};
+use super::output::{AtomicFile, Output, write_atomic};
 use crate::compile::{compile, read_source};
 use crate::flows::calibrate;
 use crate::flows::conversations::{self, Conversation};
@@ -211,9 +211,9 @@ fn judge(args: &JudgeArgs, out: &Output) -> Result<u8, Failure> {
     }
 
     // The conversations.
-    let conversations = match (&args.input, args.calibrate) {
-        (Some(input), false) => read_conversations(input, out)?,
-        _ => Vec::new(),
+    let input = match (&args.input, args.calibrate) {
+        (Some(path), false) => Some(Input::open(path, out)?),
+        _ => None,
     };
 
     if args.dry_run {
@@ -222,7 +222,7 @@ fn judge(args: &JudgeArgs, out: &Output) -> Result<u8, Failure> {
             &engine,
             &judge_spec,
             spec,
-            &conversations,
+            input.as_ref(),
             &journal,
             &cache,
             out,
@@ -251,7 +251,7 @@ fn judge(args: &JudgeArgs, out: &Output) -> Result<u8, Failure> {
                     jobs(
                         &judge_spec,
                         &engine,
-                        units(&examples, engine.targets().len(), 1),
+                        units(examples.iter().cloned(), engine.targets().len(), 1),
                     ),
                     accept.clone(),
                     &settings("calibration", calls),
@@ -293,10 +293,13 @@ fn judge(args: &JudgeArgs, out: &Output) -> Result<u8, Failure> {
     }
 
     // The conversations.
+    let Some(input) = input else {
+        return Err(Failure::usage("--in names no conversations"));
+    };
     let calls = count_calls(
         &judge_spec,
         engine.targets().len(),
-        conversations.len(),
+        input.len(),
         args.samples,
     );
     let report = engine
@@ -305,7 +308,7 @@ fn judge(args: &JudgeArgs, out: &Output) -> Result<u8, Failure> {
             jobs(
                 &judge_spec,
                 &engine,
-                units(&conversations, engine.targets().len(), args.samples),
+                units(input.conversations()?, engine.targets().len(), args.samples),
             ),
             accept,
             &settings("judge", calls),
@@ -320,7 +323,7 @@ fn judge(args: &JudgeArgs, out: &Output) -> Result<u8, Failure> {
     let (written, missing) = write_judgments(
         &engine,
         &judge_spec,
-        &conversations,
+        &input,
         args.samples,
         &journal,
         &out_path,
@@ -444,33 +447,62 @@ fn lock_run(dir: &Path) -> Result<std::fs::File, Failure> {
     }
 }
 
-pub(super) fn read_conversations(path: &Path, out: &Output) -> Result<Vec<Conversation>, Failure> {
-    let file = std::fs::File::open(path)
-        .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
-    let read = conversations::read(std::io::BufReader::new(file))
-        .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
-    for bad in read.bad.iter().take(20) {
-        out.stderr(&format!(
-            "warning: {}:{}: not judged: {}\n",
-            path.display(),
-            bad.line,
-            bad.why
-        ));
+/// The conversations of `--in`: checked once, then read again, one at a
+/// time, each time the run needs them (see `flows::conversations`).
+pub(super) struct Input {
+    path: PathBuf,
+    scan: conversations::Scan,
+}
+
+impl Input {
+    /// Checks every line of `path`, reporting those that cannot be judged.
+    pub(super) fn open(path: &Path, out: &Output) -> Result<Input, Failure> {
+        let scan = conversations::scan(std::io::BufReader::new(Input::file(path)?))
+            .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
+        for bad in scan.bad.iter().take(20) {
+            out.stderr(&format!(
+                "warning: {}:{}: not judged: {}\n",
+                path.display(),
+                bad.line,
+                bad.why
+            ));
+        }
+        if scan.bad.len() > 20 {
+            out.stderr(&format!(
+                "warning: … and {} more lines not judged\n",
+                scan.bad.len() - 20
+            ));
+        }
+        if scan.good == 0 {
+            return Err(Failure {
+                message: format!("{} has no conversation to judge", path.display()),
+                help: Some("each line is `{\"id\": \"...\", \"messages\": [{\"role\": \"user\", \"content\": \"...\"}, {\"role\": \"assistant\", ...}]}`".into()),
+                code: exit::SPEC_ERRORS,
+            });
+        }
+        Ok(Input {
+            path: path.to_path_buf(),
+            scan,
+        })
     }
-    if read.bad.len() > 20 {
-        out.stderr(&format!(
-            "warning: … and {} more lines not judged\n",
-            read.bad.len() - 20
-        ));
+
+    fn file(path: &Path) -> Result<std::fs::File, Failure> {
+        std::fs::File::open(path)
+            .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))
     }
-    if read.conversations.is_empty() {
-        return Err(Failure {
-            message: format!("{} has no conversation to judge", path.display()),
-            help: Some("each line is `{\"id\": \"...\", \"messages\": [{\"role\": \"user\", \"content\": \"...\"}, {\"role\": \"assistant\", ...}]}`".into()),
-            code: exit::SPEC_ERRORS,
-        });
+
+    pub(super) fn len(&self) -> usize {
+        self.scan.good
     }
-    Ok(read.conversations)
+
+    /// The conversations, read again from the file.
+    pub(super) fn conversations(&self) -> Result<impl Iterator<Item = Conversation> + '_, Failure> {
+        let file = Input::file(&self.path)?;
+        Ok(conversations::stream(
+            std::io::BufReader::new(file),
+            &self.scan,
+        ))
+    }
 }
 
 fn count_calls(spec: &JudgeSpec, judges: usize, conversations: usize, samples: u32) -> usize {
@@ -497,7 +529,7 @@ fn calibration_results(
         let mut lines = Vec::new();
         for conversation in examples {
             let unit = Unit {
-                conversation,
+                conversation: std::sync::Arc::new(conversation.clone()),
                 transcript: crate::flows::judge::conversation_transcript(conversation),
                 judge,
                 sample: 0,
@@ -515,30 +547,31 @@ fn calibration_results(
 fn write_judgments(
     engine: &Engine,
     spec: &JudgeSpec,
-    conversations: &[Conversation],
+    input: &Input,
     samples: u32,
     journal: &Journal,
     path: &Path,
 ) -> Result<(usize, usize), Failure> {
-    let mut reader = journal
-        .reader()
-        .map_err(|e| Failure::usage(format!("cannot read the journal: {e}")))?;
-    let mut text = String::new();
+    use std::io::Write;
+    let journal_error = |e: std::io::Error| Failure::usage(format!("cannot read the journal: {e}"));
+    let write_error =
+        |e: std::io::Error| Failure::usage(format!("cannot write {}: {e}", path.display()));
+    let mut reader = journal.reader().map_err(journal_error)?;
+    // Written to a temporary file beside `path` and renamed over it once
+    // whole: a kill leaves the old judgments, never half of the new.
+    let mut file = AtomicFile::create(path).map_err(write_error)?;
     let (mut written, mut missing) = (0, 0);
-    for unit in units(conversations, engine.targets().len(), samples) {
-        match judgment(spec, engine, &mut reader, &unit)
-            .map_err(|e| Failure::usage(format!("cannot read the journal: {e}")))?
-        {
+    for unit in units(input.conversations()?, engine.targets().len(), samples) {
+        match judgment(spec, engine, &mut reader, &unit).map_err(journal_error)? {
             Some(line) => {
-                text.push_str(&line.to_string());
-                text.push('\n');
+                serde_json::to_writer(&mut file, &line).map_err(|e| write_error(e.into()))?;
+                file.write_all(b"\n").map_err(write_error)?;
                 written += 1;
             }
             None => missing += 1,
         }
     }
-    write_atomic(path, text.as_bytes())
-        .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))?;
+    file.commit().map_err(write_error)?;
     Ok((written, missing))
 }
 
@@ -623,7 +656,7 @@ fn dry_run(
     engine: &Engine,
     judge_spec: &JudgeSpec,
     spec: &crate::model::Spec,
-    conversations: &[Conversation],
+    input: Option<&Input>,
     journal: &Journal,
     cache: &CacheMode,
     out: &Output,
@@ -654,26 +687,18 @@ fn dry_run(
     } else {
         calibrate::conversations(spec)
     };
-    let plans = [
-        (examples.as_slice(), 1),
-        (
-            if args.calibrate {
-                &[][..]
-            } else {
-                conversations
-            },
-            args.samples,
-        ),
-    ];
     // A judge's answer: about 60 tokens of evidence and answer a question,
     // at most `max_tokens`.
     let per_question_output = 60u64;
-    for (list, samples) in plans {
-        for job in jobs(
-            judge_spec,
-            engine,
-            units(list, engine.targets().len(), samples),
-        ) {
+    let judges = engine.targets().len();
+    let conversations: Box<dyn Iterator<Item = Conversation>> = match input {
+        Some(input) if !args.calibrate => Box::new(input.conversations()?),
+        _ => Box::new(std::iter::empty()),
+    };
+    let plan =
+        units(examples.into_iter(), judges, 1).chain(units(conversations, judges, args.samples));
+    {
+        for job in jobs(judge_spec, engine, plan) {
             let target = &engine.targets()[job.target];
             let totals = &mut per_target[job.target];
             totals.calls += 1;

@@ -252,8 +252,8 @@ pub fn conversation_transcript(conversation: &Conversation) -> Arc<str> {
 
 /// One judgment to write: a conversation, a judge, a sample.
 #[derive(Debug, Clone)]
-pub struct Unit<'c> {
-    pub conversation: &'c Conversation,
+pub struct Unit {
+    pub conversation: Arc<Conversation>,
     pub transcript: Arc<str>,
     /// Index of the judge among the engine's targets.
     pub judge: usize,
@@ -261,18 +261,21 @@ pub struct Unit<'c> {
 }
 
 /// Every unit of a run, in output order: conversation, then judge, then
-/// sample.
-pub fn units<'c>(
-    conversations: &'c [Conversation],
+/// sample. The conversations are taken one at a time, so a run holds only
+/// those whose calls are under way.
+pub fn units(
+    conversations: impl Iterator<Item = Conversation>,
     judges: usize,
     samples: u32,
-) -> impl Iterator<Item = Unit<'c>> + 'c {
-    conversations.iter().flat_map(move |conversation| {
-        let transcript = conversation_transcript(conversation);
+) -> impl Iterator<Item = Unit> {
+    conversations.flat_map(move |conversation| {
+        let transcript = conversation_transcript(&conversation);
+        let conversation = Arc::new(conversation);
         (0..judges).flat_map(move |judge| {
             let transcript = Arc::clone(&transcript);
+            let conversation = Arc::clone(&conversation);
             (0..samples).map(move |sample| Unit {
-                conversation,
+                conversation: Arc::clone(&conversation),
                 transcript: Arc::clone(&transcript),
                 judge,
                 sample,
@@ -285,7 +288,7 @@ pub fn units<'c>(
 pub fn jobs<'a>(
     spec: &'a JudgeSpec,
     engine: &'a Engine,
-    units: impl Iterator<Item = Unit<'a>> + 'a,
+    units: impl Iterator<Item = Unit> + 'a,
 ) -> impl Iterator<Item = Job> + 'a {
     units.flat_map(move |unit| {
         let judge = &engine.targets()[unit.judge].id;
@@ -313,7 +316,7 @@ pub fn judgment(
     spec: &JudgeSpec,
     engine: &Engine,
     reader: &mut JournalReader<'_>,
-    unit: &Unit<'_>,
+    unit: &Unit,
 ) -> std::io::Result<Option<Value>> {
     let target = &engine.targets()[unit.judge];
     let mut answers = serde_json::Map::new();

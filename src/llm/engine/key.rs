@@ -109,25 +109,29 @@ impl Fields {
 /// address cannot be reused for other content while the entry lives.
 #[derive(Default)]
 pub struct KeyMemo {
-    texts: std::sync::Mutex<HashMap<usize, (Arc<str>, [u8; 32])>>,
-    schemas: std::sync::Mutex<HashMap<usize, (Arc<serde_json::Value>, [u8; 32])>>,
+    texts: Memo<str>,
+    schemas: Memo<serde_json::Value>,
 }
+
+/// Hashes by the address of what was hashed, each with a clone of it.
+type Memo<T> = std::sync::Mutex<HashMap<usize, (Arc<T>, [u8; 32])>>;
 
 /// Entries a memo keeps before it starts over: far more distinct prompts
 /// than a run has (one per question in per-question mode).
 const MEMO_LIMIT: usize = 4096;
 
 fn memoized<T: ?Sized>(
-    table: &std::sync::Mutex<HashMap<usize, (Arc<T>, [u8; 32])>>,
+    table: &Memo<T>,
     value: &Arc<T>,
     hash: impl FnOnce() -> [u8; 32],
 ) -> [u8; 32] {
     let address = Arc::as_ptr(value) as *const u8 as usize;
     let mut table = table.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((kept, digest)) = table.get(&address) {
-        if Arc::ptr_eq(kept, value) {
-            return *digest;
-        }
+    if let Some((_, digest)) = table
+        .get(&address)
+        .filter(|(kept, _)| Arc::ptr_eq(kept, value))
+    {
+        return *digest;
     }
     let digest = hash();
     if table.len() >= MEMO_LIMIT {

@@ -5,13 +5,13 @@
 //! to call (`tool_choice: {type: "tool"}`); the tool's `input` is the
 //! answer. `max_tokens` is required by the API.
 
+use super::openai::ProviderSchema;
 use super::{
     Dialect, Endpoint, MalformedResponse, ProviderError, RateLimits, StructuredOutput, WireRequest,
     error_message, header_u64, retry_after,
 };
 use crate::llm::chat::{ChatRequest, ChatResponse, Finish, Role, Usage};
 use reqwest::header::HeaderMap;
-use super::openai::ProviderSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -244,9 +244,9 @@ impl Dialect for Anthropic {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
     use crate::llm::chat::{Message, OutputSchema};
     use crate::llm::provider::Sampling;
+    use serde_json::json;
     use std::sync::Arc;
 
     #[test]

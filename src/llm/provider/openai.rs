@@ -310,9 +310,9 @@ impl Dialect for OpenAi {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
     use crate::llm::chat::{Message, OutputSchema};
     use crate::llm::provider::Sampling;
+    use serde_json::json;
     use std::sync::Arc;
 
     fn endpoint(base_url: &str) -> Endpoint {
