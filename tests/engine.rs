@@ -256,6 +256,12 @@ fn retry_after_is_respected_and_each_request_is_retried_once() {
 
 #[test]
 fn transient_failures_are_retried_and_nothing_is_lost() {
+    for anthropic in [false, true] {
+        transient_failures_in(anthropic);
+    }
+}
+
+fn transient_failures_in(anthropic: bool) {
     for fault in [
         Fault::ServerError(500),
         Fault::ServerError(502),
@@ -272,8 +278,8 @@ fn transient_failures_are_retried_and_nothing_is_lost() {
         let dir = tempfile::tempdir().unwrap();
         let engine = Engine::new(vec![target(&server.openai_base_url(), false)]);
         let done = run(&engine, dir.path(), "a", jobs(4), &settings(dir.path(), 4));
-        assert_eq!(done.report.stop, None, "{fault:?}");
-        assert_eq!(done.journal.len(), 4, "{fault:?}");
+        assert_eq!(done.report.stop, None, "{fault:?} (anthropic: {anthropic})");
+        assert_eq!(done.journal.len(), 4, "{fault:?} (anthropic: {anthropic})");
         let attempts = server.attempts();
         // A slow answer is finished by the server after the client has
         // given up on it, so only the number of attempts tells.

@@ -419,3 +419,64 @@ fn cache_why_says_which_part_of_the_key_missed() {
         .success();
     assert!(String::from_utf8_lossy(&run.get_output().stdout).contains("4 answers"));
 }
+
+/// Ctrl-C stops a run cleanly: the calls in flight finish and are
+/// journaled, the command says how to resume and exits 130, and running
+/// it again finishes the rest without sending a finished call twice.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_cleanly_and_says_how_to_resume() {
+    let server = LlmServer::start(Plan::default().latency(Duration::from_millis(50)));
+    let n = 40;
+    let p = project("tests/fixtures/valid/minimal.ftprep", n);
+    let journal = p.dir.path().join("runs/r/journal.jsonl");
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("ftprep"))
+        .current_dir(p.dir.path())
+        .env("OPENAI_BASE_URL", server.openai_base_url())
+        .env("OPENAI_API_KEY", KEY)
+        .env("XDG_CACHE_HOME", p.dir.path().join("cache"))
+        .env("HOME", p.dir.path())
+        .arg("judge")
+        .arg(&p.spec)
+        .arg("--in")
+        .arg(&p.conversations)
+        .args([
+            "--model",
+            "openai:gpt-test",
+            "--run",
+            "r",
+            "--quiet",
+            "--no-calibrate",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Interrupted once some calls are finished and others are in flight.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while std::fs::read_to_string(&journal).map_or(0, |t| t.lines().count()) < 8 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run finished no call"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    // SAFETY: sends SIGINT to a child this test started and still owns.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("run the same command to resume"),
+        "{stderr}"
+    );
+    let finished = std::fs::read_to_string(&journal).unwrap().lines().count();
+    assert!(finished < n, "the run stopped part-way ({finished} of {n})");
+    // Every call that was sent finished: none in flight was dropped.
+    assert_eq!(server.succeeded_count(), finished, "{stderr}");
+    judge(&p, &server).arg("--no-calibrate").assert().success();
+    assert_eq!(judgments(&p).len(), n);
+    assert!(server.attempts().values().all(|a| a.seen == 1));
+}

@@ -328,7 +328,7 @@ fn judge(args: &JudgeArgs, out: &Output) -> Result<u8, Failure> {
         &journal,
         &out_path,
     )?;
-    summarise(&report, written, missing, &out_path, out);
+    summarise(&engine, &report, written, missing, &out_path, out);
     if let Some(code) = stopped(&report, args, out) {
         return Ok(code);
     }
@@ -575,7 +575,14 @@ fn write_judgments(
     Ok((written, missing))
 }
 
-fn summarise(report: &Report, written: usize, missing: usize, path: &Path, out: &Output) {
+fn summarise(
+    engine: &Engine,
+    report: &Report,
+    written: usize,
+    missing: usize,
+    path: &Path,
+    out: &Output,
+) {
     let c = &report.counters;
     let cost = match c.cost {
         Some(cost) => format!("${cost:.4}"),
@@ -593,6 +600,20 @@ fn summarise(report: &Report, written: usize, missing: usize, path: &Path, out: 
         c.usage.input_tokens,
         c.usage.output_tokens,
     ));
+    if engine.targets().len() > 1 {
+        for (target, (usage, cost)) in engine.targets().iter().zip(&report.by_target) {
+            out.stderr(&format!(
+                "  {}: {} input and {} output tokens, {}\n",
+                target.id,
+                usage.input_tokens,
+                usage.output_tokens,
+                match cost {
+                    Some(cost) => format!("${cost:.4}"),
+                    None => "cost unknown".into(),
+                }
+            ));
+        }
+    }
     if missing > 0 {
         out.stderr(&format!(
             "note: {} not finished: run the same command again to finish them (nothing finished is sent again)\n",

@@ -168,6 +168,9 @@ impl std::fmt::Display for Stop {
 #[derive(Debug, Clone)]
 pub struct Report {
     pub counters: Counters,
+    /// What each target used and cost, in the engine's order of targets
+    /// (the cost `None` when its prices are not configured).
+    pub by_target: Vec<(crate::llm::chat::Usage, Option<f64>)>,
     pub stop: Option<Stop>,
     /// Calls left unfinished: not started after a stop, or given up after
     /// every retry. A run of the same plan sends them.
@@ -196,6 +199,8 @@ struct Live {
     gate: Gate,
     limiter: Limiter,
     failures_in_a_row: Mutex<u32>,
+    /// What its answers used and cost.
+    spent: Mutex<(crate::llm::chat::Usage, f64)>,
 }
 
 /// What every call of a run shares.
@@ -350,6 +355,7 @@ impl Engine {
                     limiter: Limiter::new(&t.limits),
                     target: t.clone(),
                     failures_in_a_row: Mutex::new(0),
+                    spent: Mutex::new(Default::default()),
                 })
             })
             .collect();
@@ -424,8 +430,16 @@ impl Engine {
         let counters = lock(&shared.counters).clone();
         shared.progress.finish(&counters);
         let stop = lock(&shared.stop).clone();
+        let by_target = live
+            .iter()
+            .map(|l| {
+                let (usage, cost) = *lock(&l.spent);
+                (usage, l.target.prices.as_ref().map(|_| cost))
+            })
+            .collect();
         Ok(Report {
             counters,
+            by_target,
             stop,
             unfinished,
         })
@@ -774,9 +788,11 @@ async fn attempt(
         response.usage.output_tokens,
     );
     let cost = cost::cost(target.prices.as_ref(), &response.usage);
+    lock(&shared.spend).0 += cost.unwrap_or(0.0);
     {
-        let mut spend = lock(&shared.spend);
-        spend.0 += cost.unwrap_or(0.0);
+        let mut spent = lock(&live.spent);
+        spent.0.add(response.usage);
+        spent.1 += cost.unwrap_or(0.0);
     }
     shared.count(|c| {
         c.sent += 1;

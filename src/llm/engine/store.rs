@@ -412,7 +412,7 @@ impl Cache {
                     created INTEGER NOT NULL
                  ) WITHOUT ROWID;
                  CREATE INDEX IF NOT EXISTS responses_conversation ON responses(conversation);
-                 CREATE INDEX IF NOT EXISTS responses_system ON responses(system);",
+                 DROP INDEX IF EXISTS responses_system;",
             )?;
             db.pragma_update(None, "user_version", CACHE_SCHEMA)?;
             Ok(())
@@ -461,7 +461,9 @@ impl Cache {
 
     /// The entry nearest to a call with `parts`: among entries with the
     /// same conversation, else the same system prompt, the one sharing
-    /// the most parts.
+    /// the most parts. Only the conversation is indexed: every insert pays
+    /// for an index, and the system prompt is looked up only when no entry
+    /// has the conversation, by `ftprep cache why`, where a scan is fine.
     pub fn nearest(&self, parts: &KeyParts) -> Option<(KeyParts, usize)> {
         let mut best: Option<(KeyParts, usize)> = None;
         for (column, value) in [
