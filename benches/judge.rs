@@ -34,7 +34,8 @@
 //!
 //! Options: `--calls N[,N...]` (each count is a separate run, to show
 //! memory flat in the number of calls), `--concurrency N`,
-//! `--latency-ms N`, `--clients python,promptfoo,ftprep`, `--tools DIR`.
+//! `--latency-ms N`, `--clients python,promptfoo,ftprep`, `--tools DIR`,
+//! `--no-schema` (plain completions without `response_format`).
 
 #[path = "../tests/support/llm_server.rs"]
 mod llm_server;
@@ -54,6 +55,7 @@ struct Args {
     latency: Duration,
     clients: Vec<String>,
     tools: PathBuf,
+    schema: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -66,6 +68,7 @@ fn parse_args() -> Result<Args, String> {
         tools: std::env::var_os("FTPREP_BENCH_TOOLS")
             .map(PathBuf::from)
             .unwrap_or_else(|| root.join(".bench-tools")),
+        schema: true,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -104,6 +107,7 @@ fn parse_args() -> Result<Args, String> {
                 }
             }
             "--tools" => args.tools = PathBuf::from(value("--tools")?),
+            "--no-schema" => args.schema = false,
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -132,6 +136,9 @@ struct Workload {
     system_bytes: usize,
     /// The judge schema.
     schema: PathBuf,
+    /// Whether requests carry the schema as structured output (off with
+    /// `--no-schema`: plain completions, to see what the schema costs).
+    with_schema: bool,
     /// `{"id", "messages"}` lines: the conversations as `ftprep score
     /// --generations` reads them.
     conversations: PathBuf,
@@ -240,7 +247,13 @@ fn transcript(turns: &[(&str, String)]) -> String {
     lines.join("\n")
 }
 
-fn write_workload(dir: &Path, calls: usize, concurrency: usize, base_url: &str) -> Workload {
+fn write_workload(
+    dir: &Path,
+    calls: usize,
+    concurrency: usize,
+    base_url: &str,
+    with_schema: bool,
+) -> Workload {
     std::fs::create_dir_all(dir).expect("the work directory");
     let spec = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/specs/therapy.ftprep"));
     let (system, schema) = therapy_prompt_and_schema(&spec);
@@ -254,6 +267,7 @@ fn write_workload(dir: &Path, calls: usize, concurrency: usize, base_url: &str) 
         system: dir.join("system.md"),
         system_bytes: system.len(),
         schema: dir.join("schema.json"),
+        with_schema,
         conversations: dir.join("conversations.jsonl"),
         requests: dir.join("requests.jsonl"),
     };
@@ -283,9 +297,18 @@ fn write_workload(dir: &Path, calls: usize, concurrency: usize, base_url: &str) 
     let pf = dir.join("promptfoo");
     std::fs::create_dir_all(&pf).unwrap();
     let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/promptfoo");
-    for file in ["promptfooconfig.yaml", "prompt.json"] {
-        std::fs::copy(committed.join(file), pf.join(file)).expect("benches/promptfoo");
+    std::fs::copy(committed.join("prompt.json"), pf.join("prompt.json"))
+        .expect("benches/promptfoo");
+    let mut config = std::fs::read_to_string(committed.join("promptfooconfig.yaml"))
+        .expect("benches/promptfoo/promptfooconfig.yaml");
+    if !with_schema {
+        config = config
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("response_format:"))
+            .map(|l| format!("{l}\n"))
+            .collect();
     }
+    std::fs::write(pf.join("promptfooconfig.yaml"), config).unwrap();
     std::fs::write(pf.join("system.md"), &system).unwrap();
     std::fs::write(pf.join("tests.jsonl"), tests).unwrap();
     let schema: Value = serde_json::from_str(&schema).unwrap();
@@ -303,13 +326,14 @@ fn write_workload(dir: &Path, calls: usize, concurrency: usize, base_url: &str) 
 /// TO FILL IN when `ftprep judge` exists (issue 12): return the command
 /// that judges `w.conversations` with the spec `w.spec` against
 /// `w.base_url` (OpenAI dialect, key in OPENAI_API_KEY) at
-/// `w.concurrency`, with the journal and cache on (both under `w.dir`),
-/// writing its answers there. `ftprep` is the binary cargo built for this
+/// `w.concurrency`, asking for `w.model`, with the journal and cache on
+/// (both under `w.dir`), writing its answers there; with structured output
+/// unless `w.with_schema` is false. `ftprep` is the binary cargo built for this
 /// benchmark (the bench profile, optimized). Until then the client is
 /// skipped with the reason returned here.
 fn ftprep_judge_command(w: &Workload) -> Result<Command, String> {
     let ftprep = env!("CARGO_BIN_EXE_ftprep");
-    let _ = (ftprep, &w.spec, &w.conversations, w.calls);
+    let _ = (ftprep, &w.spec, &w.conversations, w.calls, w.with_schema);
     Err(
         "`ftprep judge` is not written yet (fill in ftprep_judge_command in benches/judge.rs)"
             .into(),
@@ -343,6 +367,9 @@ fn python_command(w: &Workload, tools: &Path) -> Result<Command, String> {
     .arg(w.concurrency.to_string())
     .arg("--out")
     .arg(w.dir.join("python-answers.jsonl"));
+    if !w.with_schema {
+        c.arg("--no-schema");
+    }
     Ok(c)
 }
 
@@ -449,9 +476,14 @@ fn main() {
     let _ = std::fs::remove_dir_all(&work);
 
     println!(
-        "judge calls against a loopback server answering after {} ms, concurrency {}",
+        "judge calls against a loopback server answering after {} ms, concurrency {}, {}",
         args.latency.as_millis(),
-        args.concurrency
+        args.concurrency,
+        if args.schema {
+            "the judge schema as response_format"
+        } else {
+            "no response_format (--no-schema)"
+        }
     );
     println!(
         "{:<10} {:>6} {:>9} {:>8} {:>10} {:>10} {:>5} {:>12}  result",
@@ -459,7 +491,13 @@ fn main() {
     );
     for &calls in &args.calls {
         let dir = work.join(format!("{calls}"));
-        let w = write_workload(&dir, calls, args.concurrency, &server.openai_base_url());
+        let w = write_workload(
+            &dir,
+            calls,
+            args.concurrency,
+            &server.openai_base_url(),
+            args.schema,
+        );
         let ideal = args.latency.as_secs_f64() * calls as f64 / args.concurrency as f64;
         for client in &args.clients {
             let command = match client.as_str() {
