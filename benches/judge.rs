@@ -36,6 +36,7 @@
 //! memory flat in the number of calls), `--concurrency N`,
 //! `--latency-ms N`, `--clients python,promptfoo,ftprep`, `--tools DIR`,
 //! `--ftprep-arg ARG` (repeatable, added to `ftprep judge`'s command line).
+//! `--no-schema` (plain completions without `response_format`).
 
 #[path = "../tests/support/llm_server.rs"]
 mod llm_server;
@@ -57,6 +58,7 @@ struct Args {
     tools: PathBuf,
     /// Extra arguments for `ftprep judge` (`--ftprep-arg --no-cache`).
     ftprep_args: Vec<String>,
+    schema: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -70,6 +72,7 @@ fn parse_args() -> Result<Args, String> {
             .map(PathBuf::from)
             .unwrap_or_else(|| root.join(".bench-tools")),
         ftprep_args: Vec::new(),
+        schema: true,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -109,6 +112,7 @@ fn parse_args() -> Result<Args, String> {
             }
             "--tools" => args.tools = PathBuf::from(value("--tools")?),
             "--ftprep-arg" => args.ftprep_args.push(value("--ftprep-arg")?),
+            "--no-schema" => args.schema = false,
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -136,6 +140,9 @@ struct Workload {
     system_bytes: usize,
     /// The judge schema.
     schema: PathBuf,
+    /// Whether requests carry the schema as structured output (off with
+    /// `--no-schema`: plain completions, to see what the schema costs).
+    with_schema: bool,
     /// `{"id", "messages"}` lines: the conversations as `ftprep score
     /// --generations` reads them.
     conversations: PathBuf,
@@ -244,7 +251,13 @@ fn transcript(turns: &[(&str, String)]) -> String {
     lines.join("\n")
 }
 
-fn write_workload(dir: &Path, calls: usize, concurrency: usize, base_url: &str) -> Workload {
+fn write_workload(
+    dir: &Path,
+    calls: usize,
+    concurrency: usize,
+    base_url: &str,
+    with_schema: bool,
+) -> Workload {
     std::fs::create_dir_all(dir).expect("the work directory");
     let spec = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/specs/therapy.ftprep"));
     let (system, schema) = therapy_prompt_and_schema(&spec);
@@ -257,6 +270,7 @@ fn write_workload(dir: &Path, calls: usize, concurrency: usize, base_url: &str) 
         system: dir.join("system.md"),
         system_bytes: system.len(),
         schema: dir.join("schema.json"),
+        with_schema,
         conversations: dir.join("conversations.jsonl"),
         requests: dir.join("requests.jsonl"),
     };
@@ -286,9 +300,18 @@ fn write_workload(dir: &Path, calls: usize, concurrency: usize, base_url: &str) 
     let pf = dir.join("promptfoo");
     std::fs::create_dir_all(&pf).unwrap();
     let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/promptfoo");
-    for file in ["promptfooconfig.yaml", "prompt.json"] {
-        std::fs::copy(committed.join(file), pf.join(file)).expect("benches/promptfoo");
+    std::fs::copy(committed.join("prompt.json"), pf.join("prompt.json"))
+        .expect("benches/promptfoo");
+    let mut config = std::fs::read_to_string(committed.join("promptfooconfig.yaml"))
+        .expect("benches/promptfoo/promptfooconfig.yaml");
+    if !with_schema {
+        config = config
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("response_format:"))
+            .map(|l| format!("{l}\n"))
+            .collect();
     }
+    std::fs::write(pf.join("promptfooconfig.yaml"), config).unwrap();
     std::fs::write(pf.join("system.md"), &system).unwrap();
     std::fs::write(pf.join("tests.jsonl"), tests).unwrap();
     let schema: Value = serde_json::from_str(&schema).unwrap();
@@ -305,15 +328,21 @@ fn write_workload(dir: &Path, calls: usize, concurrency: usize, base_url: &str) 
 /// judged with the therapy spec against `w.base_url` at `w.concurrency`,
 /// with the journal and the cache on (a fresh run directory and cache
 /// under `w.dir`, so nothing is answered from an earlier run), from an
-/// `ftprep.toml` written beside the workload. `ftprep` is the binary cargo
+/// `ftprep.toml` written beside the workload; with `--no-schema`, the
+/// schema only in the prompt (`structured_output = "prompt"`). `ftprep` is the binary cargo
 /// built for this benchmark (the bench profile, optimized).
 fn ftprep_judge_command(w: &Workload, extra: &[String]) -> Result<Command, String> {
     let config = w.dir.join("ftprep.toml");
     let text = format!(
-        "[models.bench]\nprovider = \"openai\"\nmodel = \"{model}\"\nbase_url = \"{url}\"\napi_key_env = \"OPENAI_API_KEY\"\ntemperature = 0.0\n\n[models.bench.limits]\nconcurrency = {concurrency}\n\n[roles]\njudge = \"bench\"\n\n[run]\ndir = \"{runs}\"\ncache = \"{cache}\"\n",
+        "[models.bench]\nprovider = \"openai\"\nmodel = \"{model}\"\nbase_url = \"{url}\"\napi_key_env = \"OPENAI_API_KEY\"\ntemperature = 0.0\nstructured_output = \"{structured}\"\n\n[models.bench.limits]\nconcurrency = {concurrency}\n\n[roles]\njudge = \"bench\"\n\n[run]\ndir = \"{runs}\"\ncache = \"{cache}\"\n",
         model = w.model,
         url = w.base_url.trim_end_matches('/'),
         concurrency = w.concurrency,
+        structured = if w.with_schema {
+            "json_schema"
+        } else {
+            "prompt"
+        },
         runs = w.dir.join("runs").display(),
         cache = w.dir.join("cache.sqlite").display(),
     );
@@ -361,6 +390,9 @@ fn python_command(w: &Workload, tools: &Path) -> Result<Command, String> {
     .arg(w.concurrency.to_string())
     .arg("--out")
     .arg(w.dir.join("python-answers.jsonl"));
+    if !w.with_schema {
+        c.arg("--no-schema");
+    }
     Ok(c)
 }
 
@@ -467,9 +499,14 @@ fn main() {
     let _ = std::fs::remove_dir_all(&work);
 
     println!(
-        "judge calls against a loopback server answering after {} ms, concurrency {}",
+        "judge calls against a loopback server answering after {} ms, concurrency {}, {}",
         args.latency.as_millis(),
-        args.concurrency
+        args.concurrency,
+        if args.schema {
+            "the judge schema as response_format"
+        } else {
+            "no response_format (--no-schema)"
+        }
     );
     println!(
         "{:<10} {:>6} {:>9} {:>8} {:>10} {:>10} {:>5} {:>12}  result",
@@ -477,7 +514,13 @@ fn main() {
     );
     for &calls in &args.calls {
         let dir = work.join(format!("{calls}"));
-        let w = write_workload(&dir, calls, args.concurrency, &server.openai_base_url());
+        let w = write_workload(
+            &dir,
+            calls,
+            args.concurrency,
+            &server.openai_base_url(),
+            args.schema,
+        );
         let ideal = args.latency.as_secs_f64() * calls as f64 / args.concurrency as f64;
         for client in &args.clients {
             let command = match client.as_str() {

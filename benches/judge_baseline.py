@@ -42,6 +42,7 @@ async def run(args):
         "type": "json_schema",
         "json_schema": {"name": "judge", "strict": True, "schema": schema},
     }
+    extra = {} if args.no_schema else {"response_format": response_format}
     semaphore = asyncio.Semaphore(args.concurrency)
 
     async def judge(request):
@@ -53,12 +54,14 @@ async def run(args):
                     {"role": "system", "content": system},
                     {"role": "user", "content": request["transcript"]},
                 ],
-                response_format=response_format,
+                **extra,
             )
         choice = response.choices[0]
         if choice.finish_reason != "stop" or choice.message.content is None:
             raise RuntimeError(f"{request['id']}: finish_reason {choice.finish_reason}")
-        return {"id": request["id"], "answers": json.loads(choice.message.content)}
+        content = choice.message.content
+        answers = content if args.no_schema else json.loads(content)
+        return {"id": request["id"], "answers": answers}
 
     results = await asyncio.gather(*(judge(r) for r in requests))
     await client.close()
@@ -77,6 +80,11 @@ def main():
     ap.add_argument("--requests", required=True)
     ap.add_argument("--concurrency", type=int, default=64)
     ap.add_argument("--out", required=True)
+    ap.add_argument(
+        "--no-schema",
+        action="store_true",
+        help="plain completions, without response_format",
+    )
     args = ap.parse_args()
     n = asyncio.run(run(args))
     print(f"judged {n} conversations", file=sys.stderr)

@@ -540,6 +540,14 @@ fn invalid_requests_get_each_providers_400() {
     assert_eq!(error["param"], "response_format.json_schema.name");
     assert_eq!(error["code"], "missing_required_parameter");
 
+    let streaming = openai(
+        &server,
+        &json!({"model": "m", "stream": true, "messages": [{"role": "user", "content": "x"}]}),
+    )
+    .unwrap();
+    assert_eq!(streaming.status, 400);
+    assert_eq!(streaming.json()["error"]["param"], "stream");
+
     let no_model = openai(
         &server,
         &json!({"messages": [{"role": "user", "content": "x"}]}),

@@ -27,7 +27,10 @@
 //! conversation (system prompt and messages, the same in either dialect) and
 //! the property's path. The same conversation always gets the same answer;
 //! different conversations get different ones. Without a schema the answer
-//! is a deterministic sentence. Token counts are bytes / 4.
+//! is a deterministic sentence. Token counts are bytes / 4. With tools and
+//! `tool_choice` `auto` or `any`, Anthropic requests get a call of the first
+//! tool. Not served: streaming (`stream: true` gets a 400 saying so),
+//! OpenAI function calling, images.
 //!
 //! Fault rules ([`When`] + [`Fault`]) are tried in order and the first that
 //! matches applies. "The first K attempts of each distinct request" counts
@@ -227,8 +230,9 @@ pub enum Auth {
 
 /// Rate-limit headers over a fixed window that starts at the first call and
 /// restarts when it has passed: `x-ratelimit-*` for OpenAI,
-/// `anthropic-ratelimit-*` for Anthropic. Tokens are prompt plus answer
-/// tokens. With `enforce`, a call over either limit gets a 429 whose
+/// `anthropic-ratelimit-*` for Anthropic. Tokens are the prompt's plus
+/// `max_tokens` (1,024 when absent), counted before answering as OpenAI
+/// does. With `enforce`, a call over either limit gets a 429 whose
 /// `retry-after` is the rest of the window (and does not count).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RateLimits {
@@ -1154,8 +1158,8 @@ fn respond_call(
         }
     };
     let parsed = match dialect {
-        Dialect::OpenAi => parse_openai(&body),
-        Dialect::Anthropic => parse_anthropic(&body),
+        Dialect::OpenAi => parse_openai(&body, &raw.body),
+        Dialect::Anthropic => parse_anthropic(&body, &raw.body),
     };
     let request = match parsed {
         Ok(request) => request,
@@ -1437,28 +1441,29 @@ fn json_response(status: u16, body: Value, mut headers: Vec<(String, String)>) -
 // Requests of each dialect, read into one shape
 // ===========================================================================
 
-/// A completion request, whichever dialect it came in.
-struct Call {
+/// A completion request, whichever dialect it came in; it borrows the
+/// parsed body (a 30 KB prompt is not copied).
+struct Call<'a> {
     model: String,
     /// SHA-256 of the conversation (system prompt and turns, role and
     /// text), the same in both dialects.
     seed: [u8; 32],
-    target: Target,
+    target: Target<'a>,
     max_tokens: Option<u64>,
     choices: usize,
     prompt_tokens: u64,
-    /// A rough size of the answer, for rate-limit token counts.
+    /// The answer's tokens as a rate limiter counts them beforehand.
     answer_estimate: u64,
     /// The cacheable prefix: its hash and its tokens.
     cache_prefix: Option<([u8; 32], u64)>,
 }
 
-enum Target {
+enum Target<'a> {
     Text,
     /// OpenAI `json_object`: any JSON object.
     JsonObject,
     Schema {
-        schema: Value,
+        schema: &'a Value,
         via: Via,
     },
 }
@@ -1549,7 +1554,13 @@ fn positive(body: &Value, name: &str) -> Result<Option<u64>, Invalid> {
     }
 }
 
-fn parse_openai(body: &Value) -> Result<Call, Invalid> {
+fn parse_openai<'a>(body: &'a Value, raw: &[u8]) -> Result<Call<'a>, Invalid> {
+    if body.get("stream").and_then(Value::as_bool) == Some(true) {
+        return Err(Invalid::new(
+            "stream: true is not supported by the fake server; leave it out or send false",
+        )
+        .param("stream", "unsupported_value"));
+    }
     let model = match body.get("model").and_then(Value::as_str) {
         Some(m) if !m.is_empty() => m.to_string(),
         _ => return Err(Invalid::new("you must provide a model parameter")),
@@ -1566,7 +1577,6 @@ fn parse_openai(body: &Value) -> Result<Call, Invalid> {
         }
     };
     let mut turns = Vec::new();
-    let mut prompt_bytes = 0;
     for (i, m) in messages.iter().enumerate() {
         let Some(role) = m.get("role").and_then(Value::as_str) else {
             return Err(
@@ -1581,7 +1591,6 @@ fn parse_openai(body: &Value) -> Result<Call, Invalid> {
             .param(&format!("messages[{i}].role"), "invalid_value"));
         }
         let text = content_text(m.get("content").unwrap_or(&Value::Null));
-        prompt_bytes += text.len() + 16;
         turns.push((role.to_string(), text));
     }
     let max_tokens = match positive(body, "max_completion_tokens")? {
@@ -1624,13 +1633,10 @@ fn parse_openai(body: &Value) -> Result<Call, Invalid> {
                     ));
                 }
                 match js.get("schema") {
-                    Some(schema) if schema.is_object() => {
-                        prompt_bytes += schema.to_string().len();
-                        Target::Schema {
-                            schema: schema.clone(),
-                            via: Via::ResponseFormat,
-                        }
-                    }
+                    Some(schema) if schema.is_object() => Target::Schema {
+                        schema,
+                        via: Via::ResponseFormat,
+                    },
                     _ => Target::JsonObject,
                 }
             }
@@ -1657,16 +1663,22 @@ fn parse_openai(body: &Value) -> Result<Call, Invalid> {
     Ok(Call {
         model,
         seed: conversation_seed(&turns),
-        answer_estimate: estimate(&target),
+        answer_estimate: max_tokens.unwrap_or(1024),
         target,
         max_tokens,
         choices,
-        prompt_tokens: tokens(prompt_bytes),
+        prompt_tokens: tokens(raw.len()),
         cache_prefix,
     })
 }
 
-fn parse_anthropic(body: &Value) -> Result<Call, Invalid> {
+fn parse_anthropic<'a>(body: &'a Value, raw: &[u8]) -> Result<Call<'a>, Invalid> {
+    if body.get("stream").and_then(Value::as_bool) == Some(true) {
+        return Err(Invalid::new(
+            "stream: true is not supported by the fake server; leave it out or send false",
+        )
+        .param("stream", "unsupported_value"));
+    }
     let model = match body.get("model").and_then(Value::as_str) {
         Some(m) if !m.is_empty() => m.to_string(),
         _ => return Err(Invalid::new("model: Field required")),
@@ -1694,7 +1706,13 @@ fn parse_anthropic(body: &Value) -> Result<Call, Invalid> {
     prefix.update(b"anthropic\0");
     let mut prefix_bytes = 0usize;
     let mut cached: Option<([u8; 32], usize)> = None;
+    // Hashing the prefix costs a pass over the prompt: only when something
+    // is marked.
+    let marks = memchr::memmem::find(raw, b"cache_control").is_some();
     let mut mark = |text: &str, marked: bool, prefix: &mut Sha256, bytes: &mut usize| {
+        if !marks {
+            return;
+        }
         prefix.update(text.as_bytes());
         *bytes += text.len();
         if marked {
@@ -1702,7 +1720,7 @@ fn parse_anthropic(body: &Value) -> Result<Call, Invalid> {
         }
     };
     let tools = body.get("tools").and_then(Value::as_array);
-    for tool in tools.into_iter().flatten() {
+    for tool in tools.into_iter().flatten().filter(|_| marks) {
         mark(
             &tool.to_string(),
             tool.get("cache_control").is_some(),
@@ -1777,8 +1795,7 @@ fn parse_anthropic(body: &Value) -> Result<Call, Invalid> {
         .pointer("/output_config/format")
         .or_else(|| body.get("output_format"))
         .filter(|f| f.get("type").and_then(Value::as_str) == Some("json_schema"))
-        .and_then(|f| f.get("schema"))
-        .cloned();
+        .and_then(|f| f.get("schema"));
     let choice = body.get("tool_choice");
     let choice_type = choice.and_then(|c| c.get("type")).and_then(Value::as_str);
     let tool_named = |name: &str| {
@@ -1824,7 +1841,7 @@ fn parse_anthropic(body: &Value) -> Result<Call, Invalid> {
                 .to_string();
             match tool.get("input_schema") {
                 Some(schema) if schema.is_object() => Target::Schema {
-                    schema: schema.clone(),
+                    schema,
                     via: Via::Tool(name),
                 },
                 _ => {
@@ -1840,27 +1857,16 @@ fn parse_anthropic(body: &Value) -> Result<Call, Invalid> {
         },
         (None, None) => Target::Text,
     };
-    let all_bytes: usize = turns.iter().map(|(_, t)| t.len() + 8).sum::<usize>()
-        + tools
-            .map(|t| Value::Array(t.clone()).to_string().len())
-            .unwrap_or(0);
     Ok(Call {
         model,
         seed: conversation_seed(&turns),
-        answer_estimate: estimate(&target),
+        answer_estimate: max_tokens,
         target,
         max_tokens: Some(max_tokens),
         choices: 1,
-        prompt_tokens: tokens(all_bytes),
+        prompt_tokens: tokens(raw.len()),
         cache_prefix: cached.map(|(hash, bytes)| (hash, tokens(bytes))),
     })
-}
-
-fn estimate(target: &Target) -> u64 {
-    match target {
-        Target::Text | Target::JsonObject => 16,
-        Target::Schema { schema, .. } => tokens(schema.to_string().len() / 2),
-    }
 }
 
 // ===========================================================================
