@@ -116,25 +116,63 @@ impl<T: Args> Args for Deferred<T> {
     }
 }
 
-/// Runs the command line and returns the process exit code.
+/// The program that runs the commands which call models, installed beside
+/// `ftprep`. The compiler's binary does not link the HTTP client, the
+/// async runtime, SQLite or the tokenizers: they made every process start
+/// 0.2 ms slower (15,000 more relocations), `build` and `check` included,
+/// which never use them.
+pub const MODELS_PROGRAM: &str = "ftprep-llm";
+
+/// Runs the command line of `ftprep` and returns the process exit code.
+/// The commands that call models are handed to [`MODELS_PROGRAM`].
 pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
-    let cli = match Cli::try_parse_from(args) {
+    let args: Vec<std::ffi::OsString> = args.into_iter().collect();
+    let cli = match parse(&args) {
         Ok(cli) => cli,
-        Err(error) => {
-            let _ = error.print();
-            return ExitCode::from(if error.use_stderr() {
-                exit::USAGE
-            } else {
-                exit::OK
-            });
-        }
+        Err(code) => return ExitCode::from(code),
     };
     let out = output::Output::new(cli.color);
-    let code = match cli.command {
-        Command::Build(Deferred(args)) => build::run(args, &out),
-        Command::Check(Deferred(args)) => check::run(args, &out),
-        Command::Init(Deferred(args)) => init::run(args, &out),
-        Command::Fmt(Deferred(args)) => fmt::run(args, &out),
+    ExitCode::from(match compiler_command(cli.command, &out) {
+        Ok(code) => code,
+        Err(_) => hand_over(&args, &out),
+    })
+}
+
+/// Runs the command line of [`MODELS_PROGRAM`]: every command, those that
+/// call models included.
+pub fn run_models(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
+    let args: Vec<std::ffi::OsString> = args.into_iter().collect();
+    let cli = match parse(&args) {
+        Ok(cli) => cli,
+        Err(code) => return ExitCode::from(code),
+    };
+    let out = output::Output::new(cli.color);
+    ExitCode::from(match compiler_command(cli.command, &out) {
+        Ok(code) => code,
+        Err(Command::Judge(Deferred(args))) => judge::run(args, &out),
+        Err(Command::Cache(Deferred(args))) => cache::run(args, &out),
+        Err(_) => exit::USAGE,
+    })
+}
+
+fn parse(args: &[std::ffi::OsString]) -> Result<Cli, u8> {
+    Cli::try_parse_from(args).map_err(|error| {
+        let _ = error.print();
+        if error.use_stderr() {
+            exit::USAGE
+        } else {
+            exit::OK
+        }
+    })
+}
+
+/// Runs a command that does not call models; gives back one that does.
+fn compiler_command(command: Command, out: &output::Output) -> Result<u8, Command> {
+    Ok(match command {
+        Command::Build(Deferred(args)) => build::run(args, out),
+        Command::Check(Deferred(args)) => check::run(args, out),
+        Command::Init(Deferred(args)) => init::run(args, out),
+        Command::Fmt(Deferred(args)) => fmt::run(args, out),
         Command::Lsp => match crate::lsp::run_stdio() {
             Ok(()) => exit::OK,
             Err(e) => {
@@ -142,13 +180,46 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
                 exit::USAGE
             }
         },
-        Command::Judge(Deferred(args)) => judge::run(args, &out),
-        Command::Cache(Deferred(args)) => cache::run(args, &out),
-        Command::Score(Deferred(args)) => score::run(args, &out),
-        Command::Rules(Deferred(args)) => rules::list(args, &out),
-        Command::Explain(Deferred(args)) => rules::explain(args, &out),
+        Command::Score(Deferred(args)) => score::run(args, out),
+        Command::Rules(Deferred(args)) => rules::list(args, out),
+        Command::Explain(Deferred(args)) => rules::explain(args, out),
+        models @ (Command::Judge(_) | Command::Cache(_)) => return Err(models),
+    })
+}
+
+/// Runs the command line `args` as [`MODELS_PROGRAM`], found beside this
+/// program: on Unix in place of this process (signals and the exit code
+/// are its own), elsewhere as a child whose exit code is passed on.
+fn hand_over(args: &[std::ffi::OsString], out: &output::Output) -> u8 {
+    let program = std::env::current_exe()
+        .ok()
+        .map(|exe| exe.with_file_name(format!("{MODELS_PROGRAM}{}", std::env::consts::EXE_SUFFIX)));
+    let Some(program) = program.filter(|p| p.is_file()) else {
+        out.error(
+            &format!("this command runs in {MODELS_PROGRAM}, which is not installed beside ftprep"),
+            Some("`cargo install --path .` installs both; in a checkout, `cargo build --bins` builds both"),
+        );
+        return exit::USAGE;
     };
-    ExitCode::from(code)
+    let mut command = std::process::Command::new(&program);
+    command.args(args.iter().skip(1));
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        let error = command.arg0("ftprep").exec();
+        out.error(&format!("cannot run {}: {error}", program.display()), None);
+        exit::USAGE
+    }
+    #[cfg(not(unix))]
+    {
+        match command.status() {
+            Ok(status) => status.code().map_or(exit::USAGE, |c| c as u8),
+            Err(error) => {
+                out.error(&format!("cannot run {}: {error}", program.display()), None);
+                exit::USAGE
+            }
+        }
+    }
 }
 
 /// The name diagnostics use for a path: as the user wrote it.
