@@ -149,9 +149,11 @@ pub fn run_models(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCod
     let out = output::Output::new(cli.color);
     ExitCode::from(match compiler_command(cli.command, &out) {
         Ok(code) => code,
-        Err(Command::Judge(Deferred(args))) => judge::run(args, &out),
-        Err(Command::Cache(Deferred(args))) => cache::run(args, &out),
-        Err(_) => exit::USAGE,
+        Err(models) => match *models {
+            Command::Judge(Deferred(args)) => judge::run(args, &out),
+            Command::Cache(Deferred(args)) => cache::run(args, &out),
+            _ => exit::USAGE,
+        },
     })
 }
 
@@ -167,7 +169,7 @@ fn parse(args: &[std::ffi::OsString]) -> Result<Cli, u8> {
 }
 
 /// Runs a command that does not call models; gives back one that does.
-fn compiler_command(command: Command, out: &output::Output) -> Result<u8, Command> {
+fn compiler_command(command: Command, out: &output::Output) -> Result<u8, Box<Command>> {
     Ok(match command {
         Command::Build(Deferred(args)) => build::run(args, out),
         Command::Check(Deferred(args)) => check::run(args, out),
@@ -183,7 +185,7 @@ fn compiler_command(command: Command, out: &output::Output) -> Result<u8, Comman
         Command::Score(Deferred(args)) => score::run(args, out),
         Command::Rules(Deferred(args)) => rules::list(args, out),
         Command::Explain(Deferred(args)) => rules::explain(args, out),
-        models @ (Command::Judge(_) | Command::Cache(_)) => return Err(models),
+        models @ (Command::Judge(_) | Command::Cache(_)) => return Err(Box::new(models)),
     })
 }
 
