@@ -241,9 +241,12 @@ enum Op {
     },
 }
 
+/// Journal lines that may wait for the writer before appending blocks.
+const WRITER_BACKLOG: usize = 512;
+
 /// The thread that appends journal lines and fills the cache.
 pub struct Writer {
-    ops: Option<mpsc::Sender<Op>>,
+    ops: Option<mpsc::SyncSender<Op>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -266,7 +269,9 @@ impl Writer {
             Some(path) => Some(Cache::open(path).map_err(io::Error::other)?),
             None => None,
         };
-        let (ops, inbox) = mpsc::channel::<Op>();
+        // Bounded: should the disk fall behind, the calls wait for it
+        // rather than their lines piling up in memory.
+        let (ops, inbox) = mpsc::sync_channel::<Op>(WRITER_BACKLOG);
         let thread = std::thread::Builder::new()
             .name("ftprep-journal".into())
             .spawn(move || {
