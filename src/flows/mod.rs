@@ -5,4 +5,5 @@
 
 pub mod calibrate;
 pub mod conversations;
+pub mod generate;
 pub mod judge;

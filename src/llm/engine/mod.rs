@@ -118,6 +118,59 @@ pub struct Job {
 pub type Accept =
     dyn Fn(&ChatRequest, &ChatResponse) -> Result<(), (Unusable, String)> + Send + Sync;
 
+/// What a [`JobSource`] has for the engine now.
+pub enum Next {
+    /// A job to run, with the source's token for it.
+    Job(u64, Job),
+    /// Nothing until a call in flight finishes.
+    Wait,
+    /// The plan is over.
+    Done,
+}
+
+/// Where a run's jobs come from. A plan known in advance is an iterator
+/// ([`Engine::run`]); a plan whose next call depends on an answer (a
+/// conversation's next turn is written once its last turn is answered)
+/// implements this, and hears of each finished call.
+///
+/// The engine asks for jobs until the source says [`Next::Wait`] (or its
+/// bound of calls held is reached), then waits for a call to finish and
+/// reports it. A call already in the journal is reported at once, with its
+/// answer read back, so a resumed run replays what it paid for and sends
+/// only what comes after.
+pub trait JobSource {
+    fn next(&mut self) -> Next;
+    /// The job of `token` is finished: its journal line, or `None` when
+    /// it was left unfinished (the run stopped, or every retry failed).
+    fn finished(&mut self, token: u64, entry: Option<Box<Entry>>);
+    /// Whether [`JobSource::finished`] needs the entries: calls already in
+    /// the journal are then read back.
+    fn wants_answers(&self) -> bool {
+        true
+    }
+}
+
+/// A plan known in advance.
+struct Fixed<I>(I, u64);
+
+impl<I: Iterator<Item = Job>> JobSource for Fixed<I> {
+    fn next(&mut self) -> Next {
+        match self.0.next() {
+            Some(job) => {
+                self.1 += 1;
+                Next::Job(self.1, job)
+            }
+            None => Next::Done,
+        }
+    }
+
+    fn finished(&mut self, _: u64, _: Option<Box<Entry>>) {}
+
+    fn wants_answers(&self) -> bool {
+        false
+    }
+}
+
 /// Why a run stopped before its plan was done.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Stop {
@@ -246,7 +299,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// How a job's task ended.
 enum TaskEnd {
     /// Its line is in the journal at this offset.
-    Journaled([u8; 32], u64),
+    Journaled([u8; 32], u64, Box<Entry>),
     /// Not finished: not started after a stop, or given up.
     Unfinished,
 }
@@ -283,6 +336,20 @@ impl Engine {
         accept: Arc<Accept>,
         settings: &RunSettings,
     ) -> Result<Report, String> {
+        self.run_source(journal, &mut Fixed(jobs, 0), accept, settings)
+    }
+
+    /// Runs a [`JobSource`] of calls, whose jobs may depend on the answers to
+    /// earlier ones (a conversation's next turn), to its end or until
+    /// something stops the run. Blocks the calling thread on a runtime of
+    /// its own.
+    pub fn run_source(
+        &self,
+        journal: &mut Journal,
+        source: &mut dyn JobSource,
+        accept: Arc<Accept>,
+        settings: &RunSettings,
+    ) -> Result<Report, String> {
         let unpriced = self.targets.iter().find(|t| t.prices.is_none());
         if let (Some(limit), Some(t)) = (settings.max_cost, unpriced) {
             return Err(format!(
@@ -294,13 +361,13 @@ impl Engine {
             .enable_all()
             .build()
             .map_err(|e| format!("cannot start the network runtime: {e}"))?;
-        runtime.block_on(self.run_on_runtime(journal, jobs, accept, settings))
+        runtime.block_on(self.run_on_runtime(journal, source, accept, settings))
     }
 
     async fn run_on_runtime(
         &self,
         journal: &mut Journal,
-        jobs: impl Iterator<Item = Job>,
+        source: &mut dyn JobSource,
         accept: Arc<Accept>,
         settings: &RunSettings,
     ) -> Result<Report, String> {
@@ -367,9 +434,30 @@ impl Engine {
         let mut tasks = tokio::task::JoinSet::new();
         let mut unfinished = 0u64;
         let mut seed = Rng::from_entropy();
-        for job in jobs {
+        let wants_answers = source.wants_answers();
+        loop {
+            if tasks.len() >= most_pending {
+                if let Some(end) = tasks.join_next().await {
+                    settle(end, journal, &mut unfinished, &shared, source);
+                }
+                continue;
+            }
+            let (token, job) = match source.next() {
+                Next::Job(token, job) => (token, job),
+                Next::Wait => match tasks.join_next().await {
+                    Some(end) => {
+                        settle(end, journal, &mut unfinished, &shared, source);
+                        continue;
+                    }
+                    // Nothing in flight can answer what the source waits
+                    // for: its plan is over.
+                    None => break,
+                },
+                Next::Done => break,
+            };
             if shared.is_stopped() {
                 unfinished += 1;
+                source.finished(token, None);
                 continue;
             }
             let target = &live[job.target];
@@ -379,17 +467,24 @@ impl Engine {
                     c.done += 1;
                     c.from_journal += 1;
                 });
+                let entry = if wants_answers {
+                    match journal.reader().and_then(|mut r| r.get(&key.key)) {
+                        Ok(entry) => entry,
+                        Err(e) => {
+                            shared.stop(Stop::Journal(format!("cannot read it back: {e}")));
+                            None
+                        }
+                    }
+                } else {
+                    None
+                };
+                source.finished(token, entry.map(Box::new));
                 continue;
             }
             let cached = cache
                 .as_ref()
                 .and_then(|c| c.get(&key.key))
                 .filter(|response| (shared.accept)(&job.request, response).is_ok());
-            while tasks.len() >= most_pending {
-                if let Some(end) = tasks.join_next().await {
-                    settle(end, journal, &mut unfinished, &shared);
-                }
-            }
             match cached {
                 Some(response) => {
                     let entry = Entry {
@@ -405,22 +500,23 @@ impl Engine {
                     let written = shared.writer.append(&key, &entry, false);
                     let shared = Arc::clone(&shared);
                     tasks.spawn(async move {
-                        let end = journaled(&shared, key.key, written).await;
+                        let end = journaled(&shared, key.key, written, entry).await;
                         shared.count(|c| {
                             c.done += 1;
                             c.from_cache += 1;
                         });
-                        end
+                        (token, end)
                     });
                 }
                 None => {
                     let rng = Rng::seeded(seed.next_u64());
-                    tasks.spawn(call(Arc::clone(&shared), Arc::clone(target), job, key, rng));
+                    let call = call(Arc::clone(&shared), Arc::clone(target), job, key, rng);
+                    tasks.spawn(async move { (token, call.await) });
                 }
             }
         }
         while let Some(end) = tasks.join_next().await {
-            settle(end, journal, &mut unfinished, &shared);
+            settle(end, journal, &mut unfinished, &shared, source);
         }
         watcher.abort();
         // An aborted task lets go of what it holds only once awaited.
@@ -446,17 +542,27 @@ impl Engine {
     }
 }
 
-/// Records a finished task's journal line in the index.
+/// Records a finished task's journal line in the index, and tells the
+/// source.
 fn settle(
-    end: Result<TaskEnd, tokio::task::JoinError>,
+    end: Result<(u64, TaskEnd), tokio::task::JoinError>,
     journal: &mut Journal,
     unfinished: &mut u64,
     shared: &Shared,
+    source: &mut dyn JobSource,
 ) {
     match end {
-        Ok(TaskEnd::Journaled(key, offset)) => journal.record(key, offset),
-        Ok(TaskEnd::Unfinished) => *unfinished += 1,
+        Ok((token, TaskEnd::Journaled(key, offset, entry))) => {
+            journal.record(key, offset);
+            source.finished(token, Some(entry));
+        }
+        Ok((token, TaskEnd::Unfinished)) => {
+            *unfinished += 1;
+            source.finished(token, None);
+        }
         Err(e) => {
+            // The token went down with the task: the source never hears
+            // of it, and the stop ends the run.
             *unfinished += 1;
             shared.stop(Stop::Journal(format!("a call's task failed: {e}")));
         }
@@ -468,9 +574,10 @@ async fn journaled(
     shared: &Shared,
     key: [u8; 32],
     written: tokio::sync::oneshot::Receiver<std::io::Result<u64>>,
+    entry: Entry,
 ) -> TaskEnd {
     match written.await {
-        Ok(Ok(offset)) => TaskEnd::Journaled(key, offset),
+        Ok(Ok(offset)) => TaskEnd::Journaled(key, offset, Box::new(entry)),
         Ok(Err(e)) => {
             shared.stop(Stop::Journal(e.to_string()));
             TaskEnd::Unfinished
@@ -872,7 +979,7 @@ async fn finish(
         unusable,
     };
     let written = shared.writer.append(key, &entry, shared.write_cache);
-    let end = journaled(shared, key.key, written).await;
+    let end = journaled(shared, key.key, written, entry).await;
     shared.count(|c| c.done += 1);
     end
 }

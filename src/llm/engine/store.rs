@@ -58,6 +58,11 @@ pub enum Unusable {
     BreaksSchema,
     /// The answer leaves out questions it had to answer.
     MissingQuestions,
+    /// The answer has no text.
+    Empty,
+    /// A generated conversation that is not one: roles out of turn, the
+    /// wrong number of exchanges, an empty message.
+    BadConversation,
 }
 
 impl Unusable {
@@ -68,6 +73,8 @@ impl Unusable {
             Unusable::NotJson => "not_json",
             Unusable::BreaksSchema => "breaks_schema",
             Unusable::MissingQuestions => "missing_questions",
+            Unusable::Empty => "empty",
+            Unusable::BadConversation => "bad_conversation",
         }
     }
 }
