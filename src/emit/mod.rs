@@ -32,6 +32,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "generation-prompt.md.j2",
         include_str!("templates/generation-prompt.md.j2"),
     ),
+    ("assistant.md.j2", include_str!("templates/assistant.md.j2")),
     (
         "judge-question.md.j2",
         include_str!("templates/judge-question.md.j2"),
@@ -270,6 +271,11 @@ pub fn emit(
             base.clone(),
         )?,
     ];
+    artifacts.push(render(
+        "prompts/assistant.md".into(),
+        "assistant.md.j2",
+        base.clone(),
+    )?);
     if spec.judge.per_question {
         for q in &context.rubric.questions {
             artifacts.push(render(
