@@ -25,7 +25,7 @@ use crate::llm::engine::{Engine, Report, RunSettings, Stop, Target};
 use clap::Args;
 use std::path::{Path, PathBuf};
 
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Clone)]
 pub struct JudgeArgs {
     /// The spec whose rubric judges.
     #[arg(value_name = "SPEC")]
@@ -101,13 +101,23 @@ pub struct JudgeArgs {
     /// Show no progress, only the summary.
     #[arg(long, short)]
     pub quiet: bool,
+
+    /// The run's directory, when another command runs this one as a step
+    /// of its own run (`pilot`).
+    #[arg(skip)]
+    pub run_dir: Option<PathBuf>,
 }
 
 /// Exit status of an interrupted run, as shells report Ctrl-C.
 const INTERRUPTED: u8 = 130;
 
 pub fn run(args: JudgeArgs, out: &Output) -> u8 {
-    match judge(&args, out) {
+    run_ref(&args, out)
+}
+
+/// [`run`], for a command that runs a judge as one of its steps.
+pub(super) fn run_ref(args: &JudgeArgs, out: &Output) -> u8 {
+    match judge(args, out) {
         Ok(code) => code,
         Err(Failure {
             message,
@@ -177,12 +187,11 @@ fn judge(args: &JudgeArgs, out: &Output) -> Result<u8, Failure> {
         ),
         (None, _) => format!("calibrate-{}", judge_spec.spec_id),
     };
-    if name.is_empty() || name.contains(['/', '\\']) || name == "." || name == ".." {
-        return Err(Failure::usage(format!(
-            "`{name}` cannot name a run: use letters, digits, `-` and `_`"
-        )));
-    }
-    let run_dir = config.run.dir.join(&name);
+    check_run_name(&name)?;
+    let run_dir = args
+        .run_dir
+        .clone()
+        .unwrap_or_else(|| config.run.dir.join(&name));
     let cache_path = match &config.run.cache {
         crate::llm::config::Cache::File(path) => Some(path.clone()),
         crate::llm::config::Cache::Off => None,
@@ -416,7 +425,7 @@ pub(super) fn prepare(
     })
 }
 
-fn config_failure(e: crate::llm::config::ConfigError) -> Failure {
+pub(super) fn config_failure(e: crate::llm::config::ConfigError) -> Failure {
     Failure {
         message: e.message,
         help: e.help,
@@ -425,7 +434,7 @@ fn config_failure(e: crate::llm::config::ConfigError) -> Failure {
 }
 
 /// An exclusive lock on the run's directory, held while the run goes.
-fn lock_run(dir: &Path) -> Result<std::fs::File, Failure> {
+pub(super) fn lock_run(dir: &Path) -> Result<std::fs::File, Failure> {
     let path = dir.join("lock");
     let file = std::fs::OpenOptions::new()
         .create(true)
@@ -622,12 +631,27 @@ fn summarise(
     }
 }
 
+/// A run's name, checked: it names a directory of the runs directory.
+pub(super) fn check_run_name(name: &str) -> Result<(), Failure> {
+    if name.is_empty() || name.contains(['/', '\\']) || name == "." || name == ".." {
+        return Err(Failure::usage(format!(
+            "`{name}` cannot name a run: use letters, digits, `-` and `_`"
+        )));
+    }
+    Ok(())
+}
+
 /// The exit code when the run was stopped, after saying why.
 fn stopped(report: &Report, args: &JudgeArgs, out: &Output) -> Option<u8> {
+    stopped_with(report, args.run.is_some(), out)
+}
+
+/// [`stopped`], for any command with a `--run`.
+pub(super) fn stopped_with(report: &Report, named: bool, out: &Output) -> Option<u8> {
     let stop = report.stop.as_ref()?;
     let resume = format!(
         "run the same command to resume{}",
-        if args.run.is_some() {
+        if named {
             ""
         } else {
             " (the run is named after the input; --run names it)"

@@ -66,6 +66,7 @@ pub enum Command {
     /// or Anthropic APIs: resumable, cached, checked against the spec's
     /// calibration examples first.
     Judge(Deferred<judge::JudgeArgs>),
+
     /// The response cache shared by every run: where it is, and why a call
     /// misses it.
     Cache(Deferred<cache::CacheArgs>),
@@ -151,6 +152,7 @@ pub fn run_models(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCod
         Ok(code) => code,
         Err(models) => match *models {
             Command::Judge(Deferred(args)) => judge::run(args, &out),
+
             Command::Cache(Deferred(args)) => cache::run(args, &out),
             _ => exit::USAGE,
         },
