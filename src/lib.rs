@@ -23,6 +23,7 @@ pub mod emit;
 pub mod facts;
 pub mod flows;
 pub mod format;
+pub mod generate;
 pub mod lint;
 pub mod llm;
 pub mod lsp;
