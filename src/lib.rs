@@ -20,6 +20,7 @@ pub mod cli;
 pub mod compile;
 pub mod diagnostics;
 pub mod emit;
+pub mod facts;
 pub mod flows;
 pub mod format;
 pub mod lint;
