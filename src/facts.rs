@@ -175,6 +175,11 @@ impl FactKind {
     pub fn parse(name: &str) -> Option<FactKind> {
         FactKind::ALL.into_iter().find(|k| k.name() == name)
     }
+
+    /// [`FactKind::name`].
+    pub fn as_str(self) -> &'static str {
+        self.name()
+    }
 }
 
 /// The words of one message and the exchange it belongs to.

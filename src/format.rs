@@ -52,6 +52,10 @@ const INDENT: usize = 2;
 enum Align {
     Setting,
     Turn,
+    /// The ids of weighted items: values, flaws, trajectories, behaviours.
+    Id,
+    /// The references of `words` rules.
+    Reference,
 }
 
 fn setting(key: &Keyword, span: Span) -> Option<(Align, usize, Span)> {
@@ -418,6 +422,9 @@ impl<'a> Printer<'a> {
             Item::Judge(j) => self.judge(j),
             Item::Expert(e) => self.expert(e),
             Item::Lint(l) => self.lint(l),
+            Item::Taxonomy(t) => self.taxonomy(t),
+            Item::Personas(p) => self.personas(p),
+            Item::UserSimulator(u) => self.user_simulator(u),
         }
     }
 
@@ -710,16 +717,29 @@ impl<'a> Printer<'a> {
             body.span.end,
             |p, indent| {
                 let widths = p.run_widths(&body.items, |item| match item {
-                    QuestionItem::When(prop) => setting(&prop.key, prop.span),
-                    QuestionItem::Na { keyword, span, .. } => setting(keyword, *span),
+                    QuestionItem::When(prop) | QuestionItem::Decide(prop) => {
+                        setting(&prop.key, prop.span)
+                    }
+                    QuestionItem::Na { keyword, span, .. }
+                    | QuestionItem::Facts { keyword, span, .. } => setting(keyword, *span),
+                    QuestionItem::MinTurns(m) => setting(&m.keyword, m.span),
                     _ => None,
                 });
                 for (item, width) in body.items.iter().zip(widths) {
                     let line = match item {
                         QuestionItem::Define(d) => p.define(d, indent),
-                        QuestionItem::When(prop) => p.property(prop, indent, width),
+                        QuestionItem::When(prop) | QuestionItem::Decide(prop) => {
+                            p.property(prop, indent, width)
+                        }
                         QuestionItem::Na { value, span, .. } => {
                             p.setting("na", value.kind.as_str(), width, *span)
+                        }
+                        QuestionItem::MinTurns(m) => {
+                            p.setting("min_turns", &m.value.raw, width, m.span)
+                        }
+                        QuestionItem::Facts { names, span, .. } => {
+                            let names: Vec<&str> = names.iter().map(|n| n.kind.as_str()).collect();
+                            p.setting("facts", &names.join(", "), width, *span)
                         }
                         QuestionItem::Allow(a) => p.allow(a, indent),
                     };
@@ -832,6 +852,9 @@ impl<'a> Printer<'a> {
             |p, indent| {
                 let widths = p.run_widths(&g.items, |item| match item {
                     GenerationItem::Turns(t) => setting(&t.keyword, t.span),
+                    GenerationItem::Ratio(r) => setting(&r.keyword, r.span),
+                    GenerationItem::Mode { keyword, span, .. }
+                    | GenerationItem::Breach { keyword, span, .. } => setting(keyword, *span),
                     GenerationItem::Property(prop) => setting(&prop.key, prop.span),
                 });
                 for (item, width) in g.items.iter().zip(widths) {
@@ -842,6 +865,20 @@ impl<'a> Printer<'a> {
                                 None => t.min.raw.clone(),
                             };
                             p.setting("turns", &value, width, t.span)
+                        }
+                        GenerationItem::Ratio(r) => {
+                            let mut value = format!("{}..{}", r.min.raw, r.max.raw);
+                            if let Some((_, limit)) = &r.limit {
+                                value.push_str(" limit ");
+                                value.push_str(&limit.raw);
+                            }
+                            p.setting("ratio", &value, width, r.span)
+                        }
+                        GenerationItem::Mode { value, span, .. } => {
+                            p.setting("mode", value.kind.as_str(), width, *span)
+                        }
+                        GenerationItem::Breach { value, span, .. } => {
+                            p.setting("breach", value.kind.as_str(), width, *span)
                         }
                         GenerationItem::Property(prop) => p.property(prop, indent, width),
                     };
@@ -931,6 +968,247 @@ impl<'a> Printer<'a> {
                         }
                     };
                     p.line(indent, line);
+                }
+            },
+        );
+    }
+
+    // ------------------------------------------------------------------
+    // The data to generate
+    // ------------------------------------------------------------------
+
+    /// `keyword id "text" weight N`, the id padded to `width`.
+    fn weighted(
+        &self,
+        keyword: &Keyword,
+        id: &Ident,
+        text: &Text,
+        weight: &Number,
+        indent: usize,
+        width: usize,
+    ) -> String {
+        format!(
+            "{} {:<width$} {} weight {}",
+            keyword.kind.as_str(),
+            id.name,
+            self.text(text, indent),
+            weight.raw
+        )
+    }
+
+    /// A weighted item with an optional body: a value or a flaw.
+    #[allow(clippy::too_many_arguments)]
+    fn weighted_item(
+        &mut self,
+        keyword: &Keyword,
+        id: &Ident,
+        text: &Text,
+        weight: &Number,
+        body: Option<&Body>,
+        span: Span,
+        indent: usize,
+        width: usize,
+    ) {
+        let header = self.weighted(keyword, id, text, weight, indent, width);
+        let Some(body) = body else {
+            self.line(
+                indent,
+                Line {
+                    text: header,
+                    span: Span::new(span.start, weight.span.end),
+                },
+            );
+            return;
+        };
+        self.block(
+            indent,
+            header,
+            span.start,
+            weight.span.end,
+            body.span.end,
+            |p, indent| {
+                let widths = p.run_widths(&body.items, |item| match item {
+                    BodyItem::Property(prop) => setting(&prop.key, prop.span),
+                    BodyItem::Allow(_) => None,
+                });
+                for (item, width) in body.items.iter().zip(widths) {
+                    match item {
+                        BodyItem::Property(prop) => {
+                            p.put(indent, |p| p.property(prop, indent, width))
+                        }
+                        BodyItem::Allow(a) => p.put(indent, |p| p.allow(a, indent)),
+                    }
+                }
+            },
+        );
+    }
+
+    fn weighted_line(&mut self, w: &WeightedLine, indent: usize, width: usize) {
+        self.put(indent, |p| Line {
+            text: p.weighted(&w.keyword, &w.id, &w.text, &w.weight, indent, width),
+            span: w.span,
+        });
+    }
+
+    fn taxonomy(&mut self, t: &Taxonomy) {
+        self.block(
+            0,
+            "taxonomy".to_string(),
+            t.span.start,
+            t.keyword.span.end,
+            t.span.end,
+            |p, indent| {
+                let widths = p.run_widths(&t.items, |item| match item {
+                    TaxonomyItem::EdgeCases(n) => setting(&n.keyword, n.span),
+                    TaxonomyItem::EdgeCase(prop) => setting(&prop.key, prop.span),
+                    _ => None,
+                });
+                for (item, width) in t.items.iter().zip(widths) {
+                    match item {
+                        TaxonomyItem::EdgeCases(n) => p.put(indent, |p| {
+                            p.setting("edge_cases", &n.value.raw, width, n.span)
+                        }),
+                        TaxonomyItem::EdgeCase(prop) => {
+                            p.put(indent, |p| p.property(prop, indent, width))
+                        }
+                        TaxonomyItem::Dimension(d) => p.dimension(d, indent),
+                        TaxonomyItem::Allow(a) => p.put(indent, |p| p.allow(a, indent)),
+                    }
+                }
+            },
+        );
+    }
+
+    /// A taxonomy `dimension` or a persona `trait`.
+    fn dimension(&mut self, d: &Dimension, indent: usize) {
+        let header = format!(
+            "{} {} {}",
+            d.keyword.kind.as_str(),
+            d.id.name,
+            self.text(&d.title, indent)
+        );
+        self.block(
+            indent,
+            header,
+            d.span.start,
+            d.title.span.end,
+            d.span.end,
+            |p, indent| {
+                let widths = p.run_widths(&d.items, |item| match item {
+                    DimensionItem::Value(v) => Some((Align::Id, v.id.name.len(), v.span)),
+                    DimensionItem::Allow(_) => None,
+                });
+                for (item, width) in d.items.iter().zip(widths) {
+                    match item {
+                        DimensionItem::Value(v) => p.weighted_item(
+                            &v.keyword,
+                            &v.id,
+                            &v.text,
+                            &v.weight,
+                            v.body.as_ref(),
+                            v.span,
+                            indent,
+                            width,
+                        ),
+                        DimensionItem::Allow(a) => p.put(indent, |p| p.allow(a, indent)),
+                    }
+                }
+            },
+        );
+    }
+
+    fn personas(&mut self, personas: &Personas) {
+        self.block(
+            0,
+            "personas".to_string(),
+            personas.span.start,
+            personas.keyword.span.end,
+            personas.span.end,
+            |p, indent| {
+                let widths = p.run_widths(&personas.items, |item| match item {
+                    PersonasItem::Trajectory(w) => Some((Align::Id, w.id.name.len(), w.span)),
+                    _ => None,
+                });
+                for (item, width) in personas.items.iter().zip(widths) {
+                    match item {
+                        PersonasItem::FlawFree(n) => {
+                            p.put(indent, |p| p.setting("flaw_free", &n.value.raw, 0, n.span))
+                        }
+                        PersonasItem::Trait(d) => p.dimension(d, indent),
+                        PersonasItem::Flaws(k) => p.flaw_kind(k, indent),
+                        PersonasItem::Trajectory(w) => p.weighted_line(w, indent, width),
+                        PersonasItem::Allow(a) => p.put(indent, |p| p.allow(a, indent)),
+                    }
+                }
+            },
+        );
+    }
+
+    fn flaw_kind(&mut self, k: &FlawKind, indent: usize) {
+        let header = format!("flaws {} {}", k.id.name, self.text(&k.title, indent));
+        self.block(
+            indent,
+            header,
+            k.span.start,
+            k.title.span.end,
+            k.span.end,
+            |p, indent| {
+                let widths = p.run_widths(&k.items, |item| match item {
+                    FlawKindItem::Flaw(f) => Some((Align::Id, f.id.name.len(), f.span)),
+                    FlawKindItem::Allow(_) => None,
+                });
+                for (item, width) in k.items.iter().zip(widths) {
+                    match item {
+                        FlawKindItem::Flaw(f) => p.weighted_item(
+                            &f.keyword,
+                            &f.id,
+                            &f.title,
+                            &f.weight,
+                            f.body.as_ref(),
+                            f.span,
+                            indent,
+                            width,
+                        ),
+                        FlawKindItem::Allow(a) => p.put(indent, |p| p.allow(a, indent)),
+                    }
+                }
+            },
+        );
+    }
+
+    fn user_simulator(&mut self, u: &UserSimulator) {
+        self.block(
+            0,
+            "user_simulator".to_string(),
+            u.span.start,
+            u.keyword.span.end,
+            u.span.end,
+            |p, indent| {
+                let widths = p.run_widths(&u.items, |item| match item {
+                    SimulatorItem::Behaviour(w) => Some((Align::Id, w.id.name.len(), w.span)),
+                    SimulatorItem::Words(w) => {
+                        Some((Align::Reference, w.target.span.len(), w.span))
+                    }
+                    SimulatorItem::Property(prop) => setting(&prop.key, prop.span),
+                    SimulatorItem::Allow(_) => None,
+                });
+                for (item, width) in u.items.iter().zip(widths) {
+                    match item {
+                        SimulatorItem::Behaviour(w) => p.weighted_line(w, indent, width),
+                        SimulatorItem::Words(w) => p.put(indent, |p| Line {
+                            text: format!(
+                                "words {:<width$} {}..{}",
+                                p.raw(w.target.span),
+                                w.min.raw,
+                                w.max.raw
+                            ),
+                            span: w.span,
+                        }),
+                        SimulatorItem::Property(prop) => {
+                            p.put(indent, |p| p.property(prop, indent, width))
+                        }
+                        SimulatorItem::Allow(a) => p.put(indent, |p| p.allow(a, indent)),
+                    }
                 }
             },
         );

@@ -5,11 +5,13 @@ mod build;
 mod cache;
 mod check;
 mod fmt;
+mod generate;
 mod init;
 mod judge;
 mod lint_args;
 pub mod output;
 mod output_set;
+mod pilot;
 mod rules;
 mod score;
 
@@ -66,6 +68,12 @@ pub enum Command {
     /// or Anthropic APIs: resumable, cached, checked against the spec's
     /// calibration examples first.
     Judge(Deferred<judge::JudgeArgs>),
+    /// Generate conversations from the spec's taxonomy and personas: a
+    /// simulated user and the assistant taking turns, resumable.
+    Generate(Deferred<generate::GenerateArgs>),
+    /// Run the method's loop once: calibration check, generate, judge,
+    /// score and report, in one resumable run.
+    Pilot(Deferred<pilot::PilotArgs>),
 
     /// The response cache shared by every run: where it is, and why a call
     /// misses it.
@@ -152,6 +160,8 @@ pub fn run_models(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCod
         Ok(code) => code,
         Err(models) => match *models {
             Command::Judge(Deferred(args)) => judge::run(args, &out),
+            Command::Generate(Deferred(args)) => generate::run(args, &out),
+            Command::Pilot(Deferred(args)) => pilot::run(args, &out),
 
             Command::Cache(Deferred(args)) => cache::run(args, &out),
             _ => exit::USAGE,
@@ -187,7 +197,10 @@ fn compiler_command(command: Command, out: &output::Output) -> Result<u8, Box<Co
         Command::Score(Deferred(args)) => score::run(args, out),
         Command::Rules(Deferred(args)) => rules::list(args, out),
         Command::Explain(Deferred(args)) => rules::explain(args, out),
-        models @ (Command::Judge(_) | Command::Cache(_)) => return Err(Box::new(models)),
+        models @ (Command::Judge(_)
+        | Command::Generate(_)
+        | Command::Pilot(_)
+        | Command::Cache(_)) => return Err(Box::new(models)),
     })
 }
 

@@ -251,6 +251,28 @@ pub struct GenerationCtx<'a> {
     pub escalation: Option<&'a str>,
     pub scenarios: Vec<&'a str>,
     pub notes: Vec<&'a str>,
+    /// `simulate` or `whole`.
+    pub mode: &'static str,
+    /// The short system prompt training examples begin with: the spec's
+    /// `training` text, or one derived from the domain.
+    pub training: String,
+    /// The simulated user's behaviours and notes, when the spec has a
+    /// `user_simulator` block.
+    pub user_simulator: Option<UserSimulatorCtx<'a>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UserSimulatorCtx<'a> {
+    pub behaviours: Vec<BehaviourCtx<'a>>,
+    pub notes: Vec<&'a str>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BehaviourCtx<'a> {
+    pub id: &'a str,
+    pub text: &'a str,
+    /// The share of messages, `0.15`.
+    pub weight: &'a str,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -282,6 +304,21 @@ fn text(t: &crate::syntax::ast::Text) -> &str {
 
 fn opt(t: &Option<crate::syntax::ast::Text>) -> Option<&str> {
     t.as_ref().map(text)
+}
+
+/// The system prompt every training example begins with: the spec's
+/// `generation { training "..." }`, or one sentence from the domain's role
+/// and audience. Short on purpose: the fine-tuned model is to behave well
+/// without the long prompts the data was generated with.
+pub fn training_system_prompt(spec: &Spec) -> String {
+    match &spec.generation.training {
+        Some(t) => t.value.trim().to_string(),
+        None => format!(
+            "You are {}. You are talking with {}.",
+            spec.domain.role.value.trim().trim_end_matches('.'),
+            spec.domain.audience.value.trim().trim_end_matches('.')
+        ),
+    }
 }
 
 /// Turns with their `U1`/`A1` labels.
@@ -817,6 +854,23 @@ pub fn build<'a>(spec: &'a Spec, file: &'a str, sha256: &'a str) -> Context<'a> 
             escalation: opt(&generation.escalation),
             scenarios: generation.scenarios.iter().map(text).collect(),
             notes: generation.notes.iter().map(text).collect(),
+            mode: match generation.mode {
+                model::GenerationMode::Simulate => "simulate",
+                model::GenerationMode::Whole => "whole",
+            },
+            training: training_system_prompt(spec),
+            user_simulator: spec.user_simulator.as_ref().map(|u| UserSimulatorCtx {
+                behaviours: u
+                    .behaviours
+                    .iter()
+                    .map(|b| BehaviourCtx {
+                        id: &b.id.name,
+                        text: &b.text.value,
+                        weight: &b.weight.raw,
+                    })
+                    .collect(),
+                notes: u.notes.iter().map(text).collect(),
+            }),
         },
         judge: JudgeCtx {
             evidence_first,

@@ -34,6 +34,14 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("assistant.md.j2", include_str!("templates/assistant.md.j2")),
     (
+        "user-simulator.md.j2",
+        include_str!("templates/user-simulator.md.j2"),
+    ),
+    (
+        "training-system.md.j2",
+        include_str!("templates/training-system.md.j2"),
+    ),
+    (
         "judge-question.md.j2",
         include_str!("templates/judge-question.md.j2"),
     ),
@@ -274,6 +282,16 @@ pub fn emit(
     artifacts.push(render(
         "prompts/assistant.md".into(),
         "assistant.md.j2",
+        base.clone(),
+    )?);
+    artifacts.push(render(
+        "prompts/user-simulator.md".into(),
+        "user-simulator.md.j2",
+        base.clone(),
+    )?);
+    artifacts.push(render(
+        "prompts/training-system.md".into(),
+        "training-system.md.j2",
         base.clone(),
     )?);
     if spec.judge.per_question {

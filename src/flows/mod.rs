@@ -7,3 +7,4 @@ pub mod calibrate;
 pub mod conversations;
 pub mod generate;
 pub mod judge;
+pub mod scripts;

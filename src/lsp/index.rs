@@ -25,6 +25,18 @@ pub enum SymbolKind {
     Calibration,
     FewShot,
     Expert,
+    /// A taxonomy dimension.
+    Dimension,
+    /// A value of a taxonomy dimension (`topic.work`).
+    DimensionValue,
+    /// A persona trait pool.
+    Trait,
+    /// A value of a trait pool (`age.young`).
+    TraitValue,
+    FlawKind,
+    Flaw,
+    Trajectory,
+    Behaviour,
 }
 
 impl SymbolKind {
@@ -42,6 +54,14 @@ impl SymbolKind {
             SymbolKind::Calibration => "calibration example",
             SymbolKind::FewShot => "few-shot example",
             SymbolKind::Expert => "expert",
+            SymbolKind::Dimension => "taxonomy dimension",
+            SymbolKind::DimensionValue => "dimension value",
+            SymbolKind::Trait => "persona trait",
+            SymbolKind::TraitValue => "trait value",
+            SymbolKind::FlawKind => "kind of flaw",
+            SymbolKind::Flaw => "persona flaw",
+            SymbolKind::Trajectory => "trajectory",
+            SymbolKind::Behaviour => "user behaviour",
         }
     }
 }
@@ -96,6 +116,17 @@ enum Namespace {
     Example,
     Expert,
     Domain,
+    Dimension,
+    /// Values are named with their dimension (`style.terse`), so one
+    /// namespace holds them all; likewise trait values.
+    DimensionValue,
+    Trait,
+    TraitValue,
+    FlawKind,
+    /// Flaw ids are unique across kinds.
+    Flaw,
+    Trajectory,
+    Behaviour,
 }
 
 fn namespace(kind: SymbolKind) -> Namespace {
@@ -109,6 +140,14 @@ fn namespace(kind: SymbolKind) -> Namespace {
         SymbolKind::Question => Namespace::Question,
         SymbolKind::Calibration | SymbolKind::FewShot => Namespace::Example,
         SymbolKind::Expert => Namespace::Expert,
+        SymbolKind::Dimension => Namespace::Dimension,
+        SymbolKind::DimensionValue => Namespace::DimensionValue,
+        SymbolKind::Trait => Namespace::Trait,
+        SymbolKind::TraitValue => Namespace::TraitValue,
+        SymbolKind::FlawKind => Namespace::FlawKind,
+        SymbolKind::Flaw => Namespace::Flaw,
+        SymbolKind::Trajectory => Namespace::Trajectory,
+        SymbolKind::Behaviour => Namespace::Behaviour,
     }
 }
 
@@ -260,7 +299,91 @@ impl Index {
                         None,
                     );
                 }
+                Item::Taxonomy(t) => {
+                    for item in &t.items {
+                        if let ast::TaxonomyItem::Dimension(d) = item {
+                            self.declare_dimension(d, SymbolKind::Dimension);
+                        }
+                    }
+                }
+                Item::Personas(p) => {
+                    for item in &p.items {
+                        match item {
+                            ast::PersonasItem::Trait(d) => {
+                                self.declare_dimension(d, SymbolKind::Trait);
+                            }
+                            ast::PersonasItem::Flaws(k) => {
+                                let kind = self.declare(
+                                    SymbolKind::FlawKind,
+                                    &k.id,
+                                    k.id.name.clone(),
+                                    k.span,
+                                    &k.title.value,
+                                    None,
+                                );
+                                for item in &k.items {
+                                    if let ast::FlawKindItem::Flaw(f) = item {
+                                        self.declare(
+                                            SymbolKind::Flaw,
+                                            &f.id,
+                                            f.id.name.clone(),
+                                            f.span,
+                                            &f.title.value,
+                                            Some(kind),
+                                        );
+                                    }
+                                }
+                            }
+                            ast::PersonasItem::Trajectory(w) => {
+                                self.declare(
+                                    SymbolKind::Trajectory,
+                                    &w.id,
+                                    w.id.name.clone(),
+                                    w.span,
+                                    &w.text.value,
+                                    None,
+                                );
+                            }
+                            ast::PersonasItem::FlawFree(_) | ast::PersonasItem::Allow(_) => {}
+                        }
+                    }
+                }
+                Item::UserSimulator(u) => {
+                    for item in &u.items {
+                        if let ast::SimulatorItem::Behaviour(w) = item {
+                            self.declare(
+                                SymbolKind::Behaviour,
+                                &w.id,
+                                w.id.name.clone(),
+                                w.span,
+                                &w.text.value,
+                                None,
+                            );
+                        }
+                    }
+                }
                 Item::Generation(_) | Item::Judge(_) | Item::Lint(_) => {}
+            }
+        }
+    }
+
+    /// A dimension (or trait pool) and its values, named `dimension.value`.
+    fn declare_dimension(&mut self, d: &ast::Dimension, kind: SymbolKind) {
+        let value_kind = match kind {
+            SymbolKind::Trait => SymbolKind::TraitValue,
+            _ => SymbolKind::DimensionValue,
+        };
+        let dimension = self.declare(kind, &d.id, d.id.name.clone(), d.span, &d.title.value, None);
+        for item in &d.items {
+            if let ast::DimensionItem::Value(v) = item {
+                self.declare(
+                    value_kind,
+                    &v.id,
+                    format!("{}.{}", d.id.name, v.id.name),
+                    v.span,
+                    &v.text.value,
+                    Some(dimension),
+                );
             }
         }
     }
@@ -347,6 +470,18 @@ impl Index {
                         }
                     }
                 }
+                Item::UserSimulator(u) => {
+                    for item in &u.items {
+                        if let ast::SimulatorItem::Words(w) = item
+                            && let [dimension, value] = w.target.parts.as_slice()
+                        {
+                            let d = self.find(Namespace::Dimension, &dimension.name);
+                            self.refer(dimension.span, d);
+                            let v = self.find(Namespace::DimensionValue, &w.target.dotted());
+                            self.refer(value.span, v);
+                        }
+                    }
+                }
                 _ => {}
             }
         }
@@ -409,9 +544,12 @@ impl Index {
             let same_scope = namespace(other.kind) == ns
                 && i != symbol
                 && other.name == name
-                // Techniques clash within their framework, anchors within
-                // their polarity.
-                && (ns != Namespace::Technique || other.parent == s.parent)
+                // Techniques clash within their framework, values within
+                // their dimension, anchors within their polarity.
+                && (!matches!(
+                    ns,
+                    Namespace::Technique | Namespace::DimensionValue | Namespace::TraitValue
+                ) || other.parent == s.parent)
                 && (ns != Namespace::Anchor || other.kind == s.kind);
             same_scope.then_some(other)
         })

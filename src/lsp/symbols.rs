@@ -1,6 +1,8 @@
 //! The document outline: domain, frameworks and their techniques, failure
 //! modes, anchors, the rubric with its groups and questions, examples,
-//! settings and experts.
+//! settings and experts, the taxonomy with its dimensions and values, the
+//! personas (traits, flaw kinds and flaws, trajectories) and the user
+//! simulator's behaviours.
 
 use super::view::View;
 use crate::source::Span;
@@ -215,7 +217,139 @@ pub fn outline(view: &View) -> Vec<DocumentSymbol> {
                 l.keyword.span,
                 vec![],
             )),
+            Item::Taxonomy(t) => {
+                let dimensions = t
+                    .items
+                    .iter()
+                    .filter_map(|i| match i {
+                        ast::TaxonomyItem::Dimension(d) => Some(dimension(view, d)),
+                        _ => None,
+                    })
+                    .collect();
+                out.push(symbol(
+                    view,
+                    "taxonomy".into(),
+                    "",
+                    SymbolKind::CLASS,
+                    t.span,
+                    t.keyword.span,
+                    dimensions,
+                ));
+            }
+            Item::Personas(p) => {
+                let mut children = Vec::new();
+                for item in &p.items {
+                    match item {
+                        ast::PersonasItem::Trait(d) => children.push(dimension(view, d)),
+                        ast::PersonasItem::Flaws(k) => {
+                            let flaws = k
+                                .items
+                                .iter()
+                                .filter_map(|i| match i {
+                                    ast::FlawKindItem::Flaw(f) => Some(symbol(
+                                        view,
+                                        f.id.name.clone(),
+                                        &format!(
+                                            "{} · weight {}",
+                                            short(&f.title.value),
+                                            f.weight.raw
+                                        ),
+                                        SymbolKind::FIELD,
+                                        f.span,
+                                        f.id.span,
+                                        vec![],
+                                    )),
+                                    _ => None,
+                                })
+                                .collect();
+                            children.push(symbol(
+                                view,
+                                format!("flaws {}", k.id.name),
+                                &short(&k.title.value),
+                                SymbolKind::STRUCT,
+                                k.span,
+                                k.id.span,
+                                flaws,
+                            ));
+                        }
+                        ast::PersonasItem::Trajectory(w) => {
+                            children.push(weighted(view, w, "trajectory"))
+                        }
+                        ast::PersonasItem::FlawFree(_) | ast::PersonasItem::Allow(_) => {}
+                    }
+                }
+                out.push(symbol(
+                    view,
+                    "personas".into(),
+                    "",
+                    SymbolKind::CLASS,
+                    p.span,
+                    p.keyword.span,
+                    children,
+                ));
+            }
+            Item::UserSimulator(u) => {
+                let behaviours = u
+                    .items
+                    .iter()
+                    .filter_map(|i| match i {
+                        ast::SimulatorItem::Behaviour(w) => Some(weighted(view, w, "behaviour")),
+                        _ => None,
+                    })
+                    .collect();
+                out.push(symbol(
+                    view,
+                    "user_simulator".into(),
+                    "",
+                    SymbolKind::CLASS,
+                    u.span,
+                    u.keyword.span,
+                    behaviours,
+                ));
+            }
         }
     }
     out
+}
+
+/// A taxonomy dimension or a persona trait, with its values.
+fn dimension(view: &View, d: &ast::Dimension) -> DocumentSymbol {
+    let values = d
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            ast::DimensionItem::Value(v) => Some(symbol(
+                view,
+                v.id.name.clone(),
+                &format!("{} · weight {}", short(&v.text.value), v.weight.raw),
+                SymbolKind::ENUM_MEMBER,
+                v.span,
+                v.id.span,
+                vec![],
+            )),
+            _ => None,
+        })
+        .collect();
+    symbol(
+        view,
+        format!("{} {}", d.keyword.kind.as_str(), d.id.name),
+        &short(&d.title.value),
+        SymbolKind::ENUM,
+        d.span,
+        d.id.span,
+        values,
+    )
+}
+
+/// A trajectory or a behaviour.
+fn weighted(view: &View, w: &ast::WeightedLine, keyword: &str) -> DocumentSymbol {
+    symbol(
+        view,
+        format!("{keyword} {}", w.id.name),
+        &format!("{} · weight {}", short(&w.text.value), w.weight.raw),
+        SymbolKind::CONSTANT,
+        w.span,
+        w.id.span,
+        vec![],
+    )
 }

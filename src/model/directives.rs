@@ -140,6 +140,41 @@ pub fn collect(file: &ast::File) -> LintDirectives {
                     }
                 }
             }
+            ast::Item::Taxonomy(t) => {
+                for entry in &t.items {
+                    match entry {
+                        ast::TaxonomyItem::Allow(a) => allow(a, t.span),
+                        ast::TaxonomyItem::Dimension(d) => dimension(d, &mut allow),
+                        ast::TaxonomyItem::EdgeCases(_) | ast::TaxonomyItem::EdgeCase(_) => {}
+                    }
+                }
+            }
+            ast::Item::Personas(p) => {
+                for entry in &p.items {
+                    match entry {
+                        ast::PersonasItem::Allow(a) => allow(a, p.span),
+                        ast::PersonasItem::Trait(d) => dimension(d, &mut allow),
+                        ast::PersonasItem::Flaws(k) => {
+                            for e in &k.items {
+                                match e {
+                                    ast::FlawKindItem::Allow(a) => allow(a, k.span),
+                                    ast::FlawKindItem::Flaw(f) => {
+                                        body(f.body.as_ref(), f.span, &mut allow)
+                                    }
+                                }
+                            }
+                        }
+                        ast::PersonasItem::FlawFree(_) | ast::PersonasItem::Trajectory(_) => {}
+                    }
+                }
+            }
+            ast::Item::UserSimulator(u) => {
+                for entry in &u.items {
+                    if let ast::SimulatorItem::Allow(a) = entry {
+                        allow(a, u.span);
+                    }
+                }
+            }
             ast::Item::Domain(_)
             | ast::Item::Generation(_)
             | ast::Item::Judge(_)
@@ -149,4 +184,24 @@ pub fn collect(file: &ast::File) -> LintDirectives {
     d.levels = levels;
     d.bounds = bounds;
     d
+}
+
+/// The `allow`s of a dimension or trait pool: its own, scoped to it, and
+/// each value's, scoped to the value.
+fn dimension(d: &ast::Dimension, allow: &mut impl FnMut(&ast::Allow, Span)) {
+    for item in &d.items {
+        match item {
+            ast::DimensionItem::Allow(a) => allow(a, d.span),
+            ast::DimensionItem::Value(v) => body(v.body.as_ref(), v.span, allow),
+        }
+    }
+}
+
+/// The `allow`s in the body of a value or a flaw, scoped to it.
+fn body(body: Option<&ast::Body>, scope: Span, allow: &mut impl FnMut(&ast::Allow, Span)) {
+    for item in body.iter().flat_map(|b| &b.items) {
+        if let ast::BodyItem::Allow(a) = item {
+            allow(a, scope);
+        }
+    }
 }

@@ -2,13 +2,16 @@
 //! passes:
 //!
 //! 1. **Blocks.** Gather the top-level blocks; `domain`, `rubric` and
-//!    `generation` must appear exactly once, `judge` at most once.
+//!    `generation` must appear exactly once; `judge`, `lint`, `taxonomy`,
+//!    `personas` and `user_simulator` at most once.
 //! 2. **Declarations.** Build every framework, technique, failure mode,
-//!    anchor, rubric group, question, example and expert; reject duplicate
-//!    ids and duplicate single-valued properties; read numbers.
-//! 3. **References.** Resolve `guards`, `instead_of`, `checks`, `shows` and
-//!    calibration answers to indices, suggesting the nearest id when a name
-//!    is unknown.
+//!    anchor, rubric group, question, example and expert, and the taxonomy
+//!    and personas (`super::data`); reject duplicate ids and duplicate
+//!    single-valued properties; read numbers and ranges; parse `decide`
+//!    expressions.
+//! 3. **References.** Resolve `guards`, `instead_of`, `checks`, `shows`,
+//!    calibration answers and the user simulator's `words` targets to
+//!    indices, suggesting the nearest id when a name is unknown.
 //! 4. **Rubric values.** Threshold range, weights summing to 1, N/A
 //!    policies only on conditional questions, a rubric small enough for
 //!    exact scoring.
@@ -46,18 +49,18 @@ pub fn lower(file: &ast::File) -> Lowered {
     }
 }
 
-struct Lowerer {
-    diagnostics: Diagnostics,
+pub(super) struct Lowerer {
+    pub(super) diagnostics: Diagnostics,
 }
 
 /// Ids already declared in one namespace, to report duplicates.
-struct Namespace {
+pub(super) struct Namespace {
     kind: &'static str,
     seen: HashMap<String, Span>,
 }
 
 impl Namespace {
-    fn new(kind: &'static str) -> Self {
+    pub(super) fn new(kind: &'static str) -> Self {
         Namespace {
             kind,
             seen: HashMap::new(),
@@ -65,7 +68,7 @@ impl Namespace {
     }
 
     /// Declares `id`; false (and a diagnostic) when it was declared before.
-    fn declare(&mut self, id: &Ident, diagnostics: &mut Diagnostics) -> bool {
+    pub(super) fn declare(&mut self, id: &Ident, diagnostics: &mut Diagnostics) -> bool {
         if id.name.is_empty() {
             return false;
         }
@@ -90,25 +93,25 @@ impl Namespace {
 }
 
 /// Single-valued properties of one block, with duplicate detection.
-struct Properties<'a> {
+pub(super) struct Properties<'a> {
     block: &'static str,
     values: Vec<(Kw, &'a ast::Property)>,
 }
 
 impl<'a> Properties<'a> {
-    fn new(block: &'static str) -> Self {
+    pub(super) fn new(block: &'static str) -> Self {
         Properties {
             block,
             values: Vec::new(),
         }
     }
 
-    fn add(&mut self, property: &'a ast::Property) {
+    pub(super) fn add(&mut self, property: &'a ast::Property) {
         self.values.push((property.key.kind, property));
     }
 
     /// Every value of a repeatable property.
-    fn all(&self, key: Kw) -> Vec<Text> {
+    pub(super) fn all(&self, key: Kw) -> Vec<Text> {
         self.values
             .iter()
             .filter(|(k, _)| *k == key)
@@ -117,7 +120,7 @@ impl<'a> Properties<'a> {
     }
 
     /// The value of a single-valued property; a repeat is an error.
-    fn single(&self, key: Kw, diagnostics: &mut Diagnostics) -> Option<Text> {
+    pub(super) fn single(&self, key: Kw, diagnostics: &mut Diagnostics) -> Option<Text> {
         let mut found: Option<&ast::Property> = None;
         for (k, property) in &self.values {
             if *k != key {
@@ -215,7 +218,7 @@ pub fn nearest<'c>(
         .map(|(_, c)| c)
 }
 
-fn unknown(
+pub(super) fn unknown(
     kind: &str,
     written: &str,
     span: Span,
@@ -230,7 +233,7 @@ fn unknown(
     }
 }
 
-fn list_for_help(names: &[String]) -> String {
+pub(super) fn list_for_help(names: &[String]) -> String {
     const SHOWN: usize = 8;
     let shown: Vec<String> = names.iter().take(SHOWN).map(|n| format!("`{n}`")).collect();
     let mut text = shown.join(", ");
@@ -251,7 +254,7 @@ struct RubricDraft<'a> {
 }
 
 impl Lowerer {
-    fn error(&mut self, diagnostic: Diagnostic) {
+    pub(super) fn error(&mut self, diagnostic: Diagnostic) {
         self.diagnostics.push(diagnostic);
     }
 
@@ -271,6 +274,9 @@ impl Lowerer {
         let mut generations = Vec::new();
         let mut judges = Vec::new();
         let mut lints = Vec::new();
+        let mut taxonomies = Vec::new();
+        let mut personas_blocks = Vec::new();
+        let mut simulators = Vec::new();
         for item in &file.items {
             match item {
                 ast::Item::Domain(d) => domains.push(d),
@@ -278,6 +284,9 @@ impl Lowerer {
                 ast::Item::Generation(g) => generations.push(g),
                 ast::Item::Judge(j) => judges.push(j),
                 ast::Item::Lint(l) => lints.push(l),
+                ast::Item::Taxonomy(t) => taxonomies.push(t),
+                ast::Item::Personas(p) => personas_blocks.push(p),
+                ast::Item::UserSimulator(u) => simulators.push(u),
                 _ => {}
             }
         }
@@ -286,6 +295,9 @@ impl Lowerer {
         self.at_most_one("generation", generations.iter().map(|g| g.keyword.span));
         self.at_most_one("judge", judges.iter().map(|j| j.keyword.span));
         self.at_most_one("lint", lints.iter().map(|l| l.keyword.span));
+        self.at_most_one("taxonomy", taxonomies.iter().map(|t| t.keyword.span));
+        self.at_most_one("personas", personas_blocks.iter().map(|p| p.keyword.span));
+        self.at_most_one("user_simulator", simulators.iter().map(|u| u.keyword.span));
         let first = file.items[0].span();
         let start = Span::point(first.start);
         if domains.is_empty() {
@@ -318,16 +330,23 @@ impl Lowerer {
         let mut anchors = self.lower_anchors(file, &mut names);
         let errors_before_rubric = self.error_count();
         let draft = rubrics.first().map(|r| self.lower_rubric(r, &mut names));
-        let generation = generations.first().and_then(|g| self.lower_generation(g));
+        let generation = generations
+            .first()
+            .and_then(|g| self.lower_generation(g, !simulators.is_empty()));
         let judge = judges
             .first()
             .map(|j| self.lower_judge(j))
             .unwrap_or_default();
         let experts = self.lower_experts(file);
+        let taxonomy = taxonomies.first().map(|t| self.lower_taxonomy(t));
+        let personas = personas_blocks.first().map(|p| self.lower_personas(p));
 
         // Passes 3 and 4: references and rubric values.
         self.resolve_guards(file, &mut anchors, &names);
         self.resolve_instead_of(file, &mut frameworks, &names);
+        let user_simulator = simulators
+            .first()
+            .map(|u| self.lower_user_simulator(u, taxonomy.as_ref()));
         let rubric = draft.and_then(|d| self.finish_rubric(d, &names));
         let rubric_sound = rubric.is_some() && self.error_count() == errors_before_rubric;
         let (calibration, fewshots, complete) = self.lower_examples(file, &names, rubric.as_ref());
@@ -344,6 +363,9 @@ impl Lowerer {
             judge,
             experts,
             lint: super::directives::collect(file),
+            taxonomy,
+            personas,
+            user_simulator,
         };
 
         // Pass 5: calibration verdicts, only on a sound rubric.
@@ -691,7 +713,7 @@ impl Lowerer {
     }
 
     /// Reads a decimal between 0 and 1 with at most nine places.
-    fn decimal(&mut self, number: &ast::Number, what: &str) -> Option<Decimal> {
+    pub(super) fn decimal(&mut self, number: &ast::Number, what: &str) -> Option<Decimal> {
         let Some(units) = crate::score::parse_decimal(&number.raw) else {
             self.error(
                 Diagnostic::error("invalid-number", format!("`{}` is not a valid {what}", number.raw))
@@ -861,11 +883,15 @@ impl Lowerer {
         let mut definitions = Vec::new();
         let mut condition: Option<(Text, Span)> = None;
         let mut na: Option<(NaPolicy, Span)> = None;
+        let computed = self.lower_computed(q);
         if let Some(body) = &q.body {
             for item in &body.items {
                 match item {
                     ast::QuestionItem::Define(d) => definitions.push(lower_define(d)),
-                    ast::QuestionItem::Allow(_) => {}
+                    ast::QuestionItem::Allow(_)
+                    | ast::QuestionItem::MinTurns(_)
+                    | ast::QuestionItem::Facts { .. }
+                    | ast::QuestionItem::Decide(_) => {}
                     ast::QuestionItem::When(p) => {
                         if let Some((_, first)) = &condition {
                             self.error(
@@ -929,6 +955,14 @@ impl Lowerer {
                 "checks always.name_emotion",
             ));
         }
+        if let (Some((_, decide_span)), Some((_, when_span))) = (&computed.decide, &condition) {
+            self.error(
+                Diagnostic::error("invalid-setting", format!("question `{}` is decided in code but has a `when` condition", q.id.name))
+                    .at(*decide_span, "decided from counted facts")
+                    .also(*when_span, "only a judge can tell when this holds")
+                    .help("the program cannot read a condition: remove `when` (and `na`), or remove `decide` and let the judge answer"),
+            );
+        }
         let mut checks = Vec::new();
         for reference in &q.checks {
             if let Some(target) = self.resolve_check(reference, names) {
@@ -943,6 +977,9 @@ impl Lowerer {
             definitions,
             condition: condition.map(|(t, _)| t),
             na: na.map(|(p, _)| p).unwrap_or_default(),
+            min_turns: computed.min_turns,
+            facts: computed.facts,
+            decide: computed.decide,
             span: q.span,
         }
     }
@@ -1134,12 +1171,39 @@ impl Lowerer {
         }
     }
 
-    fn lower_generation(&mut self, g: &ast::Generation) -> Option<Generation> {
+    fn lower_generation(&mut self, g: &ast::Generation, has_simulator: bool) -> Option<Generation> {
         let mut properties = Properties::new("generation block");
         let mut turns: Option<&ast::Turns> = None;
+        let mut mode: Option<(GenerationMode, Span)> = None;
+        let mut breach: Option<(BreachPolicy, Span)> = None;
+        let mut ratio: Option<(Option<RatioRule>, Span)> = None;
         for item in &g.items {
             match item {
                 ast::GenerationItem::Property(p) => properties.add(p),
+                ast::GenerationItem::Mode { keyword, value, .. } => match mode {
+                    Some((_, first)) => self.duplicate_setting("mode", keyword.span, first),
+                    None => {
+                        let value = match value.kind {
+                            Kw::Whole => GenerationMode::Whole,
+                            _ => GenerationMode::Simulate,
+                        };
+                        mode = Some((value, keyword.span));
+                    }
+                },
+                ast::GenerationItem::Breach { keyword, value, .. } => match breach {
+                    Some((_, first)) => self.duplicate_setting("breach", keyword.span, first),
+                    None => {
+                        let value = match value.kind {
+                            Kw::Record => BreachPolicy::Record,
+                            _ => BreachPolicy::Retry,
+                        };
+                        breach = Some((value, keyword.span));
+                    }
+                },
+                ast::GenerationItem::Ratio(r) => match &ratio {
+                    Some((_, first)) => self.duplicate_setting("ratio", r.keyword.span, *first),
+                    None => ratio = Some((self.lower_ratio(r), r.keyword.span)),
+                },
                 ast::GenerationItem::Turns(t) => {
                     if let Some(first) = turns {
                         self.error(
@@ -1158,6 +1222,7 @@ impl Lowerer {
         let length = properties.single(Kw::Length, d);
         let format = properties.single(Kw::Format, d);
         let escalation = properties.single(Kw::Escalation, d);
+        let training = properties.single(Kw::Training, d);
         let Some(turns) = turns else {
             self.error(
                 Diagnostic::error("missing-property", "the generation block has no `turns`")
@@ -1197,20 +1262,31 @@ impl Lowerer {
             );
             return None;
         }
+        let default_mode = if has_simulator {
+            GenerationMode::Simulate
+        } else {
+            GenerationMode::Whole
+        };
         Some(Generation {
             turns_min: min,
             turns_max: max,
+            turns_span: turns.span,
             length,
             format,
             escalation,
             scenarios: properties.all(Kw::Scenario),
             notes: properties.all(Kw::Note),
+            mode: mode.map_or(default_mode, |(m, _)| m),
+            mode_explicit: mode.is_some(),
+            ratio: ratio.and_then(|(r, _)| r),
+            breach: breach.map(|(b, _)| b).unwrap_or_default(),
+            training,
             span: g.span,
         })
     }
 
     /// A turn count: a whole number up to [`MAX_TURNS`].
-    fn count(&mut self, number: &ast::Number) -> Option<u32> {
+    pub(super) fn count(&mut self, number: &ast::Number) -> Option<u32> {
         match number.raw.parse::<u32>() {
             Ok(n) if n <= MAX_TURNS => Some(n),
             Ok(_) => {
@@ -1277,7 +1353,7 @@ impl Lowerer {
         settings
     }
 
-    fn duplicate_setting(&mut self, name: &str, again: Span, first: Span) {
+    pub(super) fn duplicate_setting(&mut self, name: &str, again: Span, first: Span) {
         self.error(
             Diagnostic::error("duplicate-property", format!("`{name}` is given twice"))
                 .at(again, "given again here")
@@ -1618,7 +1694,7 @@ impl Lowerer {
     }
 }
 
-fn empty_list(span: Span, keyword: &str, what: &str, example: &str) -> Diagnostic {
+pub(super) fn empty_list(span: Span, keyword: &str, what: &str, example: &str) -> Diagnostic {
     Diagnostic::error("empty-list", format!("`{keyword}` names no {what}"))
         .at(span, format!("expected {what} after this"))
         .help(format!(

@@ -9,6 +9,7 @@
 //! the language server can point at the exact text.
 
 mod calibration;
+mod data;
 mod directives;
 mod lower;
 
@@ -16,6 +17,7 @@ pub use directives::{
     LintBound, LintDirectives, LintLevelSetting, Suppression, collect as collect_lint_directives,
 };
 
+pub use data::MAX_WORDS;
 pub use lower::{lower, nearest};
 
 use crate::score::{self, AllNaPolicy, NaPolicy, ScoringRubric, Verdict};
@@ -39,6 +41,12 @@ pub struct Spec {
     /// Lint settings and suppressions, as written; the lint engine
     /// resolves their codes.
     pub lint: LintDirectives,
+    /// The scenario cells generation samples, when the spec has them.
+    pub taxonomy: Option<Taxonomy>,
+    /// The simulated users drawn for each cell.
+    pub personas: Option<Personas>,
+    /// How the simulated user behaves and how long it writes.
+    pub user_simulator: Option<UserSimulator>,
 }
 
 #[derive(Debug, Clone)]
@@ -193,8 +201,20 @@ pub struct Question {
     /// Set for a conditional question: when it applies.
     pub condition: Option<Text>,
     pub na: NaPolicy,
+    /// Not asked (decided N/A by the program) for a conversation with
+    /// fewer exchanges.
+    pub min_turns: Option<u32>,
+    /// Facts computed from the conversation and given to the judge, in
+    /// the order written.
+    pub facts: Vec<FactKind>,
+    /// Decided in code from the facts, never sent to a model: true is YES,
+    /// false is NO. The span is the expression's text.
+    pub decide: Option<(crate::facts::Decide, Span)>,
     pub span: Span,
 }
+
+/// A fact the program computes from a conversation for the judge.
+pub use crate::facts::FactKind;
 
 impl Question {
     pub fn is_conditional(&self) -> bool {
@@ -273,11 +293,166 @@ pub struct Generation {
     /// User–assistant exchanges per conversation.
     pub turns_min: u32,
     pub turns_max: u32,
+    /// The span of the `turns` item.
+    pub turns_span: Span,
     pub length: Option<Text>,
     pub format: Option<Text>,
     pub escalation: Option<Text>,
     pub scenarios: Vec<Text>,
     pub notes: Vec<Text>,
+    /// How conversations are produced: as written, or the default
+    /// (`simulate` when the spec has a `user_simulator`, else `whole`).
+    pub mode: GenerationMode,
+    /// Whether `mode` was written.
+    pub mode_explicit: bool,
+    /// Assistant words per user word in each exchange; no ratio rule when
+    /// absent.
+    pub ratio: Option<RatioRule>,
+    /// What a length breach does (default `retry`).
+    pub breach: BreachPolicy,
+    /// The training system prompt; derived from the domain when absent.
+    pub training: Option<Text>,
+    pub span: Span,
+}
+
+/// How a conversation is generated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GenerationMode {
+    /// Two models, the simulated user and the assistant, turn by turn.
+    Simulate,
+    /// One call writes the whole conversation.
+    Whole,
+}
+
+impl GenerationMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GenerationMode::Simulate => "simulate",
+            GenerationMode::Whole => "whole",
+        }
+    }
+}
+
+/// What a length breach does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BreachPolicy {
+    /// Ask again (up to two times), then record.
+    #[default]
+    Retry,
+    /// Keep the message and note the breach in the output line.
+    Record,
+}
+
+impl BreachPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BreachPolicy::Retry => "retry",
+            BreachPolicy::Record => "record",
+        }
+    }
+}
+
+/// `ratio 1.0..1.5 limit 2.0`: assistant words per user word, each
+/// exchange. `min <= max <= limit`, all above 0.
+#[derive(Debug, Clone)]
+pub struct RatioRule {
+    pub min: Decimal,
+    pub max: Decimal,
+    pub limit: Option<Decimal>,
+    pub span: Span,
+}
+
+/// An id, a text and a weight: a trajectory or a behaviour.
+#[derive(Debug, Clone)]
+pub struct Weighted {
+    pub id: Ident,
+    pub text: Text,
+    pub weight: Decimal,
+    pub span: Span,
+}
+
+/// `taxonomy { ... }`: the scenario cells generation samples.
+#[derive(Debug, Clone)]
+pub struct Taxonomy {
+    /// The share of cells that are edge cases (`edge_cases`), when given.
+    pub edge_cases: Option<Decimal>,
+    pub edge_case_texts: Vec<Text>,
+    pub dimensions: Vec<Dimension>,
+    pub span: Span,
+}
+
+/// A taxonomy dimension or a persona trait pool: values with weights,
+/// one drawn each time.
+#[derive(Debug, Clone)]
+pub struct Dimension {
+    pub id: Ident,
+    pub title: Text,
+    pub values: Vec<DimensionValue>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct DimensionValue {
+    pub id: Ident,
+    pub text: Text,
+    pub weight: Decimal,
+    /// Drawn uniformly inside the value.
+    pub subtopics: Vec<Text>,
+    pub about: Option<Text>,
+    pub span: Span,
+}
+
+/// `personas { ... }`
+#[derive(Debug, Clone)]
+pub struct Personas {
+    /// The share of personas with no flaw (`flaw_free`), when given.
+    pub flaw_free: Option<Decimal>,
+    pub traits: Vec<Dimension>,
+    pub flaw_kinds: Vec<FlawKind>,
+    pub trajectories: Vec<Weighted>,
+    pub span: Span,
+}
+
+/// `flaws communication "Communication" { ... }`
+#[derive(Debug, Clone)]
+pub struct FlawKind {
+    pub id: Ident,
+    pub title: Text,
+    pub flaws: Vec<Flaw>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Flaw {
+    pub id: Ident,
+    pub title: Text,
+    pub weight: Decimal,
+    /// What the flaw is.
+    pub about: Option<Text>,
+    /// How the simulated user plays it.
+    pub play: Option<Text>,
+    pub span: Span,
+}
+
+/// `user_simulator { ... }`
+#[derive(Debug, Clone)]
+pub struct UserSimulator {
+    pub behaviours: Vec<Weighted>,
+    pub words: Vec<WordsRule>,
+    pub notes: Vec<Text>,
+    pub span: Span,
+}
+
+/// `words style.terse 3..20`: user words per message for one value of a
+/// taxonomy dimension.
+#[derive(Debug, Clone)]
+pub struct WordsRule {
+    /// Index into [`Taxonomy::dimensions`].
+    pub dimension: usize,
+    /// Index into that dimension's values.
+    pub value: usize,
+    pub min: u32,
+    pub max: u32,
     pub span: Span,
 }
 
@@ -314,6 +489,12 @@ pub struct Expert {
 }
 
 impl Spec {
+    /// The dimension and value a `words` rule is for.
+    pub fn words_target(&self, rule: &WordsRule) -> Option<(&Dimension, &DimensionValue)> {
+        let dimension = self.taxonomy.as_ref()?.dimensions.get(rule.dimension)?;
+        Some((dimension, dimension.values.get(rule.value)?))
+    }
+
     pub fn technique(&self, r: TechniqueRef) -> &Technique {
         &self.frameworks[r.framework].techniques[r.technique]
     }

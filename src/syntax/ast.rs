@@ -182,6 +182,35 @@ pub enum Kw {
     Allow,
     Warn,
     Deny,
+    Taxonomy,
+    EdgeCases,
+    EdgeCase,
+    Dimension,
+    Value,
+    Subtopic,
+    Personas,
+    FlawFree,
+    Trait,
+    Flaws,
+    Flaw,
+    Play,
+    Trajectory,
+    UserSimulator,
+    Behaviour,
+    Words,
+    Mode,
+    Simulate,
+    Whole,
+    Ratio,
+    Limit,
+    Breach,
+    Retry,
+    Record,
+    Training,
+    MinTurns,
+    Facts,
+    Decide,
+    Longest,
 }
 
 impl Kw {
@@ -254,6 +283,35 @@ impl Kw {
             Kw::Allow => "allow",
             Kw::Warn => "warn",
             Kw::Deny => "deny",
+            Kw::Taxonomy => "taxonomy",
+            Kw::EdgeCases => "edge_cases",
+            Kw::EdgeCase => "edge_case",
+            Kw::Dimension => "dimension",
+            Kw::Value => "value",
+            Kw::Subtopic => "subtopic",
+            Kw::Personas => "personas",
+            Kw::FlawFree => "flaw_free",
+            Kw::Trait => "trait",
+            Kw::Flaws => "flaws",
+            Kw::Flaw => "flaw",
+            Kw::Play => "play",
+            Kw::Trajectory => "trajectory",
+            Kw::UserSimulator => "user_simulator",
+            Kw::Behaviour => "behaviour",
+            Kw::Words => "words",
+            Kw::Mode => "mode",
+            Kw::Simulate => "simulate",
+            Kw::Whole => "whole",
+            Kw::Ratio => "ratio",
+            Kw::Limit => "limit",
+            Kw::Breach => "breach",
+            Kw::Retry => "retry",
+            Kw::Record => "record",
+            Kw::Training => "training",
+            Kw::MinTurns => "min_turns",
+            Kw::Facts => "facts",
+            Kw::Decide => "decide",
+            Kw::Longest => "longest",
         }
     }
 }
@@ -280,6 +338,9 @@ pub enum Item {
     Judge(Judge),
     Expert(Expert),
     Lint(Lint),
+    Taxonomy(Taxonomy),
+    Personas(Personas),
+    UserSimulator(UserSimulator),
 }
 
 impl Item {
@@ -295,6 +356,9 @@ impl Item {
             Item::Judge(x) => x.span,
             Item::Expert(x) => x.span,
             Item::Lint(x) => x.span,
+            Item::Taxonomy(x) => x.span,
+            Item::Personas(x) => x.span,
+            Item::UserSimulator(x) => x.span,
         }
     }
 }
@@ -566,6 +630,17 @@ pub enum QuestionItem {
         value: Keyword,
         span: Span,
     },
+    /// `min_turns 2`
+    MinTurns(NumberSetting),
+    /// `facts words, ratio`: each name is a keyword (`turns`, `words`,
+    /// `ratio` or `longest`).
+    Facts {
+        keyword: Keyword,
+        names: Vec<Keyword>,
+        span: Span,
+    },
+    /// `decide "assistant_words_max < 150"`
+    Decide(Property),
     Allow(Allow),
 }
 
@@ -635,8 +710,32 @@ pub struct Generation {
 #[derive(Debug, Clone, PartialEq)]
 pub enum GenerationItem {
     Turns(Turns),
-    /// `length`, `format`, `escalation`, `scenario` or `note`.
+    /// `mode simulate|whole`
+    Mode {
+        keyword: Keyword,
+        value: Keyword,
+        span: Span,
+    },
+    Ratio(Ratio),
+    /// `breach retry|record`
+    Breach {
+        keyword: Keyword,
+        value: Keyword,
+        span: Span,
+    },
+    /// `length`, `format`, `escalation`, `scenario`, `note` or `training`.
     Property(Property),
+}
+
+/// `ratio 1.0..1.5 limit 2.0`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ratio {
+    pub keyword: Keyword,
+    pub min: Number,
+    pub max: Number,
+    /// `limit` and its number, when given.
+    pub limit: Option<(Keyword, Number)>,
+    pub span: Span,
 }
 
 /// `turns 3..6`
@@ -731,4 +830,164 @@ pub enum LintItem {
         max: Option<Number>,
         span: Span,
     },
+}
+
+/// A keyword and a number: `edge_cases 0.1`, `flaw_free 0.2`, `min_turns 2`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NumberSetting {
+    pub keyword: Keyword,
+    pub value: Number,
+    pub span: Span,
+}
+
+/// `taxonomy { ... }`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Taxonomy {
+    pub keyword: Keyword,
+    pub items: Vec<TaxonomyItem>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TaxonomyItem {
+    /// `edge_cases 0.1`
+    EdgeCases(NumberSetting),
+    /// `edge_case "..."`
+    EdgeCase(Property),
+    Dimension(Dimension),
+    Allow(Allow),
+}
+
+/// `dimension topic "Topic" { ... }` in a taxonomy, or `trait age "Age"
+/// { ... }` in `personas`: values with weights, one drawn each time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dimension {
+    /// `dimension` or `trait`.
+    pub keyword: Keyword,
+    pub id: Ident,
+    pub title: Text,
+    pub items: Vec<DimensionItem>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum DimensionItem {
+    Value(DimensionValue),
+    Allow(Allow),
+}
+
+/// `value work "Work and study stress" weight 0.30 { subtopic "..." }`
+#[derive(Debug, Clone, PartialEq)]
+pub struct DimensionValue {
+    pub keyword: Keyword,
+    pub id: Ident,
+    pub text: Text,
+    pub weight_keyword: Keyword,
+    pub weight: Number,
+    /// `{ subtopic "..." about "..." }`, when present.
+    pub body: Option<Body>,
+    pub span: Span,
+}
+
+/// The `{ ... }` of a value or a flaw: text properties and suppressions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Body {
+    pub items: Vec<BodyItem>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum BodyItem {
+    /// `subtopic` or `about` in a value; `about` or `play` in a flaw.
+    Property(Property),
+    Allow(Allow),
+}
+
+/// `personas { ... }`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Personas {
+    pub keyword: Keyword,
+    pub items: Vec<PersonasItem>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PersonasItem {
+    /// `flaw_free 0.2`
+    FlawFree(NumberSetting),
+    /// `trait age "Age" { ... }`
+    Trait(Dimension),
+    /// `flaws communication "Communication" { ... }`
+    Flaws(FlawKind),
+    /// `trajectory stable "..." weight 0.4`
+    Trajectory(WeightedLine),
+    Allow(Allow),
+}
+
+/// `flaws communication "Communication" { flaw ... }`
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlawKind {
+    pub keyword: Keyword,
+    pub id: Ident,
+    pub title: Text,
+    pub items: Vec<FlawKindItem>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum FlawKindItem {
+    Flaw(Flaw),
+    Allow(Allow),
+}
+
+/// `flaw minimises "Minimises their problems" weight 0.25 { about "..." play "..." }`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Flaw {
+    pub keyword: Keyword,
+    pub id: Ident,
+    pub title: Text,
+    pub weight_keyword: Keyword,
+    pub weight: Number,
+    pub body: Option<Body>,
+    pub span: Span,
+}
+
+/// A weighted line: `trajectory stable "..." weight 0.4` or
+/// `behaviour engage "..." weight 0.55`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeightedLine {
+    pub keyword: Keyword,
+    pub id: Ident,
+    pub text: Text,
+    pub weight_keyword: Keyword,
+    pub weight: Number,
+    pub span: Span,
+}
+
+/// `user_simulator { ... }`
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserSimulator {
+    pub keyword: Keyword,
+    pub items: Vec<SimulatorItem>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SimulatorItem {
+    /// `behaviour engage "..." weight 0.55`
+    Behaviour(WeightedLine),
+    Words(Words),
+    /// `note "..."`
+    Property(Property),
+    Allow(Allow),
+}
+
+/// `words style.terse 3..20`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Words {
+    pub keyword: Keyword,
+    pub target: Reference,
+    pub min: Number,
+    pub max: Number,
+    pub span: Span,
 }

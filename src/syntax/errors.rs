@@ -190,6 +190,11 @@ const TEXT_KEYWORDS: &[&str] = &[
     "note",
     "perspective",
     "focus",
+    "edge_case",
+    "subtopic",
+    "play",
+    "training",
+    "decide",
 ];
 
 /// A text block whose closing `"""` was mistyped (`""`), so that the `"""`
@@ -559,7 +564,7 @@ fn expected_help(expected: &[String]) -> Option<String> {
 
 fn context_help(junk: &Junk) -> String {
     match junk.expected {
-        Rule::top_item => "a spec is made of top-level blocks: domain, framework, failure, always, never, rubric, calibration, fewshot, generation, judge, expert, lint".to_string(),
+        Rule::top_item => "a spec is made of top-level blocks: domain, framework, failure, always, never, rubric, calibration, fewshot, generation, judge, expert, lint, taxonomy, personas, user_simulator".to_string(),
         _ => {
             let article = if junk.block.starts_with(['a', 'e', 'i', 'o']) {
                 "an"
@@ -653,6 +658,35 @@ pub fn describe_rule(rule: Rule) -> Option<String> {
         Rule::kw_allow => keyword("allow"),
         Rule::kw_warn => keyword("warn"),
         Rule::kw_deny => keyword("deny"),
+        Rule::kw_taxonomy => keyword("taxonomy"),
+        Rule::kw_edge_cases => keyword("edge_cases"),
+        Rule::kw_edge_case => keyword("edge_case"),
+        Rule::kw_dimension => keyword("dimension"),
+        Rule::kw_value => keyword("value"),
+        Rule::kw_subtopic => keyword("subtopic"),
+        Rule::kw_personas => keyword("personas"),
+        Rule::kw_flaw_free => keyword("flaw_free"),
+        Rule::kw_trait => keyword("trait"),
+        Rule::kw_flaws => keyword("flaws"),
+        Rule::kw_flaw => keyword("flaw"),
+        Rule::kw_play => keyword("play"),
+        Rule::kw_trajectory => keyword("trajectory"),
+        Rule::kw_user_simulator => keyword("user_simulator"),
+        Rule::kw_behaviour => keyword("behaviour"),
+        Rule::kw_words => keyword("words"),
+        Rule::kw_mode => keyword("mode"),
+        Rule::kw_simulate => keyword("simulate"),
+        Rule::kw_whole => keyword("whole"),
+        Rule::kw_ratio => keyword("ratio"),
+        Rule::kw_limit => keyword("limit"),
+        Rule::kw_breach => keyword("breach"),
+        Rule::kw_retry => keyword("retry"),
+        Rule::kw_record => keyword("record"),
+        Rule::kw_training => keyword("training"),
+        Rule::kw_min_turns => keyword("min_turns"),
+        Rule::kw_facts => keyword("facts"),
+        Rule::kw_decide => keyword("decide"),
+        Rule::kw_longest => keyword("longest"),
         Rule::lint => keyword("lint"),
         Rule::allow => keyword("allow"),
         Rule::lint_code => Some("a lint rule code such as `FT203`".into()),
@@ -694,6 +728,29 @@ pub fn describe_rule(rule: Rule) -> Option<String> {
         Rule::evidence => keyword("evidence"),
         Rule::calls => keyword("calls"),
         Rule::aggregate => keyword("aggregate"),
+        Rule::taxonomy => keyword("taxonomy"),
+        Rule::personas => keyword("personas"),
+        Rule::user_simulator => keyword("user_simulator"),
+        Rule::edge_cases => keyword("edge_cases"),
+        Rule::dimension => keyword("dimension"),
+        Rule::dimension_value | Rule::dimension_item => {
+            Some("a value (`value id \"text\" weight 0.3`)".into())
+        }
+        Rule::value_body | Rule::flaw_body => Some("`{`".into()),
+        Rule::flaw_free => keyword("flaw_free"),
+        Rule::trait_pool => keyword("trait"),
+        Rule::flaw_kind => keyword("flaws"),
+        Rule::flaw | Rule::flaw_kind_item => Some("a flaw (`flaw id \"title\" weight 0.2`)".into()),
+        Rule::trajectory => keyword("trajectory"),
+        Rule::behaviour => keyword("behaviour"),
+        Rule::words => keyword("words"),
+        Rule::mode => keyword("mode"),
+        Rule::ratio => keyword("ratio"),
+        Rule::breach => keyword("breach"),
+        Rule::min_turns => keyword("min_turns"),
+        Rule::facts => keyword("facts"),
+        Rule::fact_name => Some("a fact (`turns`, `words`, `ratio` or `longest`)".into()),
+        Rule::decide => keyword("decide"),
         Rule::property_domain
         | Rule::framework_item
         | Rule::property_framework
@@ -708,7 +765,16 @@ pub fn describe_rule(rule: Rule) -> Option<String> {
         | Rule::property_generation
         | Rule::judge_item
         | Rule::property_judge
-        | Rule::property_expert => None,
+        | Rule::property_expert
+        | Rule::taxonomy_item
+        | Rule::property_taxonomy
+        | Rule::value_item
+        | Rule::property_value
+        | Rule::personas_item
+        | Rule::flaw_item
+        | Rule::property_flaw
+        | Rule::simulator_item
+        | Rule::property_simulator => None,
         Rule::junk | Rule::top_junk | Rule::junk_group | Rule::junk_string => None,
         Rule::WHITESPACE | Rule::ident_char | Rule::text => None,
     }

@@ -126,6 +126,9 @@ impl<'s> Builder<'s> {
             Rule::judge => Item::Judge(self.build_judge(pair)),
             Rule::expert => Item::Expert(self.build_expert(pair)),
             Rule::lint => Item::Lint(self.build_lint(pair)),
+            Rule::taxonomy => Item::Taxonomy(self.build_taxonomy(pair)),
+            Rule::personas => Item::Personas(self.build_personas(pair)),
+            Rule::user_simulator => Item::UserSimulator(self.build_user_simulator(pair)),
             _ => return None,
         })
     }
@@ -636,6 +639,29 @@ impl<'s> Builder<'s> {
                             Rule::define => QuestionItem::Define(self.build_define(inner)),
                             Rule::applies => QuestionItem::When(self.property(inner)),
                             Rule::allow => QuestionItem::Allow(self.build_allow(inner)),
+                            Rule::min_turns => {
+                                QuestionItem::MinTurns(self.number_setting(inner, Kw::MinTurns))
+                            }
+                            Rule::decide => QuestionItem::Decide(self.property(inner)),
+                            Rule::facts => {
+                                let span = span_of(&inner);
+                                let mut keyword = placeholder_keyword(Kw::Facts, span);
+                                let mut names = Vec::new();
+                                for c in children(inner) {
+                                    match c.as_rule() {
+                                        Rule::kw_facts => keyword = self.keyword(&c),
+                                        Rule::fact_name => {
+                                            names.extend(children(c).map(|k| self.keyword(&k)))
+                                        }
+                                        _ => {}
+                                    }
+                                }
+                                QuestionItem::Facts {
+                                    keyword,
+                                    names,
+                                    span,
+                                }
+                            }
                             _ => {
                                 let span = span_of(&inner);
                                 let mut keywords = children(inner).map(|c| self.keyword(&c));
@@ -777,6 +803,34 @@ impl<'s> Builder<'s> {
                     for inner in children(child) {
                         let item = match inner.as_rule() {
                             Rule::turns => GenerationItem::Turns(self.build_turns(inner)),
+                            Rule::ratio => GenerationItem::Ratio(self.build_ratio(inner)),
+                            Rule::mode | Rule::breach => {
+                                let rule = inner.as_rule();
+                                let item_span = span_of(&inner);
+                                let (keyword_kind, value_kind) = match rule {
+                                    Rule::mode => (Kw::Mode, Kw::Simulate),
+                                    _ => (Kw::Breach, Kw::Retry),
+                                };
+                                let mut keywords = children(inner).map(|c| self.keyword(&c));
+                                let keyword = keywords
+                                    .next()
+                                    .unwrap_or(placeholder_keyword(keyword_kind, item_span));
+                                let value = keywords
+                                    .next()
+                                    .unwrap_or(placeholder_keyword(value_kind, item_span));
+                                match rule {
+                                    Rule::mode => GenerationItem::Mode {
+                                        keyword,
+                                        value,
+                                        span: item_span,
+                                    },
+                                    _ => GenerationItem::Breach {
+                                        keyword,
+                                        value,
+                                        span: item_span,
+                                    },
+                                }
+                            }
                             _ => GenerationItem::Property(self.property(inner)),
                         };
                         items.push(item);
@@ -812,6 +866,349 @@ impl<'s> Builder<'s> {
                 span,
             }),
             max: numbers.next(),
+            span,
+        }
+    }
+
+    fn build_ratio(&mut self, pair: Pair<'_, Rule>) -> Ratio {
+        let span = span_of(&pair);
+        let mut keyword = placeholder_keyword(Kw::Ratio, span);
+        let mut limit_keyword = None;
+        let mut numbers = Vec::new();
+        for child in children(pair) {
+            match child.as_rule() {
+                Rule::kw_ratio => keyword = self.keyword(&child),
+                Rule::kw_limit => limit_keyword = Some(self.keyword(&child)),
+                Rule::number => numbers.push(self.number(&child)),
+                _ => {}
+            }
+        }
+        let mut numbers = numbers.into_iter();
+        let missing = || Number {
+            raw: String::new(),
+            span: Span::point(span.start),
+        };
+        let min = numbers.next().unwrap_or_else(missing);
+        let max = numbers.next().unwrap_or_else(missing);
+        let limit = limit_keyword.zip(numbers.next());
+        Ratio {
+            keyword,
+            min,
+            max,
+            limit,
+            span,
+        }
+    }
+
+    /// `keyword number`: `edge_cases 0.1`, `flaw_free 0.2`, `min_turns 2`.
+    fn number_setting(&mut self, pair: Pair<'_, Rule>, kind: Kw) -> NumberSetting {
+        let span = span_of(&pair);
+        let mut keyword = placeholder_keyword(kind, span);
+        let mut value = Number {
+            raw: String::new(),
+            span: Span::point(span.start),
+        };
+        for child in children(pair) {
+            match child.as_rule() {
+                Rule::number => value = self.number(&child),
+                rule if keyword_kind(rule).is_some() => keyword = self.keyword(&child),
+                _ => {}
+            }
+        }
+        NumberSetting {
+            keyword,
+            value,
+            span,
+        }
+    }
+
+    fn build_taxonomy(&mut self, pair: Pair<'_, Rule>) -> Taxonomy {
+        let span = span_of(&pair);
+        let mut keyword = placeholder_keyword(Kw::Taxonomy, span);
+        let mut items = Vec::new();
+        for child in children(pair) {
+            match child.as_rule() {
+                Rule::kw_taxonomy => keyword = self.keyword(&child),
+                Rule::taxonomy_item => {
+                    for inner in children(child) {
+                        let item = match inner.as_rule() {
+                            Rule::edge_cases => {
+                                TaxonomyItem::EdgeCases(self.number_setting(inner, Kw::EdgeCases))
+                            }
+                            Rule::dimension => {
+                                TaxonomyItem::Dimension(self.build_dimension(inner, Kw::Dimension))
+                            }
+                            Rule::allow => TaxonomyItem::Allow(self.build_allow(inner)),
+                            _ => TaxonomyItem::EdgeCase(self.property(inner)),
+                        };
+                        items.push(item);
+                    }
+                }
+                Rule::junk => self.junk(&child, Rule::taxonomy_item, "taxonomy"),
+                _ => {}
+            }
+        }
+        Taxonomy {
+            keyword,
+            items,
+            span,
+        }
+    }
+
+    /// A taxonomy `dimension` or a persona `trait` (`kind` says which).
+    fn build_dimension(&mut self, pair: Pair<'_, Rule>, kind: Kw) -> Dimension {
+        let span = span_of(&pair);
+        let block = if kind == Kw::Trait {
+            "trait"
+        } else {
+            "dimension"
+        };
+        let mut header = Header::default();
+        let mut items = Vec::new();
+        for child in children(pair) {
+            match child.as_rule() {
+                Rule::dimension_item => {
+                    for inner in children(child) {
+                        let item = match inner.as_rule() {
+                            Rule::allow => DimensionItem::Allow(self.build_allow(inner)),
+                            _ => DimensionItem::Value(self.build_dimension_value(inner)),
+                        };
+                        items.push(item);
+                    }
+                }
+                Rule::junk => self.junk(&child, Rule::dimension_item, block),
+                _ => self.header(&child, &mut header),
+            }
+        }
+        Dimension {
+            keyword: header.keyword(kind, span),
+            id: header.id(span),
+            title: header.title(span),
+            items,
+            span,
+        }
+    }
+
+    fn build_dimension_value(&mut self, pair: Pair<'_, Rule>) -> DimensionValue {
+        let span = span_of(&pair);
+        let weighted = self.weighted_parts(pair, Kw::Value, "value");
+        DimensionValue {
+            keyword: weighted.keyword,
+            id: weighted.id,
+            text: weighted.text,
+            weight_keyword: weighted.weight_keyword,
+            weight: weighted.weight,
+            body: weighted.body,
+            span,
+        }
+    }
+
+    /// The parts of `keyword id "text" weight N { body }`, shared by
+    /// values, flaws, trajectories and behaviours.
+    fn weighted_parts(&mut self, pair: Pair<'_, Rule>, kind: Kw, block: &'static str) -> Weighted {
+        let span = span_of(&pair);
+        let mut keyword = placeholder_keyword(kind, span);
+        let mut id = None;
+        let mut text = None;
+        let mut weight_keyword = placeholder_keyword(Kw::Weight, span);
+        let mut weight = Number {
+            raw: String::new(),
+            span: Span::point(span.start),
+        };
+        let mut body = None;
+        for child in children(pair) {
+            match child.as_rule() {
+                Rule::ident => id = Some(self.ident(&child)),
+                Rule::string | Rule::text_block => text = Some(self.text(&child)),
+                Rule::kw_weight => weight_keyword = self.keyword(&child),
+                Rule::number => weight = self.number(&child),
+                Rule::value_body | Rule::flaw_body => body = Some(self.build_body(child, block)),
+                rule if keyword_kind(rule).is_some() => keyword = self.keyword(&child),
+                _ => {}
+            }
+        }
+        Weighted {
+            keyword,
+            id: id.unwrap_or_else(|| empty_ident(span)),
+            text: text.unwrap_or_else(|| empty_text(span)),
+            weight_keyword,
+            weight,
+            body,
+        }
+    }
+
+    fn build_body(&mut self, pair: Pair<'_, Rule>, block: &'static str) -> Body {
+        let span = span_of(&pair);
+        let expected = if pair.as_rule() == Rule::flaw_body {
+            Rule::flaw_item
+        } else {
+            Rule::value_item
+        };
+        let mut items = Vec::new();
+        for child in children(pair) {
+            match child.as_rule() {
+                Rule::value_item | Rule::flaw_item => {
+                    for inner in children(child) {
+                        let item = match inner.as_rule() {
+                            Rule::allow => BodyItem::Allow(self.build_allow(inner)),
+                            _ => BodyItem::Property(self.property(inner)),
+                        };
+                        items.push(item);
+                    }
+                }
+                Rule::junk => self.junk(&child, expected, block),
+                _ => {}
+            }
+        }
+        Body { items, span }
+    }
+
+    fn weighted_line(&mut self, pair: Pair<'_, Rule>, kind: Kw) -> WeightedLine {
+        let span = span_of(&pair);
+        let w = self.weighted_parts(pair, kind, "");
+        WeightedLine {
+            keyword: w.keyword,
+            id: w.id,
+            text: w.text,
+            weight_keyword: w.weight_keyword,
+            weight: w.weight,
+            span,
+        }
+    }
+
+    fn build_personas(&mut self, pair: Pair<'_, Rule>) -> Personas {
+        let span = span_of(&pair);
+        let mut keyword = placeholder_keyword(Kw::Personas, span);
+        let mut items = Vec::new();
+        for child in children(pair) {
+            match child.as_rule() {
+                Rule::kw_personas => keyword = self.keyword(&child),
+                Rule::personas_item => {
+                    for inner in children(child) {
+                        let item = match inner.as_rule() {
+                            Rule::flaw_free => {
+                                PersonasItem::FlawFree(self.number_setting(inner, Kw::FlawFree))
+                            }
+                            Rule::trait_pool => {
+                                PersonasItem::Trait(self.build_dimension(inner, Kw::Trait))
+                            }
+                            Rule::flaw_kind => PersonasItem::Flaws(self.build_flaw_kind(inner)),
+                            Rule::trajectory => {
+                                PersonasItem::Trajectory(self.weighted_line(inner, Kw::Trajectory))
+                            }
+                            _ => PersonasItem::Allow(self.build_allow(inner)),
+                        };
+                        items.push(item);
+                    }
+                }
+                Rule::junk => self.junk(&child, Rule::personas_item, "personas"),
+                _ => {}
+            }
+        }
+        Personas {
+            keyword,
+            items,
+            span,
+        }
+    }
+
+    fn build_flaw_kind(&mut self, pair: Pair<'_, Rule>) -> FlawKind {
+        let span = span_of(&pair);
+        let mut header = Header::default();
+        let mut items = Vec::new();
+        for child in children(pair) {
+            match child.as_rule() {
+                Rule::flaw_kind_item => {
+                    for inner in children(child) {
+                        let item = match inner.as_rule() {
+                            Rule::allow => FlawKindItem::Allow(self.build_allow(inner)),
+                            _ => {
+                                let flaw_span = span_of(&inner);
+                                let w = self.weighted_parts(inner, Kw::Flaw, "flaw");
+                                FlawKindItem::Flaw(Flaw {
+                                    keyword: w.keyword,
+                                    id: w.id,
+                                    title: w.text,
+                                    weight_keyword: w.weight_keyword,
+                                    weight: w.weight,
+                                    body: w.body,
+                                    span: flaw_span,
+                                })
+                            }
+                        };
+                        items.push(item);
+                    }
+                }
+                Rule::junk => self.junk(&child, Rule::flaw_kind_item, "flaws"),
+                _ => self.header(&child, &mut header),
+            }
+        }
+        FlawKind {
+            keyword: header.keyword(Kw::Flaws, span),
+            id: header.id(span),
+            title: header.title(span),
+            items,
+            span,
+        }
+    }
+
+    fn build_user_simulator(&mut self, pair: Pair<'_, Rule>) -> UserSimulator {
+        let span = span_of(&pair);
+        let mut keyword = placeholder_keyword(Kw::UserSimulator, span);
+        let mut items = Vec::new();
+        for child in children(pair) {
+            match child.as_rule() {
+                Rule::kw_user_simulator => keyword = self.keyword(&child),
+                Rule::simulator_item => {
+                    for inner in children(child) {
+                        let item = match inner.as_rule() {
+                            Rule::behaviour => {
+                                SimulatorItem::Behaviour(self.weighted_line(inner, Kw::Behaviour))
+                            }
+                            Rule::words => SimulatorItem::Words(self.build_words(inner)),
+                            Rule::allow => SimulatorItem::Allow(self.build_allow(inner)),
+                            _ => SimulatorItem::Property(self.property(inner)),
+                        };
+                        items.push(item);
+                    }
+                }
+                Rule::junk => self.junk(&child, Rule::simulator_item, "user_simulator"),
+                _ => {}
+            }
+        }
+        UserSimulator {
+            keyword,
+            items,
+            span,
+        }
+    }
+
+    fn build_words(&mut self, pair: Pair<'_, Rule>) -> Words {
+        let span = span_of(&pair);
+        let mut keyword = placeholder_keyword(Kw::Words, span);
+        let mut target = Reference {
+            parts: Vec::new(),
+            span: Span::point(span.start),
+        };
+        let mut numbers = Vec::new();
+        for child in children(pair) {
+            match child.as_rule() {
+                Rule::kw_words => keyword = self.keyword(&child),
+                Rule::reference => target = self.reference(&child),
+                Rule::number => numbers.push(self.number(&child)),
+                _ => {}
+            }
+        }
+        let mut numbers = numbers.into_iter();
+        let missing = || Number {
+            raw: String::new(),
+            span: Span::point(span.start),
+        };
+        Words {
+            keyword,
+            target,
+            min: numbers.next().unwrap_or_else(missing),
+            max: numbers.next().unwrap_or_else(missing),
             span,
         }
     }
@@ -999,6 +1396,16 @@ impl<'s> Builder<'s> {
     }
 }
 
+/// The parts of a weighted item, before they become its node.
+struct Weighted {
+    keyword: Keyword,
+    id: Ident,
+    text: Text,
+    weight_keyword: Keyword,
+    weight: Number,
+    body: Option<Body>,
+}
+
 #[derive(Default)]
 struct Header {
     keyword: Option<Keyword>,
@@ -1109,6 +1516,35 @@ pub fn keyword_kind(rule: Rule) -> Option<Kw> {
         Rule::kw_allow => Kw::Allow,
         Rule::kw_warn => Kw::Warn,
         Rule::kw_deny => Kw::Deny,
+        Rule::kw_taxonomy => Kw::Taxonomy,
+        Rule::kw_edge_cases => Kw::EdgeCases,
+        Rule::kw_edge_case => Kw::EdgeCase,
+        Rule::kw_dimension => Kw::Dimension,
+        Rule::kw_value => Kw::Value,
+        Rule::kw_subtopic => Kw::Subtopic,
+        Rule::kw_personas => Kw::Personas,
+        Rule::kw_flaw_free => Kw::FlawFree,
+        Rule::kw_trait => Kw::Trait,
+        Rule::kw_flaws => Kw::Flaws,
+        Rule::kw_flaw => Kw::Flaw,
+        Rule::kw_play => Kw::Play,
+        Rule::kw_trajectory => Kw::Trajectory,
+        Rule::kw_user_simulator => Kw::UserSimulator,
+        Rule::kw_behaviour => Kw::Behaviour,
+        Rule::kw_words => Kw::Words,
+        Rule::kw_mode => Kw::Mode,
+        Rule::kw_simulate => Kw::Simulate,
+        Rule::kw_whole => Kw::Whole,
+        Rule::kw_ratio => Kw::Ratio,
+        Rule::kw_limit => Kw::Limit,
+        Rule::kw_breach => Kw::Breach,
+        Rule::kw_retry => Kw::Retry,
+        Rule::kw_record => Kw::Record,
+        Rule::kw_training => Kw::Training,
+        Rule::kw_min_turns => Kw::MinTurns,
+        Rule::kw_facts => Kw::Facts,
+        Rule::kw_decide => Kw::Decide,
+        Rule::kw_longest => Kw::Longest,
         _ => return None,
     })
 }
