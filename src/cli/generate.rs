@@ -157,16 +157,15 @@ pub(super) fn generate(
         .map(|item| scripts::script(&spec, &input, &prompts, item, args.seed))
         .collect();
 
-    let config = ProjectConfig::discover(&args.spec, args.config.as_deref()).map_err(|d| {
-        Failure {
+    let config =
+        ProjectConfig::discover(&args.spec, args.config.as_deref()).map_err(|d| Failure {
             message: format!(
                 "the configuration has errors:\n{}",
                 d.render(out.render_options())
             ),
             help: None,
             code: exit::USAGE,
-        }
-    })?;
+        })?;
     if !config.warnings.is_empty() {
         out.stderr(&config.warnings.render(out.render_options()));
     }
@@ -357,13 +356,8 @@ pub(super) fn generate(
 
 /// The emitted prompts a run uses.
 fn prompts(spec: &crate::model::Spec, file_name: &str, text: &str) -> Result<Prompts, Failure> {
-    let artifacts = crate::emit::emit(
-        spec,
-        file_name,
-        text,
-        &crate::emit::Templates::embedded(),
-    )
-    .map_err(|e| Failure::usage(e.message))?;
+    let artifacts = crate::emit::emit(spec, file_name, text, &crate::emit::Templates::embedded())
+        .map_err(|e| Failure::usage(e.message))?;
     let find = |path: &str| -> Arc<str> {
         artifacts
             .iter()

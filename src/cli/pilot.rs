@@ -112,8 +112,9 @@ fn path(p: &Path) -> String {
 
 fn pilot(args: &PilotArgs, out: &Output) -> Result<u8, Failure> {
     // The build: the artifacts the steps use, kept with the run.
-    let source = read_source(&args.spec, &super::display_name(&args.spec))
-        .map_err(|_| Failure::usage(format!("cannot read {} as UTF-8 text", args.spec.display())))?;
+    let source = read_source(&args.spec, &super::display_name(&args.spec)).map_err(|_| {
+        Failure::usage(format!("cannot read {} as UTF-8 text", args.spec.display()))
+    })?;
     let compilation = compile(source);
     let Some(spec) = compilation.clean_spec().cloned() else {
         out.compilation(&compilation);
@@ -123,16 +124,15 @@ fn pilot(args: &PilotArgs, out: &Output) -> Result<u8, Failure> {
             code: exit::SPEC_ERRORS,
         });
     };
-    let config = ProjectConfig::discover(&args.spec, args.config.as_deref()).map_err(|d| {
-        Failure {
+    let config =
+        ProjectConfig::discover(&args.spec, args.config.as_deref()).map_err(|d| Failure {
             message: format!(
                 "the configuration has errors:\n{}",
                 d.render(out.render_options())
             ),
             help: None,
             code: exit::USAGE,
-        }
-    })?;
+        })?;
     let name = args
         .run
         .clone()
@@ -158,7 +158,11 @@ fn pilot(args: &PilotArgs, out: &Output) -> Result<u8, Failure> {
         )
         .map_err(|e| Failure::usage(format!("cannot write {}: {e}", artifact.path)))?;
     }
-    out.stderr(&format!("pilot {}: 1/4 built the artifacts into {}\n", name, dir.join("build").display()));
+    out.stderr(&format!(
+        "pilot {}: 1/4 built the artifacts into {}\n",
+        name,
+        dir.join("build").display()
+    ));
 
     let common = |argv: &mut Vec<String>| {
         if let Some(config) = &args.config {
@@ -190,7 +194,9 @@ fn pilot(args: &PilotArgs, out: &Output) -> Result<u8, Failure> {
     calibrate.accept_calibration = args.accept_calibration;
     let code = super::judge::run_ref(&calibrate, out);
     if code != exit::OK {
-        out.stderr("pilot: stopped at the calibration check (2/4); run the same command to resume\n");
+        out.stderr(
+            "pilot: stopped at the calibration check (2/4); run the same command to resume\n",
+        );
         return Ok(code);
     }
 
@@ -322,7 +328,11 @@ fn conclusion(
         let text = std::fs::read_to_string(spec_path).unwrap_or_default();
         let index = crate::source::LineIndex::new(&text);
         for (id, rate) in questions.iter().take(5) {
-            let Some(q) = spec.rubric.question_index(id).map(|i| &spec.rubric.questions[i]) else {
+            let Some(q) = spec
+                .rubric
+                .question_index(id)
+                .map(|i| &spec.rubric.questions[i])
+            else {
                 continue;
             };
             let line = index.line_of(q.span.start) + 1;
@@ -336,9 +346,16 @@ fn conclusion(
                 match target {
                     crate::model::CheckTarget::Anchor(a) => {
                         let anchor = &spec.anchors[*a];
-                        out.push_str(&format!("      checks {}: {}\n", anchor.reference(), anchor.text.value));
+                        out.push_str(&format!(
+                            "      checks {}: {}\n",
+                            anchor.reference(),
+                            anchor.text.value
+                        ));
                         for (f, _) in &anchor.guards {
-                            out.push_str(&format!("      guards failure {}: {}\n", spec.failures[*f].id.name, spec.failures[*f].title.value));
+                            out.push_str(&format!(
+                                "      guards failure {}: {}\n",
+                                spec.failures[*f].id.name, spec.failures[*f].title.value
+                            ));
                         }
                     }
                     crate::model::CheckTarget::Failure(f) => out.push_str(&format!(

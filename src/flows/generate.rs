@@ -277,7 +277,7 @@ impl<'s> Generation<'s> {
                     messages.push(Message::new(*role, Arc::clone(text)));
                 }
                 Job {
-                    tag: format!("{} / exchange {} / assistant", script.id, exchange),
+                    tag: format!("{} / exchange {} / assistant", script.id, exchange + 1),
                     target: self.roles.assistant,
                     request: ChatRequest {
                         messages,
@@ -356,7 +356,8 @@ impl<'s> Generation<'s> {
                 conversation.step = Step::Assistant { retry: 0 };
             }
             Step::Assistant { retry } => {
-                let exchange = exchange_of(&conversation.messages);
+                // The exchange this reply completes, from 1.
+                let exchange = exchange_of(&conversation.messages) + 1;
                 let user = conversation
                     .messages
                     .last()
@@ -488,36 +489,43 @@ fn breach_note(breach: &Breach) -> String {
     )
 }
 
-/// The schema of a whole conversation of `exchanges` exchanges, in the
-/// generation prompt's format.
+/// The schema of a whole conversation of `exchanges` exchanges: a list of
+/// exchanges, each a user message and the assistant's reply, so that the
+/// roles alternate by construction (a list of messages with a `role`
+/// each lets a model write two user messages in a row, and the schema
+/// cannot forbid it).
 pub fn conversation_schema(exchanges: u32) -> Value {
-    let n = 2 * u64::from(exchanges);
+    let n = u64::from(exchanges);
     json!({
         "type": "object",
         "properties": {
             "id": {"type": "string"},
-            "messages": {
+            "exchanges": {
                 "type": "array",
                 "minItems": n,
                 "maxItems": n,
                 "items": {
                     "type": "object",
                     "properties": {
-                        "role": {"type": "string", "enum": ["user", "assistant"]},
-                        "content": {"type": "string"}
+                        "user": {"type": "string"},
+                        "assistant": {"type": "string"}
                     },
-                    "required": ["role", "content"],
+                    "required": ["user", "assistant"],
                     "additionalProperties": false
                 }
             }
         },
-        "required": ["id", "messages"],
+        "required": ["id", "exchanges"],
         "additionalProperties": false
     })
 }
 
+/// What a whole-conversation request adds to the generation prompt: the
+/// answer's form, which the schema above enforces.
+pub const WHOLE_FORMAT: &str = "Reply with one JSON object in this form, instead of the output format above: {\"id\": \"<the id>\", \"exchanges\": [{\"user\": \"<the user's message>\", \"assistant\": \"<the assistant's reply>\"}, ...]}, one entry per exchange, in order.";
+
 /// The messages of a whole-conversation answer, checked: `exchanges`
-/// exchanges, the user first, roles alternating, no empty message.
+/// exchanges, none with an empty message.
 pub fn parse_conversation(text: &str, exchanges: u32) -> Result<Vec<(Role, String)>, String> {
     let value: Value = serde_json::from_str(text.trim())
         .ok()
@@ -525,41 +533,29 @@ pub fn parse_conversation(text: &str, exchanges: u32) -> Result<Vec<(Role, Strin
             crate::score::judgment::extract_json(text).and_then(|j| serde_json::from_str(j).ok())
         })
         .ok_or_else(|| "the answer is not JSON".to_string())?;
-    let messages = value
-        .get("messages")
+    let list = value
+        .get("exchanges")
         .and_then(Value::as_array)
-        .ok_or("the answer has no `messages` list")?;
-    if messages.len() != 2 * exchanges as usize {
+        .ok_or("the answer has no `exchanges` list")?;
+    if list.len() != exchanges as usize {
         return Err(format!(
-            "the conversation has {} messages; {exchanges} exchanges are {}",
-            messages.len(),
-            2 * exchanges
+            "the conversation has {} exchanges; {exchanges} were asked for",
+            list.len()
         ));
     }
-    let mut out = Vec::with_capacity(messages.len());
-    for (i, m) in messages.iter().enumerate() {
-        let role = m.get("role").and_then(Value::as_str).unwrap_or("");
-        let expected = if i % 2 == 0 { "user" } else { "assistant" };
-        if role != expected {
-            return Err(format!(
-                "message {} is `{role}`; the roles alternate from the user's",
-                i + 1
-            ));
+    let mut out = Vec::with_capacity(2 * list.len());
+    for (i, exchange) in list.iter().enumerate() {
+        for (field, role) in [("user", Role::User), ("assistant", Role::Assistant)] {
+            let content = exchange
+                .get(field)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .trim();
+            if content.is_empty() {
+                return Err(format!("exchange {} has no {field} message", i + 1));
+            }
+            out.push((role, content.to_string()));
         }
-        let content = m
-            .get("content")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .trim();
-        if content.is_empty() {
-            return Err(format!("message {} has no text", i + 1));
-        }
-        let role = if i % 2 == 0 {
-            Role::User
-        } else {
-            Role::Assistant
-        };
-        out.push((role, content.to_string()));
     }
     Ok(out)
 }
@@ -572,10 +568,9 @@ pub fn accept() -> Arc<Accept> {
             Some(schema) if schema.name == CONVERSATION_SCHEMA => {
                 let exchanges = schema
                     .schema
-                    .pointer("/properties/messages/minItems")
+                    .pointer("/properties/exchanges/minItems")
                     .and_then(Value::as_u64)
-                    .unwrap_or(0)
-                    / 2;
+                    .unwrap_or(0);
                 parse_conversation(&response.text, exchanges as u32)
                     .map(|_| ())
                     .map_err(|detail| (Unusable::BadConversation, detail))

@@ -120,8 +120,10 @@ pub fn script(spec: &Spec, input: &PlanInput, prompts: &Prompts, item: &Item, se
         Mode::Whole {
             system: Arc::clone(&prompts.generation),
             request: Arc::from(format!(
-                "Write the conversation with id `{}`: {} exchanges.\n\n{card}",
-                item.id, item.turns
+                "Write the conversation with id `{}`: {} exchanges.\n\n{card}\n\n{}",
+                item.id,
+                item.turns,
+                crate::flows::generate::WHOLE_FORMAT
             )),
         }
     };
@@ -199,7 +201,10 @@ pub fn card(spec: &Spec, item: &Item) -> String {
             else {
                 continue;
             };
-            out.push_str(&format!("- {}: {}", dimension.title.value, value.text.value));
+            out.push_str(&format!(
+                "- {}: {}",
+                dimension.title.value, value.text.value
+            ));
             if let Some(about) = &value.about {
                 out.push_str(&format!(" ({})", about.value));
             }
@@ -262,12 +267,12 @@ pub fn card(spec: &Spec, item: &Item) -> String {
                 }
             }
         }
-        if let Some(trajectory) = item.persona.trajectory.as_ref().and_then(|id| {
-            personas
-                .trajectories
-                .iter()
-                .find(|t| &t.id.name == id)
-        }) {
+        if let Some(trajectory) = item
+            .persona
+            .trajectory
+            .as_ref()
+            .and_then(|id| personas.trajectories.iter().find(|t| &t.id.name == id))
+        {
             out.push_str(&format!(
                 "\nOver the conversation: {}\n",
                 sentence(&trajectory.text.value)
