@@ -684,8 +684,8 @@ fn phrases(conversations: &[Conversation], total_words: usize) -> (Phrases, Vec<
         let other = longest[j].1;
         (j != i && about(*count, other) && about(other, *count)).then_some(j)
     };
-    for i in 0..longest.len() {
-        if longest[i].0.len() == NGRAM_MAX
+    for (i, (w, _)) in longest.iter().enumerate() {
+        if w.len() == NGRAM_MAX
             && let Some(j) = successor(i)
         {
             has_predecessor[j] = true;
