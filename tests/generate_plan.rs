@@ -359,6 +359,9 @@ fn the_audit_finds_what_was_injected_and_nothing_else() {
     assert_eq!(a.near_duplicates.pairs, 1);
     let json: serde_json::Value = serde_json::from_str(&a.to_json()).unwrap();
     assert_eq!(json["near_duplicates"]["top"][0]["b"], 399);
+    common::settings("generate").bind(|| {
+        insta::assert_snapshot!("audit-injected", a.render());
+    });
 }
 
 #[test]

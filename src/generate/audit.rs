@@ -684,8 +684,8 @@ fn phrases(conversations: &[Conversation], total_words: usize) -> (Phrases, Vec<
         let other = longest[j].1;
         (j != i && about(*count, other) && about(other, *count)).then_some(j)
     };
-    for i in 0..longest.len() {
-        if longest[i].0.len() == NGRAM_MAX
+    for (i, (w, _)) in longest.iter().enumerate() {
+        if w.len() == NGRAM_MAX
             && let Some(j) = successor(i)
         {
             has_predecessor[j] = true;
@@ -757,7 +757,13 @@ fn phrases(conversations: &[Conversation], total_words: usize) -> (Phrases, Vec<
             let examples: Vec<String> = only
                 .iter()
                 .take(3)
-                .map(|k| format!("\"{}\" ({:.0}%)", k.0.join(" "), ratio(k.1, n) * 100.0))
+                .map(|k| {
+                    format!(
+                        "\"{}\" ({:.0}%)",
+                        shown(&k.0.join(" ")),
+                        ratio(k.1, n) * 100.0
+                    )
+                })
                 .collect();
             findings.push(Finding {
                 severity,
@@ -767,7 +773,7 @@ fn phrases(conversations: &[Conversation], total_words: usize) -> (Phrases, Vec<
                     _ => "repeated-phrase-10",
                 },
                 message: format!(
-                    "{} phrase{} of the assistant shared by more than {percent}%{upper} of conversations: {}",
+                    "{} assistant phrase{} shared by more than {percent}%{upper} of conversations: {}",
                     only.len(),
                     if only.len() == 1 { " is" } else { "s are" },
                     examples.join(", ")
@@ -949,6 +955,14 @@ fn percent(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
 }
 
+fn plural(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 fn fixed(x: Option<f64>) -> String {
     x.map_or_else(|| "-".to_string(), |v| format!("{v:.2}"))
 }
@@ -989,7 +1003,7 @@ impl Audit {
                 "  {:>6}  {:>6}  \"{}\"",
                 percent(phrase.share),
                 phrase.conversations,
-                phrase.text
+                shown(&phrase.text)
             );
         }
 
@@ -1042,8 +1056,12 @@ impl Audit {
         let d = &self.near_duplicates;
         let _ = writeln!(
             out,
-            "\nNear-duplicates (MinHash {HASHES}, word {SHINGLE}-shingles, similarity ≥ {:.2}): {} pairs, {} conversations in {} groups (largest {})",
-            d.threshold, d.pairs, d.conversations, d.groups, d.largest_group
+            "\nNear-duplicates (MinHash {HASHES}, word {SHINGLE}-shingles, similarity ≥ {:.2}): {}, {} in {} (largest {})",
+            d.threshold,
+            plural(d.pairs, "pair"),
+            plural(d.conversations, "conversation"),
+            plural(d.groups, "group"),
+            d.largest_group
         );
         for pair in &d.top {
             let _ = writeln!(out, "  #{} and #{}: {:.2}", pair.a, pair.b, pair.similarity);

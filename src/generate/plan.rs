@@ -465,6 +465,9 @@ pub fn behaviour_for(input: &PlanInput, seed: u64, index: u64, turn: u32) -> Opt
         .map(|b| input.behaviours[b].id.as_str())
 }
 
+/// A seeded order of a value's subtopics and how many were dealt.
+type Cycle = (Vec<usize>, usize);
+
 /// The plan of `n` conversations for `input` with `seed`.
 pub fn plan(input: &PlanInput, n: usize, seed: u64) -> Plan {
     // Dimensions with values, by their index in the input.
@@ -509,7 +512,7 @@ pub fn plan(input: &PlanInput, n: usize, seed: u64) -> Plan {
 
     let scenario_order = global(seed, stream::SCENARIOS).permutation(input.scenarios.len());
     // Subtopics: a seeded cycle per (dimension, value), dealt in item order.
-    let mut subtopic_cycles: Vec<Vec<Option<(Vec<usize>, usize)>>> = dims
+    let mut subtopic_cycles: Vec<Vec<Option<Cycle>>> = dims
         .iter()
         .map(|&d| vec![None; input.dimensions[d].values.len()])
         .collect();
