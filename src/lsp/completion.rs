@@ -38,6 +38,16 @@ pub enum Block {
     Judge,
     Expert,
     Lint,
+    Taxonomy,
+    /// A taxonomy dimension or a persona trait: its values.
+    Dimension,
+    /// The body of a value: `subtopic`, `about`.
+    ValueBody,
+    Personas,
+    FlawKind,
+    /// The body of a flaw: `about`, `play`.
+    FlawBody,
+    UserSimulator,
 }
 
 /// A token of the text before the cursor.
@@ -81,6 +91,13 @@ fn block_of(keyword: &str, enclosing: Block) -> Option<Block> {
         "judge" => Block::Judge,
         "expert" => Block::Expert,
         "lint" => Block::Lint,
+        "taxonomy" => Block::Taxonomy,
+        "dimension" | "trait" => Block::Dimension,
+        "value" if enclosing == Block::Dimension => Block::ValueBody,
+        "personas" => Block::Personas,
+        "flaws" => Block::FlawKind,
+        "flaw" if enclosing == Block::FlawKind => Block::FlawBody,
+        "user_simulator" => Block::UserSimulator,
         _ => return None,
     })
 }
@@ -221,6 +238,9 @@ pub fn item_keywords(block: Block) -> &'static [&'static str] {
             "judge",
             "expert",
             "lint",
+            "taxonomy",
+            "personas",
+            "user_simulator",
         ],
         Block::Domain => &["title", "role", "audience", "about"],
         Block::Framework => &["about", "principle", "technique", "allow"],
@@ -230,7 +250,15 @@ pub fn item_keywords(block: Block) -> &'static [&'static str] {
         Block::Anchors => &[],
         Block::Rubric => &["threshold", "define", "gate", "category", "allow"],
         Block::Group => &["all_na", "allow"],
-        Block::QuestionBody => &["when", "na", "define", "allow"],
+        Block::QuestionBody => &[
+            "when",
+            "na",
+            "define",
+            "min_turns",
+            "facts",
+            "decide",
+            "allow",
+        ],
         Block::Example => &[
             "user",
             "assistant",
@@ -243,17 +271,31 @@ pub fn item_keywords(block: Block) -> &'static [&'static str] {
         Block::Answers => &[],
         Block::Generation => &[
             "turns",
+            "mode",
+            "ratio",
+            "breach",
             "length",
             "format",
             "escalation",
             "scenario",
             "note",
+            "training",
         ],
         Block::Judge => &["evidence", "calls", "aggregate", "note"],
         Block::Expert => &["perspective", "focus"],
         Block::Lint => &["allow", "deny", "warn"],
+        Block::Taxonomy => &["edge_cases", "edge_case", "dimension", "allow"],
+        Block::Dimension => &["value", "allow"],
+        Block::ValueBody => &["subtopic", "about", "allow"],
+        Block::Personas => &["flaw_free", "trait", "flaws", "trajectory", "allow"],
+        Block::FlawKind => &["flaw", "allow"],
+        Block::FlawBody => &["about", "play", "allow"],
+        Block::UserSimulator => &["behaviour", "words", "note", "allow"],
     }
 }
+
+/// The facts a question may ask for, as `facts` lists them.
+const FACTS: &[&str] = &["turns", "words", "ratio", "longest"];
 
 /// Completions at `offset` of the request's text.
 pub fn complete(view: &View, offset: usize) -> Vec<CompletionItem> {
@@ -274,16 +316,15 @@ pub fn complete(view: &View, offset: usize) -> Vec<CompletionItem> {
     let list_keyword = {
         let mut k = cx.tokens.len();
         // Skip `ref ,` pairs back to the keyword.
+        let is_list = |w: &str| matches!(w, "checks" | "guards" | "shows" | "facts");
         while k >= 2
             && cx.tokens[k - 1] == Token::Comma
-            && matches!(&cx.tokens[k - 2], Token::Word(w) if !matches!(w.as_str(), "checks" | "guards" | "shows"))
+            && matches!(&cx.tokens[k - 2], Token::Word(w) if !is_list(w))
         {
             k -= 2;
         }
         match cx.tokens.get(k.wrapping_sub(1)) {
-            Some(Token::Word(w)) if matches!(w.as_str(), "checks" | "guards" | "shows") => {
-                Some(w.clone())
-            }
+            Some(Token::Word(w)) if is_list(w) => Some(w.clone()),
             _ => None,
         }
     };
@@ -296,6 +337,7 @@ pub fn complete(view: &View, offset: usize) -> Vec<CompletionItem> {
                 out.symbols(&[SymbolKind::Failure], true);
             }
             "guards" => out.symbols(&[SymbolKind::Failure], false),
+            "facts" => return out.values(FACTS, &cx.prefix),
             _ => {
                 out.symbols(&[SymbolKind::Technique], true);
                 out.symbols(&[SymbolKind::Always, SymbolKind::Never], true);
@@ -311,6 +353,12 @@ pub fn complete(view: &View, offset: usize) -> Vec<CompletionItem> {
         Some("na") => return out.values(&["drop", "yes", "no"], &cx.prefix),
         Some("all_na") => return out.values(&["drop", "full_credit"], &cx.prefix),
         Some("expect") => return out.values(&["pass", "fail", "gate_fail"], &cx.prefix),
+        Some("mode") => return out.values(&["simulate", "whole"], &cx.prefix),
+        Some("breach") => return out.values(&["retry", "record"], &cx.prefix),
+        Some("words") if cx.block == Block::UserSimulator => {
+            out.symbols(&[SymbolKind::DimensionValue], true);
+            return out.filtered(&cx.prefix);
+        }
         Some("evidence") => return out.values(&["first", "none"], &cx.prefix),
         Some("calls") => return out.values(&["single", "per_question"], &cx.prefix),
         Some("aggregate") => {
@@ -362,12 +410,18 @@ pub fn complete(view: &View, offset: usize) -> Vec<CompletionItem> {
             (Block::Anchors, _) => &["guards", "allow"],
             (Block::Group, _) => &["checks"],
             (_, "calibration") => &["expect"],
-            (_, "category") => &["weight"],
+            (_, "category" | "value" | "flaw" | "trajectory" | "behaviour") => &["weight"],
             _ => &[],
         };
         if !follow.is_empty() {
             return out.values(follow, &cx.prefix);
         }
+    }
+    // `ratio 1.0..1.5 |`: the hard limit may follow the range.
+    if let [Token::Word(first), Token::Word(_)] = cx.tokens.as_slice()
+        && first == "ratio"
+    {
+        return out.values(&["limit"], &cx.prefix);
     }
     if cx.tokens.is_empty() {
         for keyword in item_keywords(cx.block) {
@@ -453,6 +507,7 @@ impl Completions<'_> {
             let item_kind = match kind {
                 SymbolKind::Technique => CompletionItemKind::METHOD,
                 SymbolKind::Failure => CompletionItemKind::EVENT,
+                SymbolKind::DimensionValue => CompletionItemKind::ENUM_MEMBER,
                 _ => CompletionItemKind::REFERENCE,
             };
             self.push(&label, item_kind, &detail);
@@ -531,6 +586,38 @@ mod tests {
             ["strictest", "majority", "unanimous"]
         );
         assert_eq!(labels("judge {\n  aggregate u|\n}\n"), ["unanimous"]);
+    }
+
+    #[test]
+    fn the_new_blocks_offer_their_items_and_values() {
+        let cx = at("taxonomy {\n  dimension topic \"T\" {\n    value a \"A\" weight 1 {\n      |");
+        assert_eq!(cx.block, Block::ValueBody);
+        let cx = at("personas {\n  flaws c \"C\" {\n    flaw f \"F\" weight 1 {\n      |");
+        assert_eq!(cx.block, Block::FlawBody);
+        let cx = at("personas {\n  trait age \"Age\" {\n    |");
+        assert_eq!(cx.block, Block::Dimension);
+        assert_eq!(
+            labels("user_simulator {\n  |\n}\n"),
+            ["behaviour", "words", "note", "allow"]
+        );
+        assert_eq!(
+            labels("rubric { gate s \"S\" { S1 \"Q?\" { facts words, |"),
+            ["turns", "words", "ratio", "longest"]
+        );
+        assert_eq!(labels("generation {\n  mode |\n}\n"), ["simulate", "whole"]);
+        assert_eq!(
+            labels("generation {\n  breach re|\n}\n"),
+            ["retry", "record"]
+        );
+        assert_eq!(labels("generation {\n  ratio 1.0..1.5 |\n}\n"), ["limit"]);
+        assert_eq!(
+            labels("personas {\n  trajectory calm \"Calm\" |\n}\n"),
+            ["weight"]
+        );
+        let spec = "taxonomy {\n  dimension style \"S\" {\n    value terse \"T\" weight 0.5\n    value verbose \"V\" weight 0.5\n  }\n}\nuser_simulator {\n  words st|\n}\n";
+        assert_eq!(labels(spec), ["style.terse", "style.verbose"]);
+        let spec = "taxonomy {\n  dimension style \"S\" {\n    value terse \"T\" weight 0.5\n    value verbose \"V\" weight 0.5\n  }\n}\nuser_simulator {\n  words style.v|\n}\n";
+        assert_eq!(labels(spec), ["style.verbose"]);
     }
 
     #[test]

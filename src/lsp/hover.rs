@@ -2,7 +2,10 @@
 //! the share of the final score it carries, what it checks and how the
 //! calibration examples answer it. On an anchor: its text, what it guards
 //! and the questions that check it. On a failure mode: what guards and
-//! checks it. On a lint code: the rule's explanation.
+//! checks it. On a taxonomy dimension or persona trait: its values and
+//! their shares; on a value, flaw, trajectory or behaviour: its weight, its
+//! share of what it is drawn with, and what the author wrote about it. On
+//! a lint code: the rule's explanation.
 
 use super::document::Document;
 use super::index::{Index, SymbolKind};
@@ -41,6 +44,10 @@ pub fn hover(doc: &Document, offset: usize) -> Option<(crate::source::Span, Stri
             text
         }
         SymbolKind::Gate | SymbolKind::Category => group(file, index, symbol),
+        SymbolKind::Dimension | SymbolKind::Trait => dimension(file, index, symbol),
+        SymbolKind::DimensionValue | SymbolKind::TraitValue => value(file, index, symbol),
+        SymbolKind::Flaw => flaw(file, index, symbol),
+        SymbolKind::Trajectory | SymbolKind::Behaviour => weighted(file, index, symbol),
         _ => format!(
             "**{}** · {}\n\n{}",
             s.reference,
@@ -322,4 +329,319 @@ fn technique_when(file: &ast::File, name_span: crate::source::Span) -> Option<St
         }),
         _ => None,
     })
+}
+
+/// A weight as written, read as a number (0 when it does not parse).
+fn weight_of(raw: &str) -> i64 {
+    parse_decimal(raw).unwrap_or(0)
+}
+
+/// `40.0%` of `total`.
+fn share(units: i64, total: i64) -> String {
+    if total <= 0 {
+        return "no share (the weights sum to 0)".to_string();
+    }
+    format!("{:.1}%", units as f64 * 100.0 / total as f64)
+}
+
+/// The dimension or trait declared at `name_span`.
+fn find_dimension(file: &ast::File, name_span: crate::source::Span) -> Option<&ast::Dimension> {
+    file.items
+        .iter()
+        .flat_map(|i| -> Vec<&ast::Dimension> {
+            match i {
+                Item::Taxonomy(t) => t
+                    .items
+                    .iter()
+                    .filter_map(|i| match i {
+                        ast::TaxonomyItem::Dimension(d) => Some(d),
+                        _ => None,
+                    })
+                    .collect(),
+                Item::Personas(p) => p
+                    .items
+                    .iter()
+                    .filter_map(|i| match i {
+                        ast::PersonasItem::Trait(d) => Some(d),
+                        _ => None,
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            }
+        })
+        .find(|d| d.id.span == name_span)
+}
+
+fn values_of(d: &ast::Dimension) -> impl Iterator<Item = &ast::DimensionValue> {
+    d.items.iter().filter_map(|i| match i {
+        ast::DimensionItem::Value(v) => Some(v),
+        _ => None,
+    })
+}
+
+fn dimension(file: &ast::File, index: &Index, symbol: usize) -> String {
+    let s = &index.symbols[symbol];
+    let mut out = format!("**{}** · {}: {}\n\n", s.name, s.kind.describe(), s.detail);
+    let Some(d) = find_dimension(file, s.name_span) else {
+        return out.trim_end().to_string();
+    };
+    let total: i64 = values_of(d).map(|v| weight_of(&v.weight.raw)).sum();
+    out.push_str(&format!(
+        "One value is drawn for each {}, by weight (the weights sum to {}).\n\n",
+        if s.kind == SymbolKind::Trait {
+            "persona"
+        } else {
+            "scenario cell"
+        },
+        format_decimal(total)
+    ));
+    for v in values_of(d) {
+        out.push_str(&format!(
+            "- `{}` {} · weight {} ({})\n",
+            v.id.name,
+            v.text.value,
+            v.weight.raw,
+            share(weight_of(&v.weight.raw), total)
+        ));
+    }
+    out.trim_end().to_string()
+}
+
+fn value(file: &ast::File, index: &Index, symbol: usize) -> String {
+    let s = &index.symbols[symbol];
+    let parent = s.parent.map(|p| &index.symbols[p]);
+    let mut out = match parent {
+        Some(p) => format!(
+            "**{}** · value of the {} **{}** (`{}`)\n\n{}\n\n",
+            s.reference,
+            p.kind.describe(),
+            p.detail,
+            p.name,
+            quote(&s.detail)
+        ),
+        None => format!(
+            "**{}** · {}\n\n{}\n\n",
+            s.reference,
+            s.kind.describe(),
+            quote(&s.detail)
+        ),
+    };
+    let Some(d) = parent.and_then(|p| find_dimension(file, p.name_span)) else {
+        return out.trim_end().to_string();
+    };
+    let Some(v) = values_of(d).find(|v| v.id.span == s.name_span) else {
+        return out.trim_end().to_string();
+    };
+    let total: i64 = values_of(d).map(|v| weight_of(&v.weight.raw)).sum();
+    out.push_str(&format!(
+        "**Weight** {}: {} of its {}.\n\n",
+        v.weight.raw,
+        share(weight_of(&v.weight.raw), total),
+        if s.kind == SymbolKind::TraitValue {
+            "trait's draws"
+        } else {
+            "dimension's cells"
+        }
+    ));
+    let mut subtopics = Vec::new();
+    for item in v.body.iter().flat_map(|b| &b.items) {
+        if let ast::BodyItem::Property(p) = item {
+            match p.key.kind {
+                ast::Kw::About => out.push_str(&format!("{}\n\n", p.value.value)),
+                ast::Kw::Subtopic => subtopics.push(format!("- {}", p.value.value)),
+                _ => {}
+            }
+        }
+    }
+    if !subtopics.is_empty() {
+        out.push_str("**Subtopics**, drawn uniformly\n");
+        out.push_str(&subtopics.join("\n"));
+        out.push_str("\n\n");
+    }
+    // The user simulator's words for this value.
+    for item in &file.items {
+        let Item::UserSimulator(u) = item else {
+            continue;
+        };
+        for i in &u.items {
+            if let ast::SimulatorItem::Words(w) = i
+                && w.target.dotted() == s.reference
+            {
+                out.push_str(&format!(
+                    "**User words per message** {}..{}\n\n",
+                    w.min.raw, w.max.raw
+                ));
+            }
+        }
+    }
+    out.trim_end().to_string()
+}
+
+fn flaw(file: &ast::File, index: &Index, symbol: usize) -> String {
+    let s = &index.symbols[symbol];
+    let kind = s.parent.map(|p| &index.symbols[p]);
+    let mut out = match kind {
+        Some(k) => format!(
+            "**{}** · flaw of the kind **{}** (`{}`): {}\n\n",
+            s.name, k.detail, k.name, s.detail
+        ),
+        None => format!("**{}** · flaw: {}\n\n", s.name, s.detail),
+    };
+    let flaws: Vec<&ast::Flaw> = file
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Personas(p) => Some(p),
+            _ => None,
+        })
+        .flat_map(|p| &p.items)
+        .filter_map(|i| match i {
+            ast::PersonasItem::Flaws(k) => Some(k),
+            _ => None,
+        })
+        .flat_map(|k| &k.items)
+        .filter_map(|i| match i {
+            ast::FlawKindItem::Flaw(f) => Some(f),
+            _ => None,
+        })
+        .collect();
+    let Some(f) = flaws.iter().find(|f| f.id.span == s.name_span) else {
+        return out.trim_end().to_string();
+    };
+    let total: i64 = flaws.iter().map(|f| weight_of(&f.weight.raw)).sum();
+    out.push_str(&format!(
+        "**Weight** {}: {} of the flaws drawn for personas that have one.\n\n",
+        f.weight.raw,
+        share(weight_of(&f.weight.raw), total)
+    ));
+    let mut play = None;
+    for item in f.body.iter().flat_map(|b| &b.items) {
+        if let ast::BodyItem::Property(p) = item {
+            match p.key.kind {
+                ast::Kw::About => out.push_str(&format!("{}\n\n", p.value.value)),
+                ast::Kw::Play => play = Some(p.value.value.clone()),
+                _ => {}
+            }
+        }
+    }
+    match play {
+        Some(play) => out.push_str(&format!("**Played as**\n{}", quote(&play))),
+        None => out.push_str("No `play` text: the simulated user is not told how to play it (FT706 unplayable-flaw)."),
+    }
+    out.trim_end().to_string()
+}
+
+fn weighted(file: &ast::File, index: &Index, symbol: usize) -> String {
+    let s = &index.symbols[symbol];
+    let mut out = format!(
+        "**{}** · {}\n\n{}\n\n",
+        s.name,
+        s.kind.describe(),
+        quote(&s.detail)
+    );
+    let lines: Vec<&ast::WeightedLine> = file
+        .items
+        .iter()
+        .flat_map(|i| -> Vec<&ast::WeightedLine> {
+            match i {
+                Item::Personas(p) if s.kind == SymbolKind::Trajectory => p
+                    .items
+                    .iter()
+                    .filter_map(|i| match i {
+                        ast::PersonasItem::Trajectory(w) => Some(w),
+                        _ => None,
+                    })
+                    .collect(),
+                Item::UserSimulator(u) if s.kind == SymbolKind::Behaviour => u
+                    .items
+                    .iter()
+                    .filter_map(|i| match i {
+                        ast::SimulatorItem::Behaviour(w) => Some(w),
+                        _ => None,
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            }
+        })
+        .collect();
+    if let Some(w) = lines.iter().find(|w| w.id.span == s.name_span) {
+        let total: i64 = lines.iter().map(|w| weight_of(&w.weight.raw)).sum();
+        let of = if s.kind == SymbolKind::Trajectory {
+            "personas"
+        } else {
+            "user turns"
+        };
+        out.push_str(&format!(
+            "**Weight** {}: {} of {of}.",
+            w.weight.raw,
+            share(weight_of(&w.weight.raw), total)
+        ));
+    }
+    out.trim_end().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lsp::document::{Document, Text};
+    use std::str::FromStr;
+
+    const SPEC: &str = r#"taxonomy {
+  dimension style "Writing style" {
+    value terse "Short messages" weight 0.25 {
+      subtopic "lowercase"
+    }
+    value verbose "Long messages" weight 0.75
+  }
+}
+personas {
+  flaws talk "Talk" {
+    flaw vague "Vague" weight 0.5 { about "Says little." }
+    flaw loud "Loud" weight 0.5 { play "Shout." }
+  }
+  trajectory calm "Calm" weight 1
+}
+user_simulator {
+  words style.terse 3..20
+}
+"#;
+
+    /// The hover text at the first `needle` (plus `at` bytes) of the spec.
+    fn hover_at(needle: &str, at: usize) -> String {
+        let uri = lsp_types::Uri::from_str("file:///t.ftprep").unwrap();
+        let text = Text::new(&uri, 1, SPEC.to_string());
+        let doc = Document::compile(uri, &text);
+        let offset = SPEC.find(needle).expect("in the spec") + at;
+        super::hover(&doc, offset)
+            .map(|(_, t)| t)
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn values_flaws_and_trajectories_show_their_shares() {
+        let dimension = hover_at("style \"Writing", 0);
+        assert!(
+            dimension.contains("`terse` Short messages · weight 0.25 (25.0%)"),
+            "{dimension}"
+        );
+        assert!(dimension.contains("the weights sum to 1"), "{dimension}");
+        // On the reference in `words style.terse`.
+        let value = hover_at("style.terse", 7);
+        assert!(
+            value.contains("**style.terse** · value of the taxonomy dimension"),
+            "{value}"
+        );
+        assert!(value.contains("25.0% of its dimension's cells"), "{value}");
+        assert!(value.contains("- lowercase"), "{value}");
+        assert!(
+            value.contains("**User words per message** 3..20"),
+            "{value}"
+        );
+        let vague = hover_at("vague", 0);
+        assert!(vague.contains("Says little."), "{vague}");
+        assert!(vague.contains("FT706"), "{vague}");
+        let loud = hover_at("loud", 0);
+        assert!(loud.contains("> Shout."), "{loud}");
+        let calm = hover_at("calm", 0);
+        assert!(calm.contains("100.0% of personas"), "{calm}");
+    }
 }

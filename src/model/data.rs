@@ -331,13 +331,32 @@ impl Lowerer {
             .map(|t| t.dimensions.iter().map(|d| d.id.name.clone()).collect())
             .unwrap_or_default();
         let [dimension, value] = target.parts.as_slice() else {
+            // `words style 3..20`: a dimension without its value.
+            let values: Vec<String> = taxonomy
+                .and_then(|t| t.dimensions.iter().find(|d| d.id.name == written))
+                .map(|d| {
+                    d.values
+                        .iter()
+                        .map(|v| format!("{written}.{}", v.id.name))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let help = if values.is_empty() {
+                "`words` names one value of a taxonomy dimension, such as `words style.terse 3..20`"
+                    .to_string()
+            } else {
+                format!(
+                    "`words` names one value of the dimension, with one range each: {}",
+                    list_for_help(&values)
+                )
+            };
             self.error(
                 Diagnostic::error(
                     "unknown-reference",
                     format!("`{written}` is not a dimension value"),
                 )
                 .at(target.span, "expected `dimension.value`")
-                .help("`words` names one value of a taxonomy dimension, such as `words style.terse 3..20`"),
+                .help(help),
             );
             return None;
         };
@@ -578,13 +597,12 @@ impl Lowerer {
                 let help = e.hint.clone().unwrap_or_else(|| {
                     "write comparisons of counted facts with numbers, such as `assistant_words_max < 150`".to_string()
                 });
-                let label = if e.len == 0 { "here" } else { "not understood" };
                 self.error(
                     Diagnostic::error(
                         "invalid-decide",
                         format!("the `decide` expression does not parse: {}", e.message),
                     )
-                    .at(span, label)
+                    .at(span, "here")
                     .help(help),
                 );
                 None

@@ -556,6 +556,7 @@ fn expected_help(expected: &[String]) -> Option<String> {
     Some(match first {
         "a string" if only => "write the text in double quotes (`\"...\"`), or as a `\"\"\"` block for several lines".to_string(),
         "a number" if only => "write a decimal number such as `0.25`".to_string(),
+        "`weight`" if only => "give it its share after the text: `weight 0.25`".to_string(),
         "`expect`" if only => "say what the example should score before its `{`: `expect pass`, `expect fail` or `expect gate_fail`".to_string(),
         "an identifier" => "an id is a name of letters, digits and `_`, starting with a letter, such as `name_emotion`".to_string(),
         _ => return None,
@@ -733,9 +734,7 @@ pub fn describe_rule(rule: Rule) -> Option<String> {
         Rule::user_simulator => keyword("user_simulator"),
         Rule::edge_cases => keyword("edge_cases"),
         Rule::dimension => keyword("dimension"),
-        Rule::dimension_value | Rule::dimension_item => {
-            Some("a value (`value id \"text\" weight 0.3`)".into())
-        }
+        Rule::dimension_value | Rule::dimension_item => keyword("value"),
         Rule::value_body | Rule::flaw_body => Some("`{`".into()),
         Rule::flaw_free => keyword("flaw_free"),
         Rule::trait_pool => keyword("trait"),
@@ -749,7 +748,7 @@ pub fn describe_rule(rule: Rule) -> Option<String> {
         Rule::breach => keyword("breach"),
         Rule::min_turns => keyword("min_turns"),
         Rule::facts => keyword("facts"),
-        Rule::fact_name => Some("a fact (`turns`, `words`, `ratio` or `longest`)".into()),
+        Rule::fact_name => None,
         Rule::decide => keyword("decide"),
         Rule::property_domain
         | Rule::framework_item

@@ -650,10 +650,7 @@ impl<'s> Builder<'s> {
                                 for c in children(inner) {
                                     match c.as_rule() {
                                         Rule::kw_facts => keyword = self.keyword(&c),
-                                        Rule::fact_name => {
-                                            names.extend(children(c).map(|k| self.keyword(&k)))
-                                        }
-                                        _ => {}
+                                        _ => names.push(self.keyword(&c)),
                                     }
                                 }
                                 QuestionItem::Facts {
@@ -1194,7 +1191,7 @@ impl<'s> Builder<'s> {
         for child in children(pair) {
             match child.as_rule() {
                 Rule::kw_words => keyword = self.keyword(&child),
-                Rule::reference => target = self.reference(&child),
+                Rule::reference | Rule::ident => target = self.reference(&child),
                 Rule::number => numbers.push(self.number(&child)),
                 _ => {}
             }
