@@ -4,6 +4,7 @@
 mod build;
 mod cache;
 mod check;
+mod compare;
 mod fmt;
 mod init;
 mod judge;
@@ -71,6 +72,9 @@ pub enum Command {
     Cache(Deferred<cache::CacheArgs>),
     /// Score judged data: verdicts, summary, report, spot-check, training set.
     Score(Deferred<score::ScoreArgs>),
+    /// Compare two scored runs: pass rates, per-category and per-question
+    /// changes, and paired tests on the records they share.
+    Compare(Deferred<compare::CompareArgs>),
     /// List every lint rule.
     Rules(Deferred<rules::RulesArgs>),
     /// Explain a lint rule, with a bad and a good example.
@@ -183,6 +187,7 @@ fn compiler_command(command: Command, out: &output::Output) -> Result<u8, Box<Co
             }
         },
         Command::Score(Deferred(args)) => score::run(args, out),
+        Command::Compare(Deferred(args)) => compare::run(args, out),
         Command::Rules(Deferred(args)) => rules::list(args, out),
         Command::Explain(Deferred(args)) => rules::explain(args, out),
         models @ (Command::Judge(_) | Command::Cache(_)) => return Err(Box::new(models)),
