@@ -935,7 +935,13 @@ fn score(args: &ScoreArgs, pair_margin: Option<i64>, out: &Output) -> Result<u8,
         let mut validation_out = validation_sink.as_mut().map(counting);
         let mut pairs_out = pairs_sink.as_mut().map(counting);
         let mut pairs_validation_out = pairs_validation_sink.as_mut().map(counting);
+        let mut too_long_shown = 0usize;
         let mut on_too_long = |line: u64, id: &str, tokens: u64| {
+            // The manifest lists them all.
+            too_long_shown += 1;
+            if too_long_shown > 10 {
+                return;
+            }
             out.stderr(&format!(
                 "{}:{line}: skipped: `{id}` passed, but its last exchange is about {tokens} tokens with the system prompt, over --max-tokens {}, so no slice can keep its final turn\n",
                 generations.display(),
@@ -1084,6 +1090,12 @@ fn score(args: &ScoreArgs, pair_margin: Option<i64>, out: &Output) -> Result<u8,
             parts.push(format!(
                 "{} with conflicting generations",
                 c.conflicting.len()
+            ));
+        }
+        if too_long > 10 {
+            out.stderr(&format!(
+                "... and {} more too long to slice, listed in the manifest's too_long_ids\n",
+                too_long - 10
             ));
         }
         if too_long > 0 {

@@ -352,6 +352,8 @@ pub struct Comparison {
     /// Largest change first.
     pub categories: Vec<CategoryDelta>,
     pub questions: Vec<QuestionDelta>,
+    /// Questions no record of either run answered YES or NO.
+    pub unanswered_questions: Vec<String>,
     pub paired: Option<Paired>,
     /// Why there is no paired section, when there is none.
     pub paired_absent: Option<String>,
@@ -531,19 +533,26 @@ pub fn compare(a: &Run, b: &Run) -> Comparison {
             },
         ));
     }
-    let side = |m: &IndexMap<String, (f64, u64)>, id: &str| {
+    let raw = |m: &IndexMap<String, (f64, u64)>, id: &str| {
         let (sum, n) = m.get(id).copied().unwrap_or((0.0, 0));
-        CategorySide {
-            mean: (n > 0).then(|| round4(sum / n as f64)),
-            records: n,
-        }
+        ((n > 0).then(|| sum / n as f64), n)
     };
     let mut categories: Vec<CategoryDelta> = ids_a
         .iter()
         .chain(&only_b)
         .map(|id| {
-            let (x, y) = (side(&ca, id), side(&cb, id));
-            let difference = match (x.mean, y.mean) {
+            let ((ma, na), (mb, nb)) = (raw(&ca, id), raw(&cb, id));
+            let (x, y) = (
+                CategorySide {
+                    mean: ma.map(round4),
+                    records: na,
+                },
+                CategorySide {
+                    mean: mb.map(round4),
+                    records: nb,
+                },
+            );
+            let difference = match (ma, mb) {
                 (Some(p), Some(q)) => Some(round4(q - p)),
                 _ => None,
             };
@@ -592,20 +601,38 @@ pub fn compare(a: &Run, b: &Run) -> Comparison {
             ));
         }
     }
-    let qside = |m: &IndexMap<String, (u64, u64)>, id: &str| {
+    let rate = |m: &IndexMap<String, (u64, u64)>, id: &str| {
         let (yes, no) = m.get(id).copied().unwrap_or((0, 0));
-        QuestionSide {
-            yes_rate: (yes + no > 0).then(|| round4(yes as f64 / (yes + no) as f64)),
+        (
+            (yes + no > 0).then(|| yes as f64 / (yes + no) as f64),
             yes,
             no,
-        }
+        )
     };
-    let mut questions: Vec<QuestionDelta> = qids_a
+    // Questions never answered YES or NO in either run (always N/A or
+    // left out) say nothing here: they are named apart.
+    let (answered, unanswered): (Vec<&String>, Vec<&String>) = qids_a
         .iter()
         .chain(&qonly_b)
+        .partition(|id| rate(&qa, id).0.is_some() || rate(&qb, id).0.is_some());
+    let unanswered: Vec<String> = unanswered.into_iter().cloned().collect();
+    let mut questions: Vec<QuestionDelta> = answered
+        .into_iter()
         .map(|id| {
-            let (x, y) = (qside(&qa, id), qside(&qb, id));
-            let difference = match (x.yes_rate, y.yes_rate) {
+            let ((ra, ya, na), (rb, yb, nb)) = (rate(&qa, id), rate(&qb, id));
+            let (x, y) = (
+                QuestionSide {
+                    yes_rate: ra.map(round4),
+                    yes: ya,
+                    no: na,
+                },
+                QuestionSide {
+                    yes_rate: rb.map(round4),
+                    yes: yb,
+                    no: nb,
+                },
+            );
+            let difference = match (ra, rb) {
                 (Some(p), Some(q)) => Some(round4(q - p)),
                 _ => None,
             };
@@ -627,6 +654,7 @@ pub fn compare(a: &Run, b: &Run) -> Comparison {
         mean_score_difference,
         categories,
         questions,
+        unanswered_questions: unanswered,
         paired,
         paired_absent,
         warnings,
@@ -713,11 +741,6 @@ fn pair(a: &Run, b: &Run) -> (Option<Paired>, Option<String>) {
     (Some(paired), None)
 }
 
-/// A signed change in points of a percentage: `+12.5 points`.
-fn points(x: f64) -> String {
-    format!("{:+.1} points", x * 100.0)
-}
-
 fn p_value(p: f64) -> String {
     if p < 0.0001 {
         format!("{p:.1e}")
@@ -742,10 +765,10 @@ pub fn render_text(c: &Comparison) -> String {
     }
     if let Some(d) = &c.pass_rate_difference {
         out.push_str(&format!(
-            "pass rate B − A: {} (95% interval {}..{}, Newcombe)\n",
-            points(d.difference),
-            format!("{:+.1}", d.interval.low * 100.0),
-            format!("{:+.1}", d.interval.high * 100.0),
+            "pass rate B − A: {:+.1} points (95% interval {:+.1}..{:+.1}, Newcombe)\n",
+            d.difference * 100.0,
+            d.interval.low * 100.0,
+            d.interval.high * 100.0,
         ));
     }
     out.push_str(&format!(
@@ -760,10 +783,13 @@ pub fn render_text(c: &Comparison) -> String {
     match (&c.paired, &c.paired_absent) {
         (Some(p), _) => {
             out.push_str(&format!(
-                "paired on {} ({} only in A, {} only in B):\n",
+                "paired on {} ({}):\n",
                 count(p.shared, "shared id", "shared ids"),
-                p.only_a,
-                p.only_b
+                if p.only_a == 0 && p.only_b == 0 {
+                    "every record of both runs".to_string()
+                } else {
+                    format!("{} only in A, {} only in B", p.only_a, p.only_b)
+                }
             ));
             out.push_str(&format!(
                 "  mean score    A {:.4}  B {:.4}  difference {:+.4}{}\n",
@@ -866,6 +892,12 @@ pub fn render_text(c: &Comparison) -> String {
                 format!("{}/{}", d.b.yes, d.b.no),
             ));
         }
+    }
+    if !c.unanswered_questions.is_empty() {
+        out.push_str(&format!(
+            "not answered YES or NO in any record of either run: {}\n",
+            c.unanswered_questions.join(", ")
+        ));
     }
     out
 }
