@@ -1102,10 +1102,14 @@ fn score(args: &ScoreArgs, pair_margin: Option<i64>, out: &Output) -> Result<u8,
             parts.push(format!("{too_long} too long to slice"));
         }
         out.stderr(&format!(
-            "kept {} of {} in {} ({})\n",
+            "kept {} of {}{} ({})\n",
             kept,
             count(stats.passed, "passing record", "passing records"),
-            keep_path.display(),
+            if validation.is_some() {
+                String::new()
+            } else {
+                format!(" in {}", keep_path.display())
+            },
             parts.join(", ")
         ));
         if let Some(v) = &validation {
