@@ -305,9 +305,15 @@ fn the_training_set_is_shaped_split_sliced_and_paired() {
     settings("training").bind(|| {
         insta::assert_snapshot!("said", said);
         insta::assert_snapshot!("train.jsonl", read(dir, "train.jsonl"));
-        insta::assert_snapshot!("train.validation.jsonl", read(dir, "train.validation.jsonl"));
+        insta::assert_snapshot!(
+            "train.validation.jsonl",
+            read(dir, "train.validation.jsonl")
+        );
         insta::assert_snapshot!("pairs.jsonl", read(dir, "pairs.jsonl"));
-        insta::assert_snapshot!("pairs.validation.jsonl", read(dir, "pairs.validation.jsonl"));
+        insta::assert_snapshot!(
+            "pairs.validation.jsonl",
+            read(dir, "pairs.validation.jsonl")
+        );
         insta::assert_snapshot!("manifest.json", read(dir, "train.jsonl.manifest.json"));
     });
 }
@@ -320,7 +326,10 @@ fn growing_the_generations_keeps_each_conversation_where_it_was() {
     let dir = tmp.path();
     let args: Vec<&str> = BASE.iter().chain(&FULL).copied().collect();
     assert_eq!(score(dir, &args).2, 0);
-    let before = (read(dir, "train.jsonl"), read(dir, "train.validation.jsonl"));
+    let before = (
+        read(dir, "train.jsonl"),
+        read(dir, "train.validation.jsonl"),
+    );
 
     let mut generations = read(dir, "generations.jsonl");
     let mut judgments = read(dir, "judgments.jsonl");
@@ -336,7 +345,10 @@ fn growing_the_generations_keeps_each_conversation_where_it_was() {
     fs::write(dir.join("generations.jsonl"), generations).unwrap();
     fs::write(dir.join("judgments.jsonl"), judgments).unwrap();
     assert_eq!(score(dir, &args).2, 0);
-    let after = (read(dir, "train.jsonl"), read(dir, "train.validation.jsonl"));
+    let after = (
+        read(dir, "train.jsonl"),
+        read(dir, "train.validation.jsonl"),
+    );
     let old = |text: &str| -> String {
         text.lines()
             .filter(|l| !l.contains("new answer"))
@@ -400,7 +412,11 @@ fn the_system_prompt_comes_from_the_spec_a_file_or_nowhere() {
     let kept: Vec<Value> = lines(&dir.join("t.jsonl"));
     assert_eq!(kept.len(), PASSING.len());
     for (line, id) in kept.iter().zip(PASSING) {
-        assert_eq!(line["messages"].as_array().unwrap(), &generations[id], "{id}");
+        assert_eq!(
+            line["messages"].as_array().unwrap(),
+            &generations[id],
+            "{id}"
+        );
     }
     let manifest: Value = serde_json::from_str(&read(dir, "t.jsonl.manifest.json")).unwrap();
     assert_eq!(manifest["system_prompt"]["source"], "none");
@@ -450,24 +466,45 @@ fn bad_training_options_are_refused_before_anything_is_written() {
         &["train.jsonl", "--validation", "1"][..],
         &["train.jsonl", "--keep-validation", "v.jsonl"],
         &["train.jsonl", "--pairs", "p.jsonl", "--pair-margin", "2"],
-        &["train.jsonl", "--pairs", "p.jsonl", "--pair-margin", "a lot"],
+        &[
+            "train.jsonl",
+            "--pairs",
+            "p.jsonl",
+            "--pair-margin",
+            "a lot",
+        ],
         &["train.jsonl", "--slice", "--slices", "0"],
         &["train.jsonl", "--slice", "--max-tokens", "0"],
         &["train.jsonl", "--pairs", "generations.jsonl"],
-        &["train.jsonl", "--validation", "0.1", "--pairs", "train.validation.jsonl"],
+        &[
+            "train.jsonl",
+            "--validation",
+            "0.1",
+            "--pairs",
+            "train.validation.jsonl",
+        ],
         &["train.jsonl", "--pairs", "-"],
     ] {
         let args: Vec<&str> = BASE.iter().chain(extra).copied().collect();
         let (_, stderr, code) = score(dir, &args);
         assert_eq!(code, 2, "{extra:?}: {stderr}");
-        said.push_str(&format!("$ score ... --keep {}\n{stderr}\n", extra.join(" ")));
+        said.push_str(&format!(
+            "$ score ... --keep {}\n{stderr}\n",
+            extra.join(" ")
+        ));
     }
     // clap's own: a setting without what it needs.
-    for extra in [&["train.jsonl", "--max-tokens", "100"][..], &["--pairs", "p.jsonl"]] {
+    for extra in [
+        &["train.jsonl", "--max-tokens", "100"][..],
+        &["--pairs", "p.jsonl"],
+    ] {
         let args: Vec<&str> = BASE[..5].iter().chain(extra).copied().collect();
         let (_, stderr, code) = score(dir, &args);
         assert_eq!(code, 2, "{extra:?}: {stderr}");
-        assert!(stderr.contains("required arguments were not provided"), "{stderr}");
+        assert!(
+            stderr.contains("required arguments were not provided"),
+            "{stderr}"
+        );
     }
     let names: Vec<String> = fs::read_dir(dir)
         .unwrap()

@@ -364,12 +364,14 @@ fn round4(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
 
-/// Four significant digits: a p-value of 0.000012 keeps its digits.
-fn sig4(x: f64) -> f64 {
+/// Six significant digits: a p-value of 0.000012 keeps its digits, and
+/// the last bits of the distributions' arithmetic, which may differ from
+/// one machine's maths library to another's, do not reach the output.
+fn sig6(x: f64) -> f64 {
     if x == 0.0 || !x.is_finite() {
         return x;
     }
-    format!("{x:.3e}").parse().unwrap_or(x)
+    format!("{x:.5e}").parse().unwrap_or(x)
 }
 
 fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
@@ -723,7 +725,7 @@ fn pair(a: &Run, b: &Run) -> (Option<Paired>, Option<String>) {
         t_test: TTest {
             t: t.as_ref().and_then(|t| t.t).map(round4),
             df: t.as_ref().map_or(0, |t| t.df),
-            p: t.as_ref().and_then(|t| t.p).map(sig4),
+            p: t.as_ref().and_then(|t| t.p).map(sig6),
         },
         wilcoxon: w.map(|w| WilcoxonTest {
             statistic: w.statistic,
@@ -734,7 +736,7 @@ fn pair(a: &Run, b: &Run) -> (Option<Paired>, Option<String>) {
             tie_groups: w.tie_groups as u64,
             method: w.method.as_str(),
             z: w.z.map(round4),
-            p: sig4(w.p),
+            p: sig6(w.p),
         }),
         verdicts: changes,
     };
