@@ -89,8 +89,11 @@ pub fn parse_generation(line: &str) -> Result<(String, Vec<Message>), Invalid> {
     parse_grouped(line).map(|(id, messages, _)| (id, messages))
 }
 
-/// A line's id, messages and group key ([`training::group_key`]).
-fn parse_grouped(line: &str) -> Result<(String, Vec<Message>, Option<[u8; 32]>), Invalid> {
+/// A generation's id, messages and group key ([`training::group_key`]).
+type Grouped = (String, Vec<Message>, Option<[u8; 32]>);
+
+/// A line's id, messages and group key.
+fn parse_grouped(line: &str) -> Result<Grouped, Invalid> {
     let parsed: GenerationLine = serde_json::from_str(line)
         .map_err(|e| Invalid::Malformed(format!("not a generation: {e}")))?;
     let group = training::group_key(

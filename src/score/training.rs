@@ -157,9 +157,10 @@ pub fn slice(messages: &[Message], id: &str, seed: u64, slicing: &Slicing) -> Sl
     let header = usize::from(messages.first().is_some_and(|m| m.role == "system"));
     let body = &messages[header..];
     let Some(last_assistant) = body.iter().rposition(|m| m.role == "assistant") else {
+        // check_turns keeps only conversations with an assistant message.
         return Sliced::Slices {
             header,
-            ranges: vec![0..body.len()],
+            ranges: std::iter::once(0..body.len()).collect(),
             over_limit: 0,
         };
     };
