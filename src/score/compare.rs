@@ -987,6 +987,38 @@ mod tests {
     }
 
     #[test]
+    fn hostile_lines_are_skipped_or_read_without_panicking() {
+        let deep = "[".repeat(10_000);
+        let text = [
+            r#"{"id": "a", "verdict": "pass", "score_exact": "1/0", "score": 0.5}"#,
+            r#"{"id": "b", "verdict": "pass", "score_exact": "-1/2"}"#,
+            r#"{"id": "c", "verdict": "pass", "score_exact": "999999999999999999999999999999999999999999/1"}"#,
+            r#"{"id": "d", "verdict": "fail", "score": 0.25, "categories": {"x": "str", "y": 7}, "answers": {"Q": 5, "R": null}}"#,
+            r#"{"id": "e", "verdict": "fail", "score": -0.0}"#,
+            "[1, 2]",
+            "null",
+            deep.as_str(),
+            "{}",
+        ]
+        .join("\n");
+        let a = run("a", &text);
+        let ids: Vec<&str> = a.records.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["a", "d", "e"]);
+        assert_eq!(
+            a.records[0].score,
+            Ratio::new(1, 2),
+            "1/0 falls back to score"
+        );
+        assert_eq!(
+            a.records[1].categories,
+            [("x".to_string(), None), ("y".to_string(), None)]
+        );
+        assert_eq!(a.skipped.len(), 6);
+        let c = compare(&a, &a);
+        assert_eq!(c.paired.unwrap().mean_difference, 0.0);
+    }
+
+    #[test]
     fn deltas_are_b_minus_a_largest_first() {
         let a = run(
             "a",

@@ -573,6 +573,68 @@ mod tests {
         assert_eq!(last.len(), 1 + 6, "the last three exchanges");
     }
 
+    /// Random conversations (runs of one role, system messages anywhere,
+    /// long and short messages) and limits: every slice keeps the rules.
+    #[test]
+    fn slices_keep_their_rules_on_random_conversations() {
+        let mut rng = SplitMix(42);
+        for case in 0..3000 {
+            let n = 2 + rng.below(14) as usize;
+            let mut c: Vec<Message> = (0..n)
+                .map(|k| {
+                    let role = match rng.below(10) {
+                        0 => "system",
+                        1..=4 => "user",
+                        _ => "assistant",
+                    };
+                    let role = if k == 0 && rng.below(2) == 0 {
+                        "system"
+                    } else {
+                        role
+                    };
+                    m(role, &"x".repeat(1 + rng.below(300) as usize))
+                })
+                .collect();
+            if !c.iter().any(|x| x.role == "assistant") {
+                c.push(m("assistant", "a"));
+            }
+            let slicing = Slicing {
+                max_tokens: (rng.below(3) > 0).then(|| 20 + rng.below(400)),
+                slices: 1 + rng.below(5) as usize,
+            };
+            let id = format!("c{case}");
+            let sliced = slice(&c, &id, 7, &slicing);
+            assert_eq!(sliced, slice(&c, &id, 7, &slicing), "deterministic");
+            let Sliced::Slices { header, ranges, .. } = sliced else {
+                continue;
+            };
+            let body = &c[header..];
+            let last = body.iter().rposition(|x| x.role == "assistant").unwrap();
+            assert!(!ranges.is_empty() && ranges.len() <= slicing.slices);
+            assert_eq!(ranges.last().unwrap().end, last + 1, "the final turn");
+            let gap = |g: usize| g > 0 && body[g - 1].role == "assistant" && body[g].role == "user";
+            let mut ends: Vec<usize> = ranges.iter().map(|r| r.end).collect();
+            ends.dedup();
+            assert_eq!(ends.len(), ranges.len(), "one slice per cut point");
+            assert!(ends.windows(2).all(|w| w[0] < w[1]), "in order");
+            for r in &ranges {
+                assert!(r.start < r.end);
+                assert!(r.start == 0 || gap(r.start), "{case}: starts at a gap");
+                assert_eq!(
+                    body[r.end - 1].role,
+                    "assistant",
+                    "{case}: ends with the assistant"
+                );
+                assert!(r.end == last + 1 || gap(r.end), "{case}: ends at a gap");
+                let mut messages = c[..header].to_vec();
+                messages.extend_from_slice(&body[r.clone()]);
+                if let Some(max) = slicing.max_tokens {
+                    assert!(estimate_tokens(&messages) <= max, "{case}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn a_final_exchange_over_the_limit_is_too_long() {
         let c = vec![m("user", &"x".repeat(400)), m("assistant", "ok")];
