@@ -392,7 +392,13 @@ fn the_training_set_holds_only_passing_conversations() {
             ["messages"],
             "nothing but messages"
         );
-        let content = line["messages"][0]["content"].as_str().unwrap();
+        // The spec's training system prompt first, then the conversation.
+        assert_eq!(line["messages"][0]["role"], "system");
+        assert_eq!(
+            line["messages"][0]["content"],
+            "You are a patient support agent for an online shop who handles returns, refunds and replacements. You are talking with customers who write in by chat about an order that went wrong."
+        );
+        let content = line["messages"][1]["content"].as_str().unwrap();
         let id = content.rsplit(' ').next().unwrap();
         assert!(passing.contains(id), "{id} did not pass");
     }

@@ -4,6 +4,7 @@
 mod build;
 mod cache;
 mod check;
+mod compare;
 mod fmt;
 mod generate;
 mod init;
@@ -79,7 +80,11 @@ pub enum Command {
     /// misses it.
     Cache(Deferred<cache::CacheArgs>),
     /// Score judged data: verdicts, summary, report, spot-check, training set.
-    Score(Deferred<score::ScoreArgs>),
+    // Boxed: its arguments are most of the enum's size.
+    Score(Box<Deferred<score::ScoreArgs>>),
+    /// Compare two scored runs: pass rates, per-category and per-question
+    /// changes, and paired tests on the records they share.
+    Compare(Deferred<compare::CompareArgs>),
     /// List every lint rule.
     Rules(Deferred<rules::RulesArgs>),
     /// Explain a lint rule, with a bad and a good example.
@@ -194,7 +199,8 @@ fn compiler_command(command: Command, out: &output::Output) -> Result<u8, Box<Co
                 exit::USAGE
             }
         },
-        Command::Score(Deferred(args)) => score::run(args, out),
+        Command::Score(args) => score::run(args.0, out),
+        Command::Compare(Deferred(args)) => compare::run(args, out),
         Command::Rules(Deferred(args)) => rules::list(args, out),
         Command::Explain(Deferred(args)) => rules::explain(args, out),
         models @ (Command::Judge(_)

@@ -17,9 +17,10 @@ use super::output_set::{self, PendingFile, Role};
 use crate::compile::{compile, read_source};
 use crate::emit::Templates;
 use crate::score::html::Report;
-use crate::score::keep::{self, Problem};
+use crate::score::keep::{self, Pairing, Problem, Sinks};
 use crate::score::report::{self, Summary, count, short_hash};
 use crate::score::run::{self, Input, Options, Outputs, Rejected};
+use crate::score::training::{Shaping, Slicing};
 use crate::score::{Aggregate, ScoringFile};
 use clap::Args;
 use serde_json::json;
@@ -90,7 +91,8 @@ pub struct ScoreArgs {
     #[arg(long, value_name = "N")]
     pub sample: Option<usize>,
 
-    /// The seed of the spot-check's sampling.
+    /// The seed of the spot-check's sampling, and of the training set's
+    /// split and slices.
     #[arg(long, default_value_t = 1, value_name = "S")]
     pub seed: u64,
 
@@ -106,6 +108,144 @@ pub struct ScoreArgs {
     /// --generations); a manifest is written beside it.
     #[arg(long, value_name = "FILE", requires = "generations")]
     pub keep: Option<PathBuf>,
+
+    /// Keep the conversations' own messages: do not put the training
+    /// system prompt first.
+    #[arg(long, requires = "keep", conflicts_with = "system_prompt")]
+    pub no_system_prompt: bool,
+
+    /// The training system prompt, read from a file (a build's
+    /// prompts/training-system.md, say) instead of derived from the spec;
+    /// needed when --scoring is a scoring.toml.
+    #[arg(long, value_name = "FILE", requires = "keep")]
+    pub system_prompt: Option<PathBuf>,
+
+    /// Cut each kept conversation into slices that end with an assistant
+    /// turn: the whole conversation (or its last window within
+    /// --max-tokens) and up to --slices − 1 more, at cut points drawn
+    /// with --seed.
+    #[arg(long, requires = "keep")]
+    pub slice: bool,
+
+    /// With --slice: the most tokens a slice may hold, estimated as a
+    /// token per four bytes of text, three per message and three per
+    /// conversation.
+    #[arg(long, value_name = "N", requires = "slice")]
+    pub max_tokens: Option<u64>,
+
+    /// With --slice: the most slices one conversation becomes, its final
+    /// one included.
+    #[arg(long, value_name = "K", default_value_t = 3, requires = "slice")]
+    pub slices: usize,
+
+    /// The share of conversations set aside as a validation set, by a
+    /// hash of --seed and the id (0: none).
+    #[arg(long, value_name = "SHARE", default_value_t = 0.0, requires = "keep")]
+    pub validation: f64,
+
+    /// Where the validation set goes. Default: the --keep name with
+    /// `.validation` before its extension (train.validation.jsonl).
+    #[arg(long, value_name = "FILE", requires = "keep")]
+    pub keep_validation: Option<PathBuf>,
+
+    /// Write preference pairs, as DPO JSONL: in each scenario, the best
+    /// passing conversation against the worst, when their scores differ
+    /// by more than --pair-margin.
+    #[arg(long, value_name = "FILE", requires = "keep")]
+    pub pairs: Option<PathBuf>,
+
+    /// Where the validation set's pairs go. Default: the --pairs name
+    /// with `.validation` before its extension.
+    #[arg(long, value_name = "FILE", requires = "pairs")]
+    pub pairs_validation: Option<PathBuf>,
+
+    /// With --pairs: how far apart the two scores of a pair must be (more
+    /// than this).
+    #[arg(long, value_name = "MARGIN", default_value = "0.1", requires = "pairs")]
+    pub pair_margin: String,
+}
+
+/// `train.jsonl` → `train.validation.jsonl`; `train` → `train.validation`.
+fn validation_name(path: &Path) -> PathBuf {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        let mut p = path.as_os_str().to_os_string();
+        p.push(".validation");
+        return PathBuf::from(p);
+    };
+    let renamed = match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => format!("{stem}.validation.{ext}"),
+        _ => format!("{name}.validation"),
+    };
+    path.with_file_name(renamed)
+}
+
+/// The validation set's file, when the set is split.
+fn validation_path(args: &ScoreArgs) -> Option<PathBuf> {
+    let keep = args.keep.as_deref()?;
+    (args.validation > 0.0).then(|| {
+        args.keep_validation
+            .clone()
+            .unwrap_or_else(|| validation_name(keep))
+    })
+}
+
+/// The validation set's pairs' file, when pairs are written and the set
+/// is split.
+fn pairs_validation_path(args: &ScoreArgs) -> Option<PathBuf> {
+    let pairs = args.pairs.as_deref()?;
+    (args.validation > 0.0).then(|| {
+        args.pairs_validation
+            .clone()
+            .unwrap_or_else(|| validation_name(pairs))
+    })
+}
+
+/// The training-set options that cannot be checked by clap alone.
+fn check_training(args: &ScoreArgs) -> Result<Option<i64>, (String, String)> {
+    if !(0.0..1.0).contains(&args.validation) {
+        return Err((
+            "--validation is a share between 0 and 1, such as 0.1".into(),
+            "give the share of conversations to set aside for validation; 0 sets none aside".into(),
+        ));
+    }
+    for (flag, given) in [
+        ("--keep-validation", args.keep_validation.is_some()),
+        ("--pairs-validation", args.pairs_validation.is_some()),
+    ] {
+        if given && args.validation == 0.0 {
+            return Err((
+                format!(
+                    "{flag} names a validation file, but no conversation is set aside for validation"
+                ),
+                "add --validation SHARE, such as --validation 0.1".into(),
+            ));
+        }
+    }
+    if args.slice && args.slices == 0 {
+        return Err((
+            "--slices is at least 1: the final slice is always written".into(),
+            "give the most slices one conversation may become, such as --slices 3".into(),
+        ));
+    }
+    if args.max_tokens == Some(0) {
+        return Err((
+            "--max-tokens 0 leaves no room for any message".into(),
+            "give the context length of the model to be trained, such as --max-tokens 4096".into(),
+        ));
+    }
+    if args.pairs.is_none() {
+        return Ok(None);
+    }
+    match crate::score::parse_decimal(args.pair_margin.trim()) {
+        Some(units) if (0..=crate::score::SCALE).contains(&units) => Ok(Some(units)),
+        _ => Err((
+            format!(
+                "--pair-margin {} is not a score difference between 0 and 1",
+                args.pair_margin
+            ),
+            "give a decimal such as 0.1: a pair's two scores must differ by more than it".into(),
+        )),
+    }
 }
 
 /// `--aggregate`: the policies of [`Aggregate`], as clap lists them.
@@ -245,7 +385,16 @@ fn check_files(args: &ScoreArgs) -> Result<(), (String, String)> {
             rename: None,
         });
     }
+    if let Some(path) = &args.system_prompt {
+        inputs.push(Role {
+            what: "the system prompt".into(),
+            path,
+            rename: None,
+        });
+    }
     let manifest = args.keep.as_deref().map(manifest_path);
+    let validation = validation_path(args);
+    let pairs_validation = pairs_validation_path(args);
     let mut outputs: Vec<(&str, &Path)> = Vec::new();
     for (what, path) in [
         ("--verdicts", args.verdicts.as_deref()),
@@ -258,6 +407,23 @@ fn check_files(args: &ScoreArgs) -> Result<(), (String, String)> {
         ),
         ("--keep", args.keep.as_deref()),
         ("the training set's manifest", manifest.as_deref()),
+        (
+            if args.keep_validation.is_some() {
+                "--keep-validation"
+            } else {
+                "the validation set"
+            },
+            validation.as_deref(),
+        ),
+        ("--pairs", args.pairs.as_deref()),
+        (
+            if args.pairs_validation.is_some() {
+                "--pairs-validation"
+            } else {
+                "the validation pairs"
+            },
+            pairs_validation.as_deref(),
+        ),
     ] {
         if let Some(path) = path {
             outputs.push((what, path));
@@ -268,6 +434,18 @@ fn check_files(args: &ScoreArgs) -> Result<(), (String, String)> {
             "--keep cannot write to standard output".into(),
             "name a file, such as train.jsonl: its manifest is written beside it".into(),
         ));
+    }
+    for (flag, path) in [
+        ("--keep-validation", args.keep_validation.as_deref()),
+        ("--pairs", args.pairs.as_deref()),
+        ("--pairs-validation", args.pairs_validation.as_deref()),
+    ] {
+        if path.is_some_and(is_stdout) {
+            return Err((
+                format!("{flag} cannot write to standard output"),
+                "name a file: the training set's manifest describes it".into(),
+            ));
+        }
     }
     let on_stdout: Vec<&str> = outputs
         .iter()
@@ -290,17 +468,32 @@ fn check_files(args: &ScoreArgs) -> Result<(), (String, String)> {
         .map(|(what, path)| Role {
             what: what.to_string(),
             path,
-            rename: what.ends_with("manifest").then(|| {
-                "name another file for --keep: its manifest is that name with .manifest.json added"
-                    .to_string()
-            }),
+            rename: match *what {
+                "the training set's manifest" => Some(
+                    "name another file for --keep: its manifest is that name with .manifest.json added"
+                        .to_string(),
+                ),
+                "the validation set" => Some(
+                    "name the validation set with --keep-validation FILE, or another file for --keep"
+                        .to_string(),
+                ),
+                "the validation pairs" => Some(
+                    "name the validation pairs with --pairs-validation FILE, or another file for --pairs"
+                        .to_string(),
+                ),
+                _ => None,
+            },
         })
         .collect();
     output_set::check_outputs(&inputs, &files).map_err(|c| (c.message, c.help))
 }
 
-/// The scoring config and its bytes, from scoring.toml or from the spec.
-fn read_scoring(args: &ScoreArgs, out: &Output) -> Result<(ScoringFile, Vec<u8>), u8> {
+/// The scoring config and its bytes, from scoring.toml or from the spec,
+/// and, from a spec, its training system prompt.
+fn read_scoring(
+    args: &ScoreArgs,
+    out: &Output,
+) -> Result<(ScoringFile, Vec<u8>, Option<(String, &'static str)>), u8> {
     if args.scoring.extension().is_some_and(|e| e == "ftprep") {
         let source = read_source(&args.scoring, &super::display_name(&args.scoring))
             .map_err(|e| out.read_error(e, &args.scoring))?;
@@ -313,7 +506,9 @@ fn read_scoring(args: &ScoreArgs, out: &Output) -> Result<(ScoringFile, Vec<u8>)
         let sha = crate::emit::sha256_hex(compilation.source.text.as_bytes());
         let file = crate::emit::scoring_file(spec, &sha);
         let bytes = file.to_toml().into_bytes();
-        return Ok((file, bytes));
+        let prompt = crate::emit::training::training_system_prompt(spec);
+        let source = crate::emit::training::training_prompt_source(spec);
+        return Ok((file, bytes, Some((prompt, source))));
     }
     let bytes = std::fs::read(&args.scoring).map_err(|e| {
         out.error(
@@ -325,7 +520,7 @@ fn read_scoring(args: &ScoreArgs, out: &Output) -> Result<(ScoringFile, Vec<u8>)
     let text = String::from_utf8_lossy(&bytes);
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     match ScoringFile::parse(text) {
-        Ok(f) => Ok((f, bytes)),
+        Ok(f) => Ok((f, bytes, None)),
         Err(e) => {
             out.error(
                 &format!(
@@ -344,21 +539,98 @@ pub fn run(args: ScoreArgs, out: &Output) -> u8 {
         out.error("--target is a rate between 0 and 1, such as 0.70", None);
         return exit::USAGE;
     }
+    let pair_margin = match check_training(&args) {
+        Ok(margin) => margin,
+        Err((message, help)) => {
+            out.error(&message, Some(&help));
+            return exit::USAGE;
+        }
+    };
     if let Err((message, help)) = check_files(&args) {
         out.error(&message, Some(&help));
         return exit::USAGE;
     }
     // Before any thread starts, and before any temporary file exists.
     output_set::handle_signals();
-    match score(&args, out) {
+    match score(&args, pair_margin, out) {
         Ok(code) | Err(code) => code,
+    }
+}
+
+/// The training system prompt, and where it came from.
+struct SystemPrompt {
+    text: String,
+    source: &'static str,
+    path: Option<String>,
+}
+
+/// The training system prompt of `--keep`: from --system-prompt, else
+/// the spec's; `None` with --no-system-prompt.
+fn system_prompt(
+    args: &ScoreArgs,
+    from_spec: Option<(String, &'static str)>,
+    out: &Output,
+) -> Result<Option<SystemPrompt>, u8> {
+    if args.keep.is_none() || args.no_system_prompt {
+        return Ok(None);
+    }
+    if let Some(path) = &args.system_prompt {
+        let bytes = std::fs::read(path).map_err(|e| {
+            out.error(&format!("cannot read {}: {e}", path.display()), None);
+            exit::USAGE
+        })?;
+        let text = String::from_utf8(bytes).map_err(|_| {
+            out.error(
+                &format!("--system-prompt {} is not UTF-8 text", path.display()),
+                None,
+            );
+            exit::USAGE
+        })?;
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text).trim_end();
+        if text.trim().is_empty() {
+            out.error(
+                &format!("--system-prompt {} is empty", path.display()),
+                Some("write the training system prompt in it, or keep the conversations as they are with --no-system-prompt"),
+            );
+            return Err(exit::USAGE);
+        }
+        return Ok(Some(SystemPrompt {
+            text: text.to_string(),
+            source: "file",
+            path: Some(super::display_name(path)),
+        }));
+    }
+    match from_spec {
+        Some((text, source)) => Ok(Some(SystemPrompt {
+            text,
+            source,
+            path: None,
+        })),
+        None => {
+            out.error(
+                "--keep puts the spec's training system prompt first in every conversation, but a scoring.toml holds no spec to take it from",
+                Some("pass the spec itself as --scoring, name the prompt with --system-prompt FILE (a build's prompts/training-system.md), or keep the conversations' own messages with --no-system-prompt"),
+            );
+            Err(exit::USAGE)
+        }
     }
 }
 
 /// Everything after the checks; `Err` is an exit code after an error
 /// message, with every temporary file removed as its owner drops.
-fn score(args: &ScoreArgs, out: &Output) -> Result<u8, u8> {
-    let (file, scoring_bytes) = read_scoring(args, out)?;
+fn score(args: &ScoreArgs, pair_margin: Option<i64>, out: &Output) -> Result<u8, u8> {
+    let (file, scoring_bytes, spec_prompt) = read_scoring(args, out)?;
+    let prompt = system_prompt(args, spec_prompt, out)?;
+    let shaping = Shaping {
+        system_prompt: prompt.as_ref().map(|p| p.text.clone()),
+        seed: args.seed,
+        validation: args.validation,
+        slicing: args.slice.then_some(Slicing {
+            max_tokens: args.max_tokens,
+            slices: args.slices,
+        }),
+        pair_margin,
+    };
     let rubric = file.rubric().map_err(|e| {
         out.error(&format!("{}: {e}", args.scoring.display()), None);
         exit::USAGE
@@ -415,6 +687,8 @@ fn score(args: &ScoreArgs, out: &Output) -> Result<u8, u8> {
 
     // What interrupted runs left where this one writes.
     let manifest = args.keep.as_deref().map(manifest_path);
+    let validation = validation_path(args);
+    let pairs_validation = pairs_validation_path(args);
     let file_outputs: Vec<&Path> = [
         args.verdicts.as_deref(),
         args.rejects.as_deref(),
@@ -423,6 +697,9 @@ fn score(args: &ScoreArgs, out: &Output) -> Result<u8, u8> {
         args.sample.map(|_| args.sample_out.as_path()),
         args.keep.as_deref(),
         manifest.as_deref(),
+        validation.as_deref(),
+        args.pairs.as_deref(),
+        pairs_validation.as_deref(),
     ]
     .into_iter()
     .flatten()
@@ -494,6 +771,7 @@ fn score(args: &ScoreArgs, out: &Output) -> Result<u8, u8> {
     let options = Options {
         sample: args.sample.map(|n| (n, args.seed)),
         collect_passing: args.keep.is_some(),
+        collect_scores: args.pairs.is_some(),
         grouped: args.grouped,
         spec_sha256: Some(file.spec_sha256.clone()),
         aggregate,
@@ -608,10 +886,16 @@ fn score(args: &ScoreArgs, out: &Output) -> Result<u8, u8> {
                 };
                 out.stderr(&format!("{}:{line}: {text}\n", path.display()));
             };
+            let pairing = pair_margin.map(|margin| Pairing {
+                scores: &outputs.scores,
+                system_prompt: shaping.system_prompt.as_deref(),
+                margin,
+            });
             let scanned = keep::scan(
                 &mut BufReader::with_capacity(1 << 16, reader),
                 &outputs.passing,
                 &wanted,
+                pairing.as_ref(),
                 &mut on_problem,
             )
             .map_err(|e| io_error(&format!("cannot read {}", path.display()), e))?;
@@ -637,22 +921,76 @@ fn score(args: &ScoreArgs, out: &Output) -> Result<u8, u8> {
     {
         let reader = std::fs::File::open(generations)
             .map_err(|e| io_error(&format!("cannot read {}", generations.display()), e))?;
-        let mut sink = create(keep_path)?;
-        let mut counting = Counting {
-            inner: &mut sink,
-            hasher: Sha256::new(),
-            lines: 0,
+        fn counting(sink: &mut Sink) -> Counting<'_, Sink> {
+            Counting {
+                inner: sink,
+                hasher: Sha256::new(),
+                lines: 0,
+            }
+        }
+        let mut train_sink = create(keep_path)?;
+        let mut validation_sink = validation.as_deref().map(create).transpose()?;
+        let mut pairs_sink = args.pairs.as_deref().map(create).transpose()?;
+        let mut pairs_validation_sink = pairs_validation.as_deref().map(create).transpose()?;
+        let mut train = counting(&mut train_sink);
+        let mut validation_out = validation_sink.as_mut().map(counting);
+        let mut pairs_out = pairs_sink.as_mut().map(counting);
+        let mut pairs_validation_out = pairs_validation_sink.as_mut().map(counting);
+        let mut too_long_shown = 0usize;
+        let mut on_too_long = |line: u64, id: &str, tokens: u64| {
+            // The manifest lists them all.
+            too_long_shown += 1;
+            if too_long_shown > 10 {
+                return;
+            }
+            out.stderr(&format!(
+                "{}:{line}: skipped: `{id}` passed, but its last exchange is about {tokens} tokens with the system prompt, over --max-tokens {}, so no slice can keep its final turn\n",
+                generations.display(),
+                args.max_tokens.unwrap_or(0)
+            ));
         };
-        keep::write(
+        let written = keep::write(
             &mut BufReader::with_capacity(1 << 16, reader),
             scanned,
-            &mut counting,
+            &shaping,
+            Sinks {
+                train: &mut train,
+                validation: validation_out.as_mut().map(|w| w as &mut dyn Write),
+                pairs: pairs_out.as_mut().map(|w| w as &mut dyn Write),
+                pairs_validation: pairs_validation_out.as_mut().map(|w| w as &mut dyn Write),
+            },
+            &mut on_too_long,
         )
         .map_err(|e| io_error(&format!("cannot join {}", generations.display()), e))?;
-        let (train_sha256, train_lines) = (hex(&counting.hasher.finalize()), counting.lines);
-        finished.push(sink);
+        let described = |path: &Path, c: Counting<'_, Sink>| {
+            json!({
+                "path": super::display_name(path),
+                "sha256": hex(&c.hasher.finalize()),
+                "lines": c.lines,
+            })
+        };
+        let training_set = described(keep_path, train);
+        let validation_set = validation
+            .as_deref()
+            .zip(validation_out)
+            .map(|(p, c)| described(p, c));
+        let pairs_set = args
+            .pairs
+            .as_deref()
+            .zip(pairs_out)
+            .map(|(p, c)| described(p, c));
+        let pairs_validation_set = pairs_validation
+            .as_deref()
+            .zip(pairs_validation_out)
+            .map(|(p, c)| described(p, c));
+        finished.push(train_sink);
+        finished.extend(validation_sink);
+        finished.extend(pairs_sink);
+        finished.extend(pairs_validation_sink);
         let c = &scanned.counts;
-        let manifest = json!({
+        let too_long = written.too_long.len() as u64;
+        let kept = c.kept - too_long;
+        let mut manifest = json!({
             "ftprep_version": env!("CARGO_PKG_VERSION"),
             "spec": file.spec,
             "spec_sha256": file.spec_sha256,
@@ -667,15 +1005,11 @@ fn score(args: &ScoreArgs, out: &Output) -> Result<u8, u8> {
                 "sha256": scanned.sha256,
                 "lines": scanned.lines,
             },
-            "training_set": {
-                "path": super::display_name(keep_path),
-                "sha256": train_sha256,
-                "lines": train_lines,
-            },
+            "training_set": training_set,
             "judges": stats.judges.keys().collect::<Vec<_>>(),
             "records": stats.records,
             "passed": stats.passed,
-            "kept": c.kept,
+            "kept": kept,
             "dropped": c.dropped,
             "invalid_generations": c.invalid,
             "invalid_by_kind": c.invalid_by_kind,
@@ -683,7 +1017,69 @@ fn score(args: &ScoreArgs, out: &Output) -> Result<u8, u8> {
             "duplicate_generations": c.duplicates,
             "conflicting_generations": c.conflicting.len(),
             "conflicting_ids": c.conflicting,
+            "too_long": too_long,
+            "too_long_ids": written.too_long,
+            "system_prompt": match &prompt {
+                Some(p) => json!({
+                    "source": p.source,
+                    "path": p.path,
+                    "sha256": crate::emit::sha256_hex(p.text.as_bytes()),
+                    "text": p.text,
+                    "leading_system_message": "replaced",
+                    "replaced": written.system_replaced,
+                    "added": written.system_added,
+                }),
+                None => json!({
+                    "source": "none",
+                    "note": "--no-system-prompt: the conversations' own messages, as they are",
+                }),
+            },
+            "split": {
+                "validation": args.validation,
+                "seed": args.seed,
+                "by": "conversation id: SHA-256 of \"ftprep-split\", a zero byte, the seed (8 bytes, little-endian) and the id; its first 8 bytes (big-endian) below validation × 2^64 go to validation",
+                "train_conversations": written.train_conversations,
+                "validation_conversations": written.validation_conversations,
+            },
+            "slicing": match &shaping.slicing {
+                Some(s) => json!({
+                    "enabled": true,
+                    "seed": args.seed,
+                    "max_tokens": s.max_tokens,
+                    "slices_per_conversation": s.slices,
+                    "token_estimate": "a token per 4 bytes of UTF-8 text (rounded up), 3 per message, 3 per conversation",
+                    "conversations": written.train_conversations + written.validation_conversations,
+                    "sliced": written.sliced,
+                    "lines": written.train_lines + written.validation_lines,
+                    "cut_points_over_limit": written.slices_over_limit,
+                }),
+                None => json!({"enabled": false}),
+            },
         });
+        if let Some(object) = manifest.as_object_mut() {
+            if let Some(v) = validation_set {
+                object.insert("validation_set".into(), v);
+            }
+            if let (Some(set), Some(counts), Some(margin)) =
+                (pairs_set, &scanned.pair_counts, pair_margin)
+            {
+                let mut pairs = json!({
+                    "format": "DPO JSONL, TRL's conversational preference form: prompt, chosen, rejected (message lists), with ids, scores and verdicts",
+                    "margin": crate::score::format_decimal(margin).parse::<f64>().unwrap_or(0.0),
+                    "group_by": "the line's `group`, else its `scenario`, else its plan's `cell` and `persona`; then the opening (the messages up to the first user message)",
+                    "set": set,
+                    "counts": counts,
+                    "train": written.pairs_train,
+                    "validation": written.pairs_validation,
+                    "without_shared_prompt": written.pairs_without_prompt,
+                    "over_max_tokens": written.pairs_over_max_tokens,
+                });
+                if let (Some(v), Some(o)) = (pairs_validation_set, pairs.as_object_mut()) {
+                    o.insert("validation_set".into(), v);
+                }
+                object.insert("pairs".into(), pairs);
+            }
+        }
         let mut sink = create(manifest_path)?;
         let mut text = serde_json::to_string_pretty(&manifest).unwrap_or_default();
         text.push('\n');
@@ -697,13 +1093,59 @@ fn score(args: &ScoreArgs, out: &Output) -> Result<u8, u8> {
                 c.conflicting.len()
             ));
         }
+        if too_long > 10 {
+            out.stderr(&format!(
+                "... and {} more too long to slice, listed in the manifest's too_long_ids\n",
+                too_long - 10
+            ));
+        }
+        if too_long > 0 {
+            parts.push(format!("{too_long} too long to slice"));
+        }
         out.stderr(&format!(
-            "kept {} of {} in {} ({})\n",
-            c.kept,
+            "kept {} of {}{} ({})\n",
+            kept,
             count(stats.passed, "passing record", "passing records"),
-            keep_path.display(),
+            if validation.is_some() {
+                String::new()
+            } else {
+                format!(" in {}", keep_path.display())
+            },
             parts.join(", ")
         ));
+        if let Some(v) = &validation {
+            out.stderr(&format!(
+                "  {} in {}, {} in {}\n",
+                count(written.train_conversations, "conversation", "conversations"),
+                keep_path.display(),
+                written.validation_conversations,
+                v.display()
+            ));
+        }
+        if shaping.slicing.is_some() {
+            out.stderr(&format!(
+                "  sliced into {} ({} cut into more than one)\n",
+                count(
+                    written.train_lines + written.validation_lines,
+                    "line",
+                    "lines"
+                ),
+                count(written.sliced, "conversation", "conversations"),
+            ));
+        }
+        if let (Some(path), Some(counts)) = (&args.pairs, &scanned.pair_counts) {
+            out.stderr(&format!(
+                "  {} in {} from {} of {}\n",
+                count(
+                    written.pairs_train + written.pairs_validation,
+                    "preference pair",
+                    "preference pairs"
+                ),
+                path.display(),
+                count(counts.sets, "set", "sets"),
+                count(counts.scenarios, "scenario", "scenarios"),
+            ));
+        }
     }
 
     // Every output complete: flush standard output, replace the files.

@@ -306,21 +306,6 @@ fn opt(t: &Option<crate::syntax::ast::Text>) -> Option<&str> {
     t.as_ref().map(text)
 }
 
-/// The system prompt every training example begins with: the spec's
-/// `generation { training "..." }`, or one sentence from the domain's role
-/// and audience. Short on purpose: the fine-tuned model is to behave well
-/// without the long prompts the data was generated with.
-pub fn training_system_prompt(spec: &Spec) -> String {
-    match &spec.generation.training {
-        Some(t) => t.value.trim().to_string(),
-        None => format!(
-            "You are {}. You are talking with {}.",
-            spec.domain.role.value.trim().trim_end_matches('.'),
-            spec.domain.audience.value.trim().trim_end_matches('.')
-        ),
-    }
-}
-
 /// Turns with their `U1`/`A1` labels.
 pub fn label_turns(turns: &[model::Turn]) -> Vec<TurnCtx<'_>> {
     label_messages(turns.iter().map(|t| (t.role, t.text.value.as_str())))
@@ -858,7 +843,7 @@ pub fn build<'a>(spec: &'a Spec, file: &'a str, sha256: &'a str) -> Context<'a> 
                 model::GenerationMode::Simulate => "simulate",
                 model::GenerationMode::Whole => "whole",
             },
-            training: training_system_prompt(spec),
+            training: crate::emit::training::training_system_prompt(spec),
             user_simulator: spec.user_simulator.as_ref().map(|u| UserSimulatorCtx {
                 behaviours: u
                     .behaviours

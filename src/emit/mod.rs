@@ -10,6 +10,7 @@
 
 pub mod context;
 mod schema;
+pub mod training;
 
 use crate::model::Spec;
 use crate::score::config::{

@@ -11,6 +11,8 @@
 //! judge saw. The second reading checks that the file has not changed.
 
 use super::judgment::Rejection;
+use super::training::{self, Candidate, PairCounts, PairPlan, Shaping, Sliced};
+use super::{Ratio, Verdict};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -26,6 +28,14 @@ pub struct Message {
 struct GenerationLine {
     id: serde_json::Value,
     messages: Vec<Message>,
+    /// What groups the line with others of its scenario, for preference
+    /// pairs ([`training::group_key`]).
+    #[serde(default)]
+    group: Option<serde_json::Value>,
+    #[serde(default)]
+    scenario: Option<serde_json::Value>,
+    #[serde(default)]
+    plan: Option<serde_json::Value>,
 }
 
 /// Why a generations line is not used.
@@ -76,8 +86,21 @@ impl std::fmt::Display for Invalid {
 
 /// A line's id and messages, or why it is not a generation at all.
 pub fn parse_generation(line: &str) -> Result<(String, Vec<Message>), Invalid> {
+    parse_grouped(line).map(|(id, messages, _)| (id, messages))
+}
+
+/// A generation's id, messages and group key ([`training::group_key`]).
+type Grouped = (String, Vec<Message>, Option<[u8; 32]>);
+
+/// A line's id, messages and group key.
+fn parse_grouped(line: &str) -> Result<Grouped, Invalid> {
     let parsed: GenerationLine = serde_json::from_str(line)
         .map_err(|e| Invalid::Malformed(format!("not a generation: {e}")))?;
+    let group = training::group_key(
+        parsed.group.as_ref(),
+        parsed.scenario.as_ref(),
+        parsed.plan.as_ref(),
+    );
     let id = match parsed.id {
         serde_json::Value::String(s) if s.is_empty() => {
             return Err(Invalid::InvalidId("empty".into()));
@@ -98,7 +121,7 @@ pub fn parse_generation(line: &str) -> Result<(String, Vec<Message>), Invalid> {
         serde_json::Value::Array(_) => return Err(Invalid::InvalidId("a list".into())),
         serde_json::Value::Object(_) => return Err(Invalid::InvalidId("an object".into())),
     };
-    Ok((id, parsed.messages))
+    Ok((id, parsed.messages, group))
 }
 
 /// Whether a conversation can be trained on: known roles, a user turn and
@@ -160,6 +183,21 @@ pub struct Scan {
     pub conversations: HashMap<String, Conversation>,
     /// The lines to write, in file order.
     keep: Vec<u64>,
+    /// The conversations that may be paired, and the pairs chosen among
+    /// them (with [`Pairing`]).
+    candidates: Vec<Candidate>,
+    pairs: Vec<PairPlan>,
+    pub pair_counts: Option<PairCounts>,
+}
+
+/// What the first reading needs to choose preference pairs.
+pub struct Pairing<'a> {
+    /// Every scored record: its score and verdict.
+    pub scores: &'a HashMap<String, (Ratio, Verdict)>,
+    /// The system prompt the conversations will begin with.
+    pub system_prompt: Option<&'a str>,
+    /// The margin, in units of 10⁻⁹.
+    pub margin: i64,
 }
 
 /// A problem with one generations line, reported as it is found.
@@ -210,14 +248,18 @@ fn hex(digest: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The first reading: counts, the line to keep for each passing id, and
-/// the conversations of `wanted` (the spot-check's ids).
+/// The first reading: counts, the line to keep for each passing id, the
+/// conversations of `wanted` (the spot-check's ids), and, with `pairing`,
+/// the preference pairs.
 pub fn scan(
     generations: &mut dyn BufRead,
     passing: &HashSet<String>,
     wanted: &HashSet<String>,
+    pairing: Option<&Pairing>,
     on_problem: &mut dyn FnMut(u64, Problem),
 ) -> io::Result<Scan> {
+    let mut candidates: Vec<Candidate> = Vec::new();
+    let mut ungrouped = 0u64;
     let mut out = Scan::default();
     let mut seen: HashMap<String, Seen> = HashMap::new();
     let mut hasher = Sha256::new();
@@ -242,7 +284,7 @@ pub fn scan(
         if line.trim().is_empty() {
             return Ok(());
         }
-        let (id, messages) = match parse_generation(line) {
+        let (id, messages, group) = match parse_grouped(line) {
             Ok(parsed) => parsed,
             Err(why) => {
                 invalid(&mut counts, on_problem, number, why);
@@ -251,11 +293,31 @@ pub fn scan(
         };
         let usable = check_turns(&messages);
         let passes = passing.contains(&id);
-        if passes || wanted.contains(&id) {
+        let scored = pairing.and_then(|p| p.scores.get(&id).map(|s| (p, s)));
+        if passes || wanted.contains(&id) || scored.is_some() {
             let digest: [u8; 32] =
                 Sha256::digest(serde_json::to_vec(&messages).unwrap_or_default()).into();
             match seen.get_mut(&id) {
                 None => {
+                    if let (Some((p, &(score, verdict))), Ok(())) = (scored, &usable) {
+                        match group {
+                            Some(group) => {
+                                let mut open = training::opening(&messages).to_vec();
+                                if let Some(prompt) = p.system_prompt {
+                                    training::apply_system_prompt(&mut open, prompt);
+                                }
+                                candidates.push(Candidate {
+                                    id: id.clone(),
+                                    line: number,
+                                    group,
+                                    opening: training::opening_digest(&open),
+                                    score,
+                                    verdict,
+                                });
+                            }
+                            None => ungrouped += 1,
+                        }
+                    }
                     if wanted.contains(&id) {
                         conversations.insert(
                             id.clone(),
@@ -318,6 +380,16 @@ pub fn scan(
         }
     }
     out.keep.sort_unstable();
+    if let Some(p) = pairing {
+        // Neither conversation of an id with two is known to be the one
+        // judged.
+        candidates.retain(|c| !seen.get(&c.id).is_some_and(|s| s.conflict));
+        let (pairs, mut pair_counts) = training::choose_pairs(&candidates, p.margin);
+        pair_counts.ungrouped = ungrouped;
+        out.pairs = pairs;
+        out.pair_counts = Some(pair_counts);
+        out.candidates = candidates;
+    }
     counts.conflicting.sort();
     counts.kept = out.keep.len() as u64;
     counts.missing = passing.len() as u64 - counts.kept - counts.conflicting.len() as u64;
@@ -328,28 +400,222 @@ pub fn scan(
     Ok(out)
 }
 
-/// The second reading: writes `{"messages": [...]}` for each line [`scan`]
-/// chose, and nothing else, in the order of the file. An error if the
-/// file is not the one scanned.
-pub fn write(generations: &mut dyn BufRead, scan: &Scan, out: &mut dyn Write) -> io::Result<()> {
+/// Where the second reading writes.
+pub struct Sinks<'a> {
+    pub train: &'a mut dyn Write,
+    /// The validation set, when the shaping splits.
+    pub validation: Option<&'a mut dyn Write>,
+    /// The preference pairs of the training set, and of the validation
+    /// set.
+    pub pairs: Option<&'a mut dyn Write>,
+    pub pairs_validation: Option<&'a mut dyn Write>,
+}
+
+/// What the second reading wrote.
+#[derive(Debug, Clone, Default)]
+pub struct Written {
+    pub train_conversations: u64,
+    pub validation_conversations: u64,
+    pub train_lines: u64,
+    pub validation_lines: u64,
+    /// Conversations written as more than one slice.
+    pub sliced: u64,
+    /// Cut points drawn whose slice could not fit the limit.
+    pub slices_over_limit: u64,
+    /// Passing conversations whose final exchange alone is over the
+    /// limit: not written.
+    pub too_long: Vec<String>,
+    /// Conversations whose leading system message was replaced by the
+    /// training system prompt, and those it was put in front of.
+    pub system_replaced: u64,
+    pub system_added: u64,
+    pub pairs_train: u64,
+    pub pairs_validation: u64,
+    /// Pairs whose conversations had no prompt in common that ends with a
+    /// user message both answer.
+    pub pairs_without_prompt: u64,
+    /// Pairs whose prompt and chosen or rejected are over `--max-tokens`.
+    pub pairs_over_max_tokens: u64,
+}
+
+fn write_line(out: &mut dyn Write, value: &serde_json::Value) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, value)?;
+    out.write_all(b"\n")
+}
+
+fn round4(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+/// The messages of a pair's completion: up to its last assistant message.
+fn completion(messages: &[Message]) -> &[Message] {
+    match messages.iter().rposition(|m| m.role == "assistant") {
+        Some(k) => &messages[..=k],
+        None => &[],
+    }
+}
+
+/// The second reading: writes each line [`scan`] chose, shaped, in the
+/// order of the file: `{"messages": [...]}` lines (a conversation's slices
+/// one after the other), to the validation set or the training set; then
+/// the preference pairs, in the order of their first line. An error if
+/// the file is not the one scanned. `on_too_long` hears of each passing
+/// conversation not written because its final exchange is over the
+/// limit: (line, id, estimated tokens).
+pub fn write(
+    generations: &mut dyn BufRead,
+    scan: &Scan,
+    shaping: &Shaping,
+    sinks: Sinks,
+    on_too_long: &mut dyn FnMut(u64, &str, u64),
+) -> io::Result<Written> {
+    let Sinks {
+        train,
+        mut validation,
+        pairs,
+        pairs_validation,
+    } = sinks;
     let mut hasher = Sha256::new();
     let mut next = scan.keep.iter().peekable();
+    let mut written = Written::default();
+    // The lines of pair members, and the members' messages once read.
+    let members: HashMap<u64, usize> = scan
+        .pairs
+        .iter()
+        .flat_map(|p| [p.chosen, p.rejected])
+        .map(|k| (scan.candidates[k].line, k))
+        .collect();
+    let mut read: HashMap<usize, Vec<Message>> = HashMap::new();
+    let validating = shaping.validation > 0.0;
     each_line(generations, &mut hasher, &mut |number, line| {
-        if next.peek() != Some(&&number) {
+        let keep = next.peek() == Some(&&number);
+        let member = members.get(&number).copied();
+        if !keep && member.is_none() {
             return Ok(());
         }
-        next.next();
-        let messages = line
+        if keep {
+            next.next();
+        }
+        let (id, mut messages) = line
             .and_then(|line| parse_generation(line).ok())
-            .map(|(_, messages)| messages)
             .ok_or_else(changed)?;
-        serde_json::to_writer(&mut *out, &serde_json::json!({ "messages": messages }))?;
-        out.write_all(b"\n")
+        if let Some(prompt) = &shaping.system_prompt {
+            if training::apply_system_prompt(&mut messages, prompt) {
+                written.system_replaced += u64::from(keep);
+            } else {
+                written.system_added += u64::from(keep);
+            }
+        }
+        if let Some(k) = member {
+            read.insert(k, messages.clone());
+        }
+        if !keep {
+            return Ok(());
+        }
+        let slices: Vec<Vec<Message>> = match &shaping.slicing {
+            None => vec![messages],
+            Some(slicing) => match training::slice(&messages, &id, shaping.seed, slicing) {
+                Sliced::TooLong { tokens } => {
+                    on_too_long(number, &id, tokens);
+                    written.too_long.push(id);
+                    return Ok(());
+                }
+                Sliced::Slices {
+                    header,
+                    ranges,
+                    over_limit,
+                } => {
+                    written.slices_over_limit += over_limit as u64;
+                    written.sliced += u64::from(ranges.len() > 1);
+                    ranges
+                        .into_iter()
+                        .map(|r| {
+                            let mut slice = messages[..header].to_vec();
+                            slice.extend_from_slice(&messages[header..][r]);
+                            slice
+                        })
+                        .collect()
+                }
+            },
+        };
+        let to_validation =
+            validating && training::in_validation(shaping.seed, &id, shaping.validation);
+        let (out, conversations, lines): (&mut dyn Write, _, _) =
+            match (to_validation, validation.as_deref_mut()) {
+                (true, Some(v)) => (
+                    v,
+                    &mut written.validation_conversations,
+                    &mut written.validation_lines,
+                ),
+                _ => (
+                    &mut *train,
+                    &mut written.train_conversations,
+                    &mut written.train_lines,
+                ),
+            };
+        *conversations += 1;
+        for slice in slices {
+            *lines += 1;
+            write_line(out, &serde_json::json!({ "messages": slice }))?;
+        }
+        Ok(())
     })?;
     if hex(&hasher.finalize()) != scan.sha256 {
         return Err(changed());
     }
-    Ok(())
+    let Some(pairs) = pairs else {
+        return Ok(written);
+    };
+    let mut pairs_validation = pairs_validation;
+    let max_tokens = shaping.slicing.and_then(|s| s.max_tokens);
+    for plan in &scan.pairs {
+        let (c, r) = (
+            &scan.candidates[plan.chosen],
+            &scan.candidates[plan.rejected],
+        );
+        let (Some(chosen), Some(rejected)) = (read.get(&plan.chosen), read.get(&plan.rejected))
+        else {
+            return Err(changed());
+        };
+        let Some(p) = training::shared_prompt(chosen, rejected) else {
+            written.pairs_without_prompt += 1;
+            continue;
+        };
+        let prompt = &chosen[..p];
+        let (chosen_rest, rejected_rest) = (completion(&chosen[p..]), completion(&rejected[p..]));
+        if let Some(max) = max_tokens {
+            let over = |rest: &[Message]| {
+                let mut all = prompt.to_vec();
+                all.extend_from_slice(rest);
+                training::estimate_tokens(&all) > max
+            };
+            if over(chosen_rest) || over(rejected_rest) {
+                written.pairs_over_max_tokens += 1;
+            }
+        }
+        let line = serde_json::json!({
+            "prompt": prompt,
+            "chosen": chosen_rest,
+            "rejected": rejected_rest,
+            "ids": {"chosen": c.id, "rejected": r.id},
+            "scores": {"chosen": round4(c.score.to_f64()), "rejected": round4(r.score.to_f64())},
+            "verdicts": {"chosen": c.verdict.as_str(), "rejected": r.verdict.as_str()},
+        });
+        let to_validation = validating
+            && (training::in_validation(shaping.seed, &c.id, shaping.validation)
+                || training::in_validation(shaping.seed, &r.id, shaping.validation));
+        match (to_validation, pairs_validation.as_deref_mut()) {
+            (true, Some(v)) => {
+                written.pairs_validation += 1;
+                write_line(v, &line)?;
+            }
+            _ => {
+                written.pairs_train += 1;
+                write_line(&mut *pairs, &line)?;
+            }
+        }
+    }
+    Ok(written)
 }
 
 fn changed() -> io::Error {
@@ -375,6 +641,7 @@ mod tests {
             &mut text.as_bytes(),
             &passing,
             &HashSet::new(),
+            None,
             &mut |n, p| {
                 problems.push(match p {
                     Problem::Invalid(why) => format!("{n}: {}: {why}", why.kind()),
@@ -386,8 +653,24 @@ mod tests {
         )
         .unwrap();
         let mut out = Vec::new();
-        write(&mut text.as_bytes(), &scanned, &mut out).unwrap();
+        write(
+            &mut text.as_bytes(),
+            &scanned,
+            &Shaping::default(),
+            sinks(&mut out),
+            &mut |_, _, _| {},
+        )
+        .unwrap();
         (scanned, String::from_utf8(out).unwrap(), problems)
+    }
+
+    fn sinks(train: &mut Vec<u8>) -> Sinks<'_> {
+        Sinks {
+            train,
+            validation: None,
+            pairs: None,
+            pairs_validation: None,
+        }
     }
 
     const OK: &[(&str, &str)] = &[("user", "hi"), ("assistant", "hello")];
@@ -477,11 +760,20 @@ mod tests {
             &mut first.as_bytes(),
             &passing,
             &HashSet::new(),
+            None,
             &mut |_, _| {},
         )
         .unwrap();
         let second = format!("{first}\n{}", line("b", OK));
-        let error = write(&mut second.as_bytes(), &scanned, &mut Vec::new()).unwrap_err();
+        let mut out = Vec::new();
+        let error = write(
+            &mut second.as_bytes(),
+            &scanned,
+            &Shaping::default(),
+            sinks(&mut out),
+            &mut |_, _, _| {},
+        )
+        .unwrap_err();
         assert!(error.to_string().contains("changed while it was read"));
     }
 }

@@ -30,14 +30,17 @@
 //! of `i128`, so a score that ties the threshold passes on every machine.
 
 pub mod aggregate;
+pub mod compare;
 pub mod config;
 pub mod html;
+pub mod inference;
 pub mod judgment;
 pub mod keep;
 mod ratio;
 pub mod report;
 pub mod run;
 pub mod stats;
+pub mod training;
 
 pub use aggregate::Aggregate;
 pub use config::ScoringFile;

@@ -20,10 +20,10 @@
 use super::aggregate::{Aggregate, Combiner};
 use super::judgment::{QuestionIndex, Rejection, parse_line};
 use super::stats::Stats;
-use super::{Answer, Outcome, ScoringRubric, Verdict};
+use super::{Answer, Outcome, Ratio, ScoringRubric, Verdict};
 use indexmap::{IndexMap, IndexSet};
 use serde::Serialize;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::{self, BufRead, Write};
 
 /// One input: a name for messages and a reader.
@@ -48,6 +48,8 @@ pub struct Options {
     pub sample: Option<(usize, u64)>,
     /// Keep the ids of passing records (for a training set).
     pub collect_passing: bool,
+    /// Keep every record's score and verdict (for preference pairs).
+    pub collect_scores: bool,
     /// The judgments of one id are on adjacent lines: stream, holding no
     /// record once the next id starts.
     pub grouped: bool,
@@ -89,6 +91,8 @@ pub struct Outputs {
     /// Reservoirs of the spot-check, by verdict: pass, fail, gate_fail.
     pub samples: [Vec<Sampled>; 3],
     pub passing: HashSet<String>,
+    /// Every record's score and verdict, with [`Options::collect_scores`].
+    pub scores: HashMap<String, (Ratio, Verdict)>,
     /// Files with lines judged with another spec, in input order.
     pub spec_mismatches: Vec<SpecMismatch>,
 }
@@ -250,16 +254,22 @@ struct VerdictLine<'a> {
     score_exact: String,
     gate: GateLine<'a>,
     categories: IndexMap<&'a str, Option<f64>>,
-    /// For a record judged more than once: the policy, the record's
-    /// answers under it, and the share of votes that gave each.
+    /// For a record judged more than once: the policy.
     #[serde(skip_serializing_if = "Option::is_none")]
     aggregate: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    answers: Option<IndexMap<&'a str, &'static str>>,
+    /// The record's answer to each question (under the policy, for a
+    /// record judged more than once): what `ftprep compare` reads the
+    /// YES rates from.
+    answers: IndexMap<&'a str, &'static str>,
+    /// For a record judged more than once: the share of votes that gave
+    /// each answer.
     #[serde(skip_serializing_if = "Option::is_none")]
     agreement: Option<IndexMap<&'a str, Option<f64>>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     judges: Vec<&'a str>,
+    /// The spec scored with, so a verdicts file says which it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    spec_sha256: Option<&'a str>,
 }
 
 /// Scores every input. `verdicts` receives one JSON line per record;
@@ -277,6 +287,7 @@ pub fn run(
     let mut seen_in_stratum = [0u64; 3];
     let mut rng = Rng(options.sample.map(|(_, s)| s).unwrap_or(0) ^ 0x9E37_79B9_7F4A_7C15);
     let mut passing = HashSet::new();
+    let mut scores = HashMap::new();
     let mut answers = Vec::new();
     let mut slots = Vec::new();
     let mut outcome = Outcome::default();
@@ -337,14 +348,12 @@ pub fn run(
                 },
                 categories,
                 aggregate: repeated.then_some(options.aggregate.as_str()),
-                answers: repeated.then(|| {
-                    index
-                        .ids()
-                        .iter()
-                        .zip(combined.iter())
-                        .map(|(id, a)| (id.as_str(), answer_str(*a)))
-                        .collect()
-                }),
+                answers: index
+                    .ids()
+                    .iter()
+                    .zip(combined.iter())
+                    .map(|(id, a)| (id.as_str(), answer_str(*a)))
+                    .collect(),
                 agreement: repeated.then(|| {
                     index
                         .ids()
@@ -354,6 +363,7 @@ pub fn run(
                         .collect()
                 }),
                 judges: group.judges.iter().map(String::as_str).collect(),
+                spec_sha256: options.spec_sha256.as_deref(),
             };
             serde_json::to_writer(&mut *out, &line)?;
             out.write_all(b"\n")?;
@@ -365,6 +375,9 @@ pub fn run(
         };
         if options.collect_passing && outcome.verdict == Verdict::Pass {
             passing.insert(group.id.clone());
+        }
+        if options.collect_scores {
+            scores.insert(group.id.clone(), (outcome.score, outcome.verdict));
         }
         if let Some((n, _)) = options.sample {
             seen_in_stratum[stratum] += 1;
@@ -534,6 +547,7 @@ pub fn run(
         stats,
         samples,
         passing,
+        scores,
         spec_mismatches,
     })
 }

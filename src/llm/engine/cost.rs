@@ -40,7 +40,7 @@ pub struct TokenCount {
 /// Chat framing the tokenizers do not see: a few tokens per message, as
 /// OpenAI's own counting recipe adds them.
 const PER_MESSAGE: u64 = 3;
-const PER_REQUEST: u64 = 3;
+pub const PER_REQUEST: u64 = 3;
 
 /// A tokenizer for a model, when its tokenizer is known.
 fn tokenizer(dialect: &str, model: &str) -> Option<&'static tiktoken_rs::CoreBPE> {
@@ -117,6 +117,14 @@ pub fn estimate(request: &ChatRequest) -> u64 {
 
 fn estimate_bytes(bytes: u64) -> u64 {
     bytes.div_ceil(4)
+}
+
+/// The estimate of one message of a chat without a known tokenizer: a
+/// token per four bytes of its text, rounded up, and the framing every
+/// message has. A whole chat adds [`PER_REQUEST`]. (`score --keep
+/// --slice` holds its slices to `--max-tokens` with this.)
+pub fn estimate_message(text: &str) -> u64 {
+    PER_MESSAGE + estimate_bytes(text.len() as u64)
 }
 
 #[cfg(test)]
