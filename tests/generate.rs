@@ -91,9 +91,11 @@ fn content(line: &Value) -> Value {
 fn simulated_conversations_follow_the_plan_and_are_judged_and_scored() {
     let server = LlmServer::start(Plan::default());
     let p = project(|t| t);
-    generate(&p, &server, 8, "g").assert().success();
+    // 30 items of a 6-cell taxonomy: some share cell and persona, and are
+    // still generated apart (each message one call of its own).
+    generate(&p, &server, 30, "g").assert().success();
     let out = conversations(&p, "g");
-    assert_eq!(out.len(), 8);
+    assert_eq!(out.len(), 30);
     let plan: Value = serde_json::from_str(
         &std::fs::read_to_string(p.dir.path().join("runs/g/plan.json")).unwrap(),
     )
@@ -184,7 +186,7 @@ fn simulated_conversations_follow_the_plan_and_are_judged_and_scored() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&score.stdout);
-    assert!(stdout.contains("8 records"), "{stdout}");
+    assert!(stdout.contains("30 records"), "{stdout}");
 }
 
 #[test]

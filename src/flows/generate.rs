@@ -81,6 +81,8 @@ pub struct Script {
     /// What produced it (cell, persona, seed, index), copied into the
     /// output line's `plan`.
     pub plan: Value,
+    /// The item's index in its plan: its calls are samples of their own.
+    pub sample_base: u64,
 }
 
 /// The engine's targets for the two roles.
@@ -220,6 +222,16 @@ impl<'s> Generation<'s> {
     fn job(&self, index: usize) -> Job {
         let script = &self.scripts[index];
         let conversation = &self.conversations[index];
+        // Two items of a plan can have the same cell and persona, and so
+        // the same requests: they are still two samples, so each item's
+        // calls are samples of their own (a distinct cache key, and with a
+        // fixed `seed`, a distinct seed), and an answer asked again after
+        // a breach is another sample again.
+        let sample = |retry: u32| {
+            (script.sample_base as u32)
+                .wrapping_mul(BREACH_RETRIES + 1)
+                .wrapping_add(retry)
+        };
         let exchange = exchange_of(&conversation.messages);
         let note = conversation.last_breach.as_ref().map(|b| breach_note(b));
         match (conversation.step, &script.mode) {
@@ -262,7 +274,7 @@ impl<'s> Generation<'s> {
                     request: ChatRequest {
                         messages,
                         schema: None,
-                        sample: retry,
+                        sample: sample(retry),
                     },
                 }
             }
@@ -282,7 +294,7 @@ impl<'s> Generation<'s> {
                     request: ChatRequest {
                         messages,
                         schema: None,
-                        sample: retry,
+                        sample: sample(retry),
                     },
                 }
             }
@@ -304,7 +316,7 @@ impl<'s> Generation<'s> {
                             name: CONVERSATION_SCHEMA.into(),
                             schema: Arc::new(conversation_schema(script.exchanges)),
                         }),
-                        sample: retry,
+                        sample: sample(retry),
                     },
                 }
             }

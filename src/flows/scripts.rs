@@ -145,6 +145,7 @@ pub fn script(spec: &Spec, input: &PlanInput, prompts: &Prompts, item: &Item, se
             SpecBreach::Record => BreachPolicy::Record,
         },
         plan: plan_json(item, seed),
+        sample_base: item.index,
     }
 }
 
