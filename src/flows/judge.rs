@@ -113,7 +113,11 @@ pub fn decided_evidence(decide: &Decide, facts: &Facts, yes: bool) -> String {
         None => "none".to_string(),
     };
     match decide.root() {
-        Node::Compare { var, op, value: bound } => format!(
+        Node::Compare {
+            var,
+            op,
+            value: bound,
+        } => format!(
             "decided by the program: {var} = {}, {}{} {}",
             value(var),
             if yes { "" } else { "not " },
@@ -684,6 +688,96 @@ pub fn answers_of(spec: &JudgeSpec, line: &Value) -> Vec<Answer> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The fixture spec: E2 `min_turns 2`, R2 `decide
+    /// "assistant_words_max < 150"` with `facts words`, R1 `facts turns,
+    /// longest`; per question, or single when `single`.
+    fn spec(single: bool) -> JudgeSpec {
+        let mut text = include_str!("../../tests/fixtures/judge/facts.ftprep").to_string();
+        if single {
+            text = text.replace("calls    per_question", "calls    single");
+        }
+        let compilation =
+            crate::compile::compile(crate::source::SourceFile::new("facts.ftprep", text.clone()));
+        let spec = compilation.clean_spec().expect("the fixture compiles");
+        JudgeSpec::from_spec(spec, "facts.ftprep", &text).unwrap()
+    }
+
+    fn one_exchange() -> Facts {
+        crate::facts::facts(&[
+            ("user", "My order arrived broken."),
+            ("assistant", "I'm sorry it arrived broken."),
+        ])
+    }
+
+    #[test]
+    fn per_question_sends_no_call_for_a_question_not_asked_or_decided() {
+        let spec = spec(false);
+        let transcript: Arc<str> = "[U1] user: My order arrived broken.".into();
+        let requests = spec.requests(&transcript, &one_exchange(), 0);
+        let ids: Vec<&str> = requests.iter().filter_map(|(q, _)| *q).collect();
+        assert_eq!(ids, ["S1", "S2", "E1", "R1"]);
+        // R1's facts, before the transcript; none for the others.
+        let user = |q: &str| {
+            let (_, r) = requests.iter().find(|(id, _)| *id == Some(q)).unwrap();
+            r.messages[1].content.to_string()
+        };
+        assert_eq!(
+            user("R1"),
+            "Facts computed by the program (exact, do not re-count):\n- Exchanges: 1\n\
+             - Longest message: assistant, turn 1 (5 words)\n\n[U1] user: My order arrived broken."
+        );
+        assert_eq!(user("S1"), "[U1] user: My order arrived broken.");
+        // With two exchanges E2 is asked.
+        let two = crate::facts::facts(&[
+            ("user", "a"),
+            ("assistant", "b"),
+            ("user", "c"),
+            ("assistant", "d"),
+        ]);
+        assert_eq!(spec.requests(&transcript, &two, 0).len(), 5);
+    }
+
+    #[test]
+    fn the_single_prompt_marks_what_it_does_not_ask() {
+        let spec = spec(true);
+        let transcript: Arc<str> = "[U1] user: My order arrived broken.".into();
+        let requests = spec.requests(&transcript, &one_exchange(), 0);
+        assert_eq!(requests.len(), 1);
+        assert_eq!(
+            requests[0].1.messages[1].content.as_ref(),
+            "Not asked for this conversation (any answer to it is replaced): E2 (needs 2 exchanges, the conversation has 1)\n\
+             Decided by the program (any answer to it is replaced): R2\n\n\
+             Facts computed by the program (exact, do not re-count):\n- Exchanges: 1\n\
+             - Longest message: assistant, turn 1 (5 words)\n\n[U1] user: My order arrived broken."
+        );
+    }
+
+    #[test]
+    fn decided_answers_state_the_facts_they_used() {
+        let spec = spec(false);
+        let d = spec.dispositions(&one_exchange());
+        assert_eq!(d[3], Disposition::NotAsked { needs: 2, has: 1 });
+        assert_eq!(
+            d[5],
+            Disposition::Decided {
+                yes: true,
+                evidence: "decided by the program: assistant_words_max = 5, < 150".into()
+            }
+        );
+        let long = "word ".repeat(163);
+        let facts = crate::facts::facts(&[("user", "hi"), ("assistant", long.as_str())]);
+        let decide = Decide::parse("assistant_words_max < 150").unwrap();
+        assert_eq!(
+            decided_evidence(&decide, &facts, decide.eval_facts(&facts)),
+            "decided by the program: assistant_words_max = 163, not < 150"
+        );
+        let decide = Decide::parse("turns >= 2 or ratio < 2").unwrap();
+        assert_eq!(
+            decided_evidence(&decide, &facts, decide.eval_facts(&facts)),
+            "decided by the program: `turns >= 2 or ratio < 2` is false (turns = 1, ratio = 163)"
+        );
+    }
 
     fn validator() -> jsonschema::Validator {
         jsonschema::validator_for(&json!({

@@ -693,7 +693,9 @@ impl<'de> serde::Deserialize<'de> for AnswerValue {
                         "not_asked" => {
                             not_asked = Some(match map.next_value::<serde_json::Value>()? {
                                 serde_json::Value::String(s) if s == "min_turns" => Ok(()),
-                                other => Err(format!("`not_asked` {other} (the reason is \"min_turns\")")),
+                                other => Err(format!(
+                                    "`not_asked` {other} (the reason is \"min_turns\")"
+                                )),
                             })
                         }
                         // The class of a failure is a string; anything

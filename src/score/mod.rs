@@ -438,6 +438,20 @@ mod tests {
     }
 
     #[test]
+    fn a_question_not_asked_is_dropped_whatever_its_policy() {
+        // A1 is unconditional, B2's N/A counts as NO: not asked, both are
+        // dropped; b with both not asked is dropped from the score.
+        let outcome = rubric()
+            .score(&[Yes, NotAsked, Yes, NotAsked, NotAsked])
+            .unwrap();
+        assert_eq!(outcome.categories[0].score, Some(Ratio::one()));
+        assert_eq!(outcome.categories[1].score, None);
+        assert_eq!(outcome.verdict, Verdict::Pass);
+        let outcome = rubric().score(&[Yes, Yes, Yes, Yes, NotAsked]).unwrap();
+        assert_eq!(outcome.categories[1].score, Some(Ratio::one()));
+    }
+
+    #[test]
     fn any_gate_no_fails() {
         let outcome = rubric().score(&[No, Yes, Yes, Yes, Yes]).unwrap();
         assert_eq!(outcome.verdict, Verdict::GateFail);

@@ -614,7 +614,10 @@ pub fn not_asked_lines(s: &Summary) -> Vec<String> {
             other => other,
         };
         for (id, n) in questions {
-            out.push(format!("{id} on {} ({why})", count(*n, "record", "records")));
+            out.push(format!(
+                "{id} on {} ({why})",
+                count(*n, "record", "records")
+            ));
         }
     }
     out
