@@ -221,7 +221,7 @@ impl<'s> Generation<'s> {
         let script = &self.scripts[index];
         let conversation = &self.conversations[index];
         let exchange = exchange_of(&conversation.messages);
-        let note = conversation.last_breach.as_ref().map(|b| breach_note(b));
+        let note = conversation.last_breach.as_ref().map(breach_note);
         match (conversation.step, &script.mode) {
             (
                 Step::User { retry },
