@@ -301,7 +301,7 @@ fn a_run_killed_mid_conversation_resumes_at_the_next_exchange() {
     let mut rng = common::Rng(0x9e11_0a7e_0000_0003);
     let trials = 8;
     for _ in 0..trials {
-        let target = (finished() + 1 + rng.below(4) as usize).min(messages - 4);
+        let target = (finished() + 1 + rng.below(4)).min(messages - 4);
         let mut child = std::process::Command::new(&bin)
             .current_dir(p.dir.path())
             .env("OPENAI_BASE_URL", server.openai_base_url())

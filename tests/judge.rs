@@ -480,3 +480,128 @@ fn ctrl_c_stops_cleanly_and_says_how_to_resume() {
     assert_eq!(judgments(&p).len(), n);
     assert!(server.attempts().values().all(|a| a.seen == 1));
 }
+
+/// Conversations of one exchange (even ids) and of two (odd ids).
+fn short_and_long(p: &Project, n: usize) {
+    let mut text = String::new();
+    for i in 0..n {
+        let mut messages = vec![
+            serde_json::json!({"role": "user", "content": format!("Order {i} arrived broken.")}),
+            serde_json::json!({"role": "assistant", "content": "I'm sorry. A replacement or a refund?"}),
+        ];
+        if i % 2 == 1 {
+            messages.push(serde_json::json!({"role": "user", "content": "A replacement."}));
+            messages.push(serde_json::json!({"role": "assistant", "content": "It ships today."}));
+        }
+        text.push_str(
+            &serde_json::json!({"id": format!("c{i}"), "messages": messages}).to_string(),
+        );
+        text.push('\n');
+    }
+    std::fs::write(&p.conversations, text).unwrap();
+}
+
+#[test]
+fn questions_not_asked_or_decided_by_the_program_cost_no_call_and_are_scored_as_such() {
+    let server = LlmServer::start(Plan::default());
+    // E2 `min_turns 2`, R2 `decide "assistant_words_max < 150"`, per question.
+    let p = project("tests/fixtures/judge/facts.ftprep", 0);
+    short_and_long(&p, 4);
+    judge(&p, &server).arg("--no-calibrate").assert().success();
+    // Per conversation: 6 questions less R2 (decided), less E2 on the two
+    // 1-exchange conversations.
+    assert_eq!(server.call_count(), 4 * 5 - 2);
+    // R1 names facts: they come before the transcript.
+    let bodies: Vec<String> = server
+        .requests()
+        .iter()
+        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+        .collect();
+    assert!(
+        bodies
+            .iter()
+            .any(|b| b.contains("Facts computed by the program (exact, do not re-count):")),
+        "no facts block sent"
+    );
+    let lines = judgments(&p);
+    assert_eq!(lines.len(), 4);
+    assert_eq!(
+        lines[0]["answers"]["E2"],
+        serde_json::json!({
+            "answer": "na",
+            "not_asked": "min_turns",
+            "evidence": "not asked by the program: it needs 2 exchanges (min_turns 2), the conversation has 1"
+        })
+    );
+    assert!(lines[1]["answers"]["E2"].get("not_asked").is_none());
+    assert_eq!(
+        lines[0]["answers"]["R2"],
+        serde_json::json!({
+            "answer": "yes",
+            "decided": "program",
+            "evidence": "decided by the program: assistant_words_max = 7, < 150"
+        })
+    );
+
+    // Scored: a 1-exchange conversation whose E2 would be NO passes,
+    // since E2 was not asked (E1 yes, R1 no, R2 yes: 1 × 0.5 + 0.5 × 0.5).
+    let mut line = lines[0].clone();
+    for q in ["S1", "S2", "E1"] {
+        line["answers"][q] = serde_json::json!({"answer": true});
+    }
+    line["answers"]["R1"] = serde_json::json!({"answer": false});
+    let mut asked_no = line.clone();
+    asked_no["id"] = "c-asked".into();
+    asked_no["answers"]["E2"] = serde_json::json!({"answer": false});
+    let mut text = String::new();
+    for l in [&line, &asked_no] {
+        text.push_str(&l.to_string());
+        text.push('\n');
+    }
+    let scored = p.dir.path().join("scored.jsonl");
+    std::fs::write(&scored, text).unwrap();
+    let run = Command::cargo_bin("ftprep")
+        .unwrap()
+        .current_dir(p.dir.path())
+        .env("NO_COLOR", "1")
+        .args(["score", "--scoring"])
+        .arg(&p.spec)
+        .arg(&scored)
+        .args(["--verdicts", "verdicts.jsonl", "--summary", "summary.json"])
+        .assert()
+        .success();
+    let verdicts: Vec<Value> = std::fs::read_to_string(p.dir.path().join("verdicts.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(verdicts[0]["verdict"], "pass", "{}", verdicts[0]);
+    assert_eq!(verdicts[0]["score"], 0.75);
+    assert_eq!(verdicts[1]["verdict"], "fail", "{}", verdicts[1]);
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(p.dir.path().join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        summary["not_asked"],
+        serde_json::json!({"min_turns": {"E2": 1}})
+    );
+    let out = run.get_output();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("Not asked: E2 on 1 record (fewer exchanges than its min_turns)"),
+        "{text}"
+    );
+    // The judge's own lines are scored too.
+    Command::cargo_bin("ftprep")
+        .unwrap()
+        .current_dir(p.dir.path())
+        .args(["score", "--scoring"])
+        .arg(&p.spec)
+        .arg("runs/r/judgments.jsonl")
+        .assert()
+        .success();
+}

@@ -122,7 +122,7 @@ fn counts(q: &ScoredQuestion, a: Answer) -> Option<bool> {
     match (a, q.na) {
         (Answer::Yes, _) => Some(true),
         (Answer::No, _) | (Answer::Error, _) => Some(false),
-        (Answer::Omitted, _) => None,
+        (Answer::Omitted | Answer::NotAsked, _) => None,
         (Answer::Na, NaPolicy::Drop) => None,
         (Answer::Na, NaPolicy::Yes) => Some(true),
         (Answer::Na, NaPolicy::No) => Some(false),
@@ -247,7 +247,7 @@ fn record() -> impl Strategy<Value = Record> {
 fn worse_key(q: &ScoredQuestion, a: Answer) -> (u8, u8) {
     let effect = match (a, q.na) {
         (Answer::No | Answer::Error, _) | (Answer::Na, NaPolicy::No) => 0,
-        (Answer::Omitted, _) | (Answer::Na, NaPolicy::Drop) => 1,
+        (Answer::Omitted | Answer::NotAsked, _) | (Answer::Na, NaPolicy::Drop) => 1,
         (Answer::Yes, _) | (Answer::Na, NaPolicy::Yes) => 2,
     };
     let order = [
@@ -255,6 +255,7 @@ fn worse_key(q: &ScoredQuestion, a: Answer) -> (u8, u8) {
         Answer::Error,
         Answer::Na,
         Answer::Omitted,
+        Answer::NotAsked,
         Answer::Yes,
     ]
     .iter()

@@ -540,6 +540,7 @@ fn calibration_results(
             let unit = Unit {
                 conversation: std::sync::Arc::new(conversation.clone()),
                 transcript: crate::flows::judge::conversation_transcript(conversation),
+                facts: std::sync::Arc::new(crate::flows::judge::conversation_facts(conversation)),
                 judge,
                 sample: 0,
             };

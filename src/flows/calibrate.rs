@@ -84,6 +84,7 @@ fn answer_word(a: Answer) -> &'static str {
         Answer::Na => "N/A",
         Answer::Omitted => "not asked",
         Answer::Error => "ERROR",
+        Answer::NotAsked => "not asked (min_turns)",
     }
 }
 

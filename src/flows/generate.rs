@@ -233,7 +233,7 @@ impl<'s> Generation<'s> {
                 .wrapping_add(retry)
         };
         let exchange = exchange_of(&conversation.messages);
-        let note = conversation.last_breach.as_ref().map(|b| breach_note(b));
+        let note = conversation.last_breach.as_ref().map(breach_note);
         match (conversation.step, &script.mode) {
             (
                 Step::User { retry },

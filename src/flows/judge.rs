@@ -14,10 +14,38 @@
 //! the provider promised: an answer that is not JSON, breaks the schema or
 //! leaves questions out is asked again, then recorded as ERROR answers with
 //! the reason. Nothing is ever scored as YES or NO that the judge did not
-//! say.
+//! say, except what the program decides itself:
+//!
+//! - a question with `min_turns N`, on a conversation with fewer than N
+//!   exchanges ([`Facts::turns`]), is not asked: no call for it per
+//!   question; in the single prompt it is marked as not asked, and
+//!   whatever the judge says for it is replaced by
+//!   `{"answer": "na", "not_asked": "min_turns", "evidence": ...}`;
+//! - a question with `decide` is never asked of a model: its answer is the
+//!   expression on the conversation's facts, `{"answer": "yes" | "no",
+//!   "decided": "program", "evidence": ...}`, the evidence naming the
+//!   facts used;
+//! - the facts the asked questions name (`facts words, ...`) are given to
+//!   the judge in a block before the transcript ([`Facts::render`]).
+//!
+//! The user message is then, each part only when it has lines (the format
+//! is in docs/judge.md, "What the program decides"):
+//!
+//! ```text
+//! Not asked for this conversation (any answer to it is replaced): CN3 (needs 2 exchanges, the conversation has 1)
+//! Decided by the program (any answer to it is replaced): W1
+//!
+//! Facts computed by the program (exact, do not re-count):
+//! - Exchanges: 1
+//!
+//! [U1] user: ...
+//! ```
+//!
+//! A conversation none of this touches is sent as its transcript alone.
 
 use super::conversations::Conversation;
 use crate::emit::context::{label_messages, transcript};
+use crate::facts::{Decide, FactKind, Facts, Node};
 use crate::llm::chat::{ChatRequest, ChatResponse, Message, OutputSchema, Role};
 use crate::llm::engine::store::{Entry, JournalReader, Unusable};
 use crate::llm::engine::{Accept, Engine, Job};
@@ -43,6 +71,79 @@ pub struct JudgeSpec {
     pub rubric: ScoringRubric,
     /// Question ids in scoring order (gate first).
     pub question_ids: Vec<String>,
+    /// What the program decides of each question, as `question_ids`.
+    pub rules: Vec<Rule>,
+}
+
+/// What the program computes for one question (`min_turns`, `facts`,
+/// `decide`).
+#[derive(Debug, Clone, Default)]
+pub struct Rule {
+    pub min_turns: Option<u32>,
+    pub facts: Vec<FactKind>,
+    pub decide: Option<Decide>,
+}
+
+/// What happens to one question for one conversation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Disposition {
+    /// Sent to the judge.
+    Ask,
+    /// Not asked: the conversation has `has` exchanges, fewer than `needs`.
+    NotAsked { needs: u32, has: u32 },
+    /// Decided in code: the answer and the facts it used.
+    Decided { yes: bool, evidence: String },
+}
+
+/// A number as the evidence shows it: whole numbers without decimals.
+fn number(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{}", x as i64)
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+/// The evidence of a decided answer: "decided by the program:
+/// assistant_words_max = 163, not < 150" for one comparison; for more,
+/// the expression, its value and every variable used.
+pub fn decided_evidence(decide: &Decide, facts: &Facts, yes: bool) -> String {
+    let value = |var: &str| match facts.var(var) {
+        Some(v) => number(v),
+        None => "none".to_string(),
+    };
+    match decide.root() {
+        Node::Compare {
+            var,
+            op,
+            value: bound,
+        } => format!(
+            "decided by the program: {var} = {}, {}{} {}",
+            value(var),
+            if yes { "" } else { "not " },
+            op.symbol(),
+            number(*bound)
+        ),
+        _ => {
+            let used: Vec<String> = decide
+                .used()
+                .iter()
+                .map(|v| format!("{v} = {}", value(v)))
+                .collect();
+            format!(
+                "decided by the program: `{decide}` is {} ({})",
+                if yes { "true" } else { "false" },
+                used.join(", ")
+            )
+        }
+    }
+}
+
+/// The evidence of a question not asked.
+fn not_asked_evidence(needs: u32, has: u32) -> String {
+    format!(
+        "not asked by the program: it needs {needs} exchanges (min_turns {needs}), the conversation has {has}"
+    )
 }
 
 /// The name of the whole answer's schema, as providers are told it.
@@ -81,6 +182,21 @@ impl JudgeSpec {
                 })),
             );
         }
+        let rules = question_ids
+            .iter()
+            .map(|id| {
+                spec.rubric
+                    .questions
+                    .iter()
+                    .find(|q| q.id.name == *id)
+                    .map(|q| Rule {
+                        min_turns: q.min_turns,
+                        facts: q.facts.clone(),
+                        decide: q.decide.as_ref().map(|(d, _)| d.clone()),
+                    })
+                    .unwrap_or_default()
+            })
+            .collect();
         let mut question_prompts = Vec::new();
         if spec.judge.per_question {
             for id in &question_ids {
@@ -97,6 +213,7 @@ impl JudgeSpec {
             question_schemas,
             rubric,
             question_ids,
+            rules,
         })
     }
 
@@ -104,14 +221,105 @@ impl JudgeSpec {
         !self.question_prompts.is_empty()
     }
 
+    /// What happens to each question (as `question_ids`) for a
+    /// conversation with these facts.
+    pub fn dispositions(&self, facts: &Facts) -> Vec<Disposition> {
+        self.rules
+            .iter()
+            .map(|rule| {
+                if let Some(decide) = &rule.decide {
+                    let yes = decide.eval_facts(facts);
+                    return Disposition::Decided {
+                        yes,
+                        evidence: decided_evidence(decide, facts, yes),
+                    };
+                }
+                match rule.min_turns {
+                    Some(needs) if facts.turns < needs => Disposition::NotAsked {
+                        needs,
+                        has: facts.turns,
+                    },
+                    _ => Disposition::Ask,
+                }
+            })
+            .collect()
+    }
+
+    /// The user message: the marks of the questions not sent, the facts
+    /// the asked questions name, then the transcript.
+    fn user_message(
+        &self,
+        transcript: &Arc<str>,
+        facts: &Facts,
+        dispositions: &[Disposition],
+        asked: &[usize],
+        marks: bool,
+    ) -> Arc<str> {
+        let mut head = String::new();
+        if marks {
+            let mut not_asked = Vec::new();
+            let mut decided = Vec::new();
+            for (i, d) in dispositions.iter().enumerate() {
+                let id = &self.question_ids[i];
+                match d {
+                    Disposition::Ask => {}
+                    Disposition::NotAsked { needs, has } => not_asked.push(format!(
+                        "{id} (needs {needs} exchanges, the conversation has {has})"
+                    )),
+                    Disposition::Decided { .. } => decided.push(id.clone()),
+                }
+            }
+            if !not_asked.is_empty() {
+                head.push_str(&format!(
+                    "Not asked for this conversation (any answer to it is replaced): {}\n",
+                    not_asked.join(", ")
+                ));
+            }
+            if !decided.is_empty() {
+                head.push_str(&format!(
+                    "Decided by the program (any answer to it is replaced): {}\n",
+                    decided.join(", ")
+                ));
+            }
+            if !head.is_empty() {
+                head.push('\n');
+            }
+        }
+        let mut kinds: Vec<FactKind> = asked
+            .iter()
+            .flat_map(|&i| self.rules[i].facts.iter().copied())
+            .collect();
+        kinds.sort();
+        kinds.dedup();
+        let block = facts.render(&kinds);
+        if !block.is_empty() {
+            head.push_str(&block);
+            head.push('\n');
+        }
+        if head.is_empty() {
+            return Arc::clone(transcript);
+        }
+        head.push_str(transcript);
+        head.into()
+    }
+
     /// The calls that judge one conversation once: one, or one per
-    /// question, each with the question it asks (`None` for all).
-    pub fn requests(&self, transcript: &Arc<str>, sample: u32) -> Vec<(Option<&str>, ChatRequest)> {
-        let user = Message {
-            role: Role::User,
-            content: Arc::clone(transcript),
-        };
+    /// question asked, each with the question it asks (`None` for all).
+    pub fn requests(
+        &self,
+        transcript: &Arc<str>,
+        facts: &Facts,
+        sample: u32,
+    ) -> Vec<(Option<&str>, ChatRequest)> {
+        let dispositions = self.dispositions(facts);
+        let asked: Vec<usize> = (0..dispositions.len())
+            .filter(|&i| dispositions[i] == Disposition::Ask)
+            .collect();
         if !self.per_question() {
+            let user = Message {
+                role: Role::User,
+                content: self.user_message(transcript, facts, &dispositions, &asked, true),
+            };
             return vec![(
                 None,
                 ChatRequest {
@@ -132,7 +340,13 @@ impl JudgeSpec {
         }
         self.question_prompts
             .iter()
-            .map(|(id, prompt)| {
+            .enumerate()
+            .filter(|(i, _)| dispositions[*i] == Disposition::Ask)
+            .map(|(i, (id, prompt))| {
+                let user = Message {
+                    role: Role::User,
+                    content: self.user_message(transcript, facts, &dispositions, &[i], false),
+                };
                 (
                     Some(id.as_str()),
                     ChatRequest {
@@ -141,7 +355,7 @@ impl JudgeSpec {
                                 role: Role::System,
                                 content: Arc::clone(prompt),
                             },
-                            user.clone(),
+                            user,
                         ],
                         schema: Some(OutputSchema {
                             name: format!("judge_answer_{id}"),
@@ -250,11 +464,23 @@ pub fn conversation_transcript(conversation: &Conversation) -> Arc<str> {
     transcript(&turns).into()
 }
 
+/// The facts of a conversation ([`crate::facts::facts`]).
+pub fn conversation_facts(conversation: &Conversation) -> Facts {
+    let messages: Vec<(&str, &str)> = conversation
+        .messages
+        .iter()
+        .map(|m| (m.role.as_str(), m.content.as_str()))
+        .collect();
+    crate::facts::facts(&messages)
+}
+
 /// One judgment to write: a conversation, a judge, a sample.
 #[derive(Debug, Clone)]
 pub struct Unit {
     pub conversation: Arc<Conversation>,
     pub transcript: Arc<str>,
+    /// The conversation's facts, computed once.
+    pub facts: Arc<Facts>,
     /// Index of the judge among the engine's targets.
     pub judge: usize,
     pub sample: u32,
@@ -270,13 +496,16 @@ pub fn units(
 ) -> impl Iterator<Item = Unit> {
     conversations.flat_map(move |conversation| {
         let transcript = conversation_transcript(&conversation);
+        let facts = Arc::new(conversation_facts(&conversation));
         let conversation = Arc::new(conversation);
         (0..judges).flat_map(move |judge| {
             let transcript = Arc::clone(&transcript);
+            let facts = Arc::clone(&facts);
             let conversation = Arc::clone(&conversation);
             (0..samples).map(move |sample| Unit {
                 conversation: Arc::clone(&conversation),
                 transcript: Arc::clone(&transcript),
+                facts: Arc::clone(&facts),
                 judge,
                 sample,
             })
@@ -292,7 +521,7 @@ pub fn jobs<'a>(
 ) -> impl Iterator<Item = Job> + 'a {
     units.flat_map(move |unit| {
         let judge = &engine.targets()[unit.judge].id;
-        spec.requests(&unit.transcript, unit.sample)
+        spec.requests(&unit.transcript, &unit.facts, unit.sample)
             .into_iter()
             .map(|(question, request)| Job {
                 tag: tag(&unit.conversation.id, judge, unit.sample, question),
@@ -324,7 +553,15 @@ pub fn judgment(
     let mut latency_ms = 0u64;
     let mut cached = true;
     let mut errors = Vec::new();
-    for (question, request) in spec.requests(&unit.transcript, unit.sample) {
+    let dispositions = spec.dispositions(&unit.facts);
+    let asked: Vec<&str> = spec
+        .question_ids
+        .iter()
+        .zip(&dispositions)
+        .filter(|(_, d)| **d == Disposition::Ask)
+        .map(|(id, _)| id.as_str())
+        .collect();
+    for (question, request) in spec.requests(&unit.transcript, &unit.facts, unit.sample) {
         let key = engine.key(&Job {
             tag: String::new(),
             target: unit.judge,
@@ -333,11 +570,38 @@ pub fn judgment(
         let Some(entry) = reader.get(&key.key)? else {
             return Ok(None);
         };
-        record(&mut answers, &mut errors, spec, question, &entry);
+        let questions = match question {
+            Some(q) => vec![q],
+            None => asked.clone(),
+        };
+        record(&mut answers, &mut errors, &questions, &entry);
         usage.add(entry.response.usage);
         latency_ms = latency_ms.max(entry.latency_ms);
         cached &= entry.source == crate::llm::engine::store::Source::Cache;
     }
+    // What the program decided replaces whatever the judge said of it.
+    for (id, d) in spec.question_ids.iter().zip(&dispositions) {
+        let answer = match d {
+            Disposition::Ask => continue,
+            Disposition::NotAsked { needs, has } => json!({
+                "answer": "na",
+                "not_asked": "min_turns",
+                "evidence": not_asked_evidence(*needs, *has),
+            }),
+            Disposition::Decided { yes, evidence } => json!({
+                "answer": if *yes { "yes" } else { "no" },
+                "decided": "program",
+                "evidence": evidence,
+            }),
+        };
+        answers.insert(id.clone(), answer);
+    }
+    // In rubric order, as the scorer reads fastest.
+    let answers: serde_json::Map<String, Value> = spec
+        .question_ids
+        .iter()
+        .filter_map(|id| answers.remove(id).map(|a| (id.clone(), a)))
+        .collect();
     let mut line = json!({
         "id": unit.conversation.id,
         "judge": target.id,
@@ -363,21 +627,16 @@ pub fn judgment(
 fn record(
     answers: &mut serde_json::Map<String, Value>,
     errors: &mut Vec<Value>,
-    spec: &JudgeSpec,
-    question: Option<&str>,
+    asked: &[&str],
     entry: &Entry,
 ) {
-    let asked: Vec<&str> = match question {
-        Some(q) => vec![q],
-        None => spec.question_ids.iter().map(String::as_str).collect(),
-    };
     let value = match &entry.unusable {
         None => parse_answer(&entry.response.text).ok(),
         Some(_) => None,
     };
     match value {
         Some(Value::Object(mut object)) => {
-            for id in asked {
+            for &id in asked {
                 if let Some(answer) = object.remove(id) {
                     answers.insert(id.to_string(), answer);
                 }
@@ -388,7 +647,7 @@ fn record(
                 Some(u) => (u.class.as_str(), u.detail.as_str()),
                 None => ("not_json", "the answer is not a JSON object"),
             };
-            for id in &asked {
+            for id in asked {
                 answers.insert(id.to_string(), json!({"answer": "ERROR", "error": class}));
             }
             let raw: String = entry.response.text.chars().take(2000).collect();
@@ -408,10 +667,15 @@ pub fn answers_of(spec: &JudgeSpec, line: &Value) -> Vec<Answer> {
     spec.question_ids
         .iter()
         .map(|id| {
+            if line.pointer(&format!("/answers/{id}/not_asked")).is_some() {
+                return Answer::NotAsked;
+            }
             let answer = line.pointer(&format!("/answers/{id}/answer"));
             match answer {
                 Some(Value::Bool(true)) => Answer::Yes,
                 Some(Value::Bool(false)) => Answer::No,
+                Some(Value::String(s)) if s.eq_ignore_ascii_case("yes") => Answer::Yes,
+                Some(Value::String(s)) if s.eq_ignore_ascii_case("no") => Answer::No,
                 Some(Value::String(s)) if s.eq_ignore_ascii_case("na") => Answer::Na,
                 Some(Value::String(s)) if s.eq_ignore_ascii_case("error") => Answer::Error,
                 None => Answer::Omitted,
@@ -424,6 +688,96 @@ pub fn answers_of(spec: &JudgeSpec, line: &Value) -> Vec<Answer> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The fixture spec: E2 `min_turns 2`, R2 `decide
+    /// "assistant_words_max < 150"` with `facts words`, R1 `facts turns,
+    /// longest`; per question, or single when `single`.
+    fn spec(single: bool) -> JudgeSpec {
+        let mut text = include_str!("../../tests/fixtures/judge/facts.ftprep").to_string();
+        if single {
+            text = text.replace("calls    per_question", "calls    single");
+        }
+        let compilation =
+            crate::compile::compile(crate::source::SourceFile::new("facts.ftprep", text.clone()));
+        let spec = compilation.clean_spec().expect("the fixture compiles");
+        JudgeSpec::from_spec(spec, "facts.ftprep", &text).unwrap()
+    }
+
+    fn one_exchange() -> Facts {
+        crate::facts::facts(&[
+            ("user", "My order arrived broken."),
+            ("assistant", "I'm sorry it arrived broken."),
+        ])
+    }
+
+    #[test]
+    fn per_question_sends_no_call_for_a_question_not_asked_or_decided() {
+        let spec = spec(false);
+        let transcript: Arc<str> = "[U1] user: My order arrived broken.".into();
+        let requests = spec.requests(&transcript, &one_exchange(), 0);
+        let ids: Vec<&str> = requests.iter().filter_map(|(q, _)| *q).collect();
+        assert_eq!(ids, ["S1", "S2", "E1", "R1"]);
+        // R1's facts, before the transcript; none for the others.
+        let user = |q: &str| {
+            let (_, r) = requests.iter().find(|(id, _)| *id == Some(q)).unwrap();
+            r.messages[1].content.to_string()
+        };
+        assert_eq!(
+            user("R1"),
+            "Facts computed by the program (exact, do not re-count):\n- Exchanges: 1\n\
+             - Longest message: assistant, turn 1 (5 words)\n\n[U1] user: My order arrived broken."
+        );
+        assert_eq!(user("S1"), "[U1] user: My order arrived broken.");
+        // With two exchanges E2 is asked.
+        let two = crate::facts::facts(&[
+            ("user", "a"),
+            ("assistant", "b"),
+            ("user", "c"),
+            ("assistant", "d"),
+        ]);
+        assert_eq!(spec.requests(&transcript, &two, 0).len(), 5);
+    }
+
+    #[test]
+    fn the_single_prompt_marks_what_it_does_not_ask() {
+        let spec = spec(true);
+        let transcript: Arc<str> = "[U1] user: My order arrived broken.".into();
+        let requests = spec.requests(&transcript, &one_exchange(), 0);
+        assert_eq!(requests.len(), 1);
+        assert_eq!(
+            requests[0].1.messages[1].content.as_ref(),
+            "Not asked for this conversation (any answer to it is replaced): E2 (needs 2 exchanges, the conversation has 1)\n\
+             Decided by the program (any answer to it is replaced): R2\n\n\
+             Facts computed by the program (exact, do not re-count):\n- Exchanges: 1\n\
+             - Longest message: assistant, turn 1 (5 words)\n\n[U1] user: My order arrived broken."
+        );
+    }
+
+    #[test]
+    fn decided_answers_state_the_facts_they_used() {
+        let spec = spec(false);
+        let d = spec.dispositions(&one_exchange());
+        assert_eq!(d[3], Disposition::NotAsked { needs: 2, has: 1 });
+        assert_eq!(
+            d[5],
+            Disposition::Decided {
+                yes: true,
+                evidence: "decided by the program: assistant_words_max = 5, < 150".into()
+            }
+        );
+        let long = "word ".repeat(163);
+        let facts = crate::facts::facts(&[("user", "hi"), ("assistant", long.as_str())]);
+        let decide = Decide::parse("assistant_words_max < 150").unwrap();
+        assert_eq!(
+            decided_evidence(&decide, &facts, decide.eval_facts(&facts)),
+            "decided by the program: assistant_words_max = 163, not < 150"
+        );
+        let decide = Decide::parse("turns >= 2 or ratio < 2").unwrap();
+        assert_eq!(
+            decided_evidence(&decide, &facts, decide.eval_facts(&facts)),
+            "decided by the program: `turns >= 2 or ratio < 2` is false (turns = 1, ratio = 163)"
+        );
+    }
 
     fn validator() -> jsonschema::Validator {
         jsonschema::validator_for(&json!({

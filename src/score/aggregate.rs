@@ -78,7 +78,7 @@ impl Aggregate {
 pub fn badness(question: &ScoredQuestion, answer: Answer) -> (u8, u8) {
     let effect = match answer {
         Answer::No | Answer::Error => 0,
-        Answer::Omitted => 1,
+        Answer::Omitted | Answer::NotAsked => 1,
         Answer::Na => match question.na {
             NaPolicy::No => 0,
             NaPolicy::Drop => 1,
@@ -91,23 +91,30 @@ pub fn badness(question: &ScoredQuestion, answer: Answer) -> (u8, u8) {
         Answer::Error => 1,
         Answer::Na => 2,
         Answer::Omitted => 3,
-        Answer::Yes => 4,
+        Answer::NotAsked => 4,
+        Answer::Yes => 5,
     };
     (effect, order)
 }
 
 /// The answers that are votes, in a fixed order.
-const VOTES: [Answer; 4] = [Answer::No, Answer::Na, Answer::Omitted, Answer::Yes];
+const VOTES: [Answer; 5] = [
+    Answer::No,
+    Answer::Na,
+    Answer::Omitted,
+    Answer::NotAsked,
+    Answer::Yes,
+];
 
 /// Votes per answer for one question of a record: `counts[a as usize]`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Votes {
-    counts: [u32; 5],
+    counts: [u32; 6],
 }
 
 impl Votes {
     pub fn of(judgments: &[Vec<Answer>], q: usize) -> Votes {
-        let mut counts = [0u32; 5];
+        let mut counts = [0u32; 6];
         for judgment in judgments {
             counts[judgment[q] as usize] += 1;
         }
@@ -131,7 +138,10 @@ impl Votes {
     /// Votes per answer, indexed by `Answer as usize` (YES, NO, N/A, left
     /// out), as Fleiss' kappa counts them.
     pub fn counts(&self) -> [u64; 4] {
-        [0, 1, 2, 3].map(|k| u64::from(self.counts[k]))
+        // Not asked by the program is left out by another name.
+        let mut counts = [0, 1, 2, 3].map(|k| u64::from(self.counts[k]));
+        counts[3] += u64::from(self.counts[Answer::NotAsked as usize]);
+        counts
     }
 
     /// ERROR answers.

@@ -43,6 +43,9 @@ pub struct Report {
     /// gives a class).
     pub error_classes: Vec<ErrorClass>,
     pub unanswered_records: u64,
+    /// Questions the program did not ask, one sentence each ("CN3 on 12
+    /// records (fewer exchanges than its min_turns)").
+    pub not_asked: Vec<String>,
     /// `majority`, `unanimous` or `strictest`.
     pub aggregate: &'static str,
     pub mean_score: Option<String>,
@@ -583,6 +586,7 @@ impl Report {
             judge_errors: s.judge_errors,
             error_classes,
             unanswered_records: s.unanswered_records,
+            not_asked: super::report::not_asked_lines(s),
             aggregate: s.aggregate,
             mean_score: s.mean_score.map(|m| format!("{m:.4}")),
             pass_rate,

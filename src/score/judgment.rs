@@ -617,7 +617,9 @@ impl<'de> serde::Deserialize<'de> for Sha256Value<'de> {
 
 /// One answer as written: a boolean, a string, `null` (N/A), or an object
 /// with `answer` (and `evidence`, which scoring ignores, and, beside an
-/// ERROR, `error`: the class of the failure, such as `"timeout"`).
+/// ERROR, `error`: the class of the failure, such as `"timeout"`; or
+/// `not_asked`, the reason the program did not ask it, which makes it
+/// [`Answer::NotAsked`] whatever `answer` says).
 enum AnswerValue {
     Answer(Answer, Option<String>),
     Invalid(String),
@@ -682,9 +684,20 @@ impl<'de> serde::Deserialize<'de> for AnswerValue {
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<AnswerValue, A::Error> {
                 let mut answer = None;
                 let mut class = None;
+                // `not_asked`: the program did not ask the question, and
+                // why; the only reason is `min_turns`.
+                let mut not_asked: Option<Result<(), String>> = None;
                 while let Some(key) = map.next_key::<Key<'de>>()?.map(|k| k.0) {
                     match key.as_ref() {
                         "answer" => answer = Some(map.next_value::<AnswerValue>()?),
+                        "not_asked" => {
+                            not_asked = Some(match map.next_value::<serde_json::Value>()? {
+                                serde_json::Value::String(s) if s == "min_turns" => Ok(()),
+                                other => Err(format!(
+                                    "`not_asked` {other} (the reason is \"min_turns\")"
+                                )),
+                            })
+                        }
                         // The class of a failure is a string; anything
                         // else there is read as no class, not a reason to
                         // lose the line.
@@ -699,10 +712,12 @@ impl<'de> serde::Deserialize<'de> for AnswerValue {
                         }
                     }
                 }
-                Ok(match answer {
-                    Some(AnswerValue::Answer(a, _)) => AnswerValue::Answer(a, class),
-                    Some(invalid) => invalid,
-                    None => AnswerValue::Invalid("an object without `answer`".into()),
+                Ok(match (not_asked, answer) {
+                    (Some(Err(found)), _) => AnswerValue::Invalid(found),
+                    (Some(Ok(())), _) => AnswerValue::Answer(Answer::NotAsked, None),
+                    (None, Some(AnswerValue::Answer(a, _))) => AnswerValue::Answer(a, class),
+                    (None, Some(invalid)) => invalid,
+                    (None, None) => AnswerValue::Invalid("an object without `answer`".into()),
                 })
             }
         }

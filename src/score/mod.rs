@@ -10,6 +10,8 @@
 //!   question's policy: dropped from the category (the default), counted as
 //!   YES, or counted as NO. An answer left out for a conditional question
 //!   means the question was not asked: it is dropped whatever the policy.
+//!   So is a question the program did not ask ([`Answer::NotAsked`], a
+//!   `min_turns` the conversation is too short for), conditional or not.
 //! - a category whose every question was dropped scores full credit or is
 //!   dropped from the weighted score, as the category declares (default:
 //!   dropped, the remaining weights renormalised).
@@ -116,6 +118,11 @@ pub enum Answer {
     Omitted,
     /// The judge call failed: a NO that is counted separately.
     Error,
+    /// Not asked, by the program's decision (`min_turns`: the conversation
+    /// is shorter than the question needs): dropped from its category
+    /// whatever the question's N/A policy, and allowed for a question that
+    /// is not conditional.
+    NotAsked,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -318,13 +325,14 @@ impl ScoringRubric {
 /// What one answer adds to its category, as (YES, counted), indexed by
 /// the question's [`NaPolicy`] and then the [`Answer`], in declaration
 /// order. This table is the scoring rule for single answers: YES counts
-/// as YES; NO and ERROR count as NO; a left-out answer is dropped; N/A is
-/// dropped, or counts as YES or as NO, as the question declares.
-const TALLY: [[(u32, u32); 5]; 3] = [
-    //  Yes     No      Na      Omitted Error
-    [(1, 1), (0, 1), (0, 0), (0, 0), (0, 1)], // NaPolicy::Drop
-    [(1, 1), (0, 1), (1, 1), (0, 0), (0, 1)], // NaPolicy::Yes
-    [(1, 1), (0, 1), (0, 1), (0, 0), (0, 1)], // NaPolicy::No
+/// as YES; NO and ERROR count as NO; a left-out answer and a question not
+/// asked are dropped; N/A is dropped, or counts as YES or as NO, as the
+/// question declares.
+const TALLY: [[(u32, u32); 6]; 3] = [
+    //  Yes     No      Na      Omitted Error   NotAsked
+    [(1, 1), (0, 1), (0, 0), (0, 0), (0, 1), (0, 0)], // NaPolicy::Drop
+    [(1, 1), (0, 1), (1, 1), (0, 0), (0, 1), (0, 0)], // NaPolicy::Yes
+    [(1, 1), (0, 1), (0, 1), (0, 0), (0, 1), (0, 0)], // NaPolicy::No
 ];
 
 /// Parses a decimal such as `0.75` into units of 10⁻⁹. `None` when it is
@@ -430,6 +438,20 @@ mod tests {
         assert_eq!(outcome.categories[1].score, None);
         assert_eq!(outcome.score, Ratio::new(1, 2));
         assert_eq!(outcome.verdict, Verdict::Fail);
+    }
+
+    #[test]
+    fn a_question_not_asked_is_dropped_whatever_its_policy() {
+        // A1 is unconditional, B2's N/A counts as NO: not asked, both are
+        // dropped; b with both not asked is dropped from the score.
+        let outcome = rubric()
+            .score(&[Yes, NotAsked, Yes, NotAsked, NotAsked])
+            .unwrap();
+        assert_eq!(outcome.categories[0].score, Some(Ratio::one()));
+        assert_eq!(outcome.categories[1].score, None);
+        assert_eq!(outcome.verdict, Verdict::Pass);
+        let outcome = rubric().score(&[Yes, Yes, Yes, Yes, NotAsked]).unwrap();
+        assert_eq!(outcome.categories[1].score, Some(Ratio::one()));
     }
 
     #[test]

@@ -129,6 +129,10 @@ pub struct Summary {
     /// Records with a question that no judgment could answer (ERROR in
     /// every judgment), scored as NO.
     pub unanswered_records: u64,
+    /// Questions the program did not ask, by reason (`min_turns`), then
+    /// question: the records where it was not asked. Absent when none.
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub not_asked: IndexMap<&'static str, IndexMap<String, u64>>,
     pub judges: IndexMap<String, u64>,
     /// Per judge named in the lines: its judgments scored alone.
     pub per_judge: IndexMap<String, JudgeSummary>,
@@ -345,6 +349,19 @@ impl Summary {
                 .map(|(k, v)| (k.clone(), *v))
                 .collect(),
             unanswered_records: stats.unanswered_records,
+            not_asked: {
+                let by_question: IndexMap<String, u64> = ids
+                    .iter()
+                    .zip(&stats.per_question)
+                    .filter(|(_, c)| c.not_asked > 0)
+                    .map(|(id, c)| (id.clone(), c.not_asked))
+                    .collect();
+                let mut out = IndexMap::new();
+                if !by_question.is_empty() {
+                    out.insert("min_turns", by_question);
+                }
+                out
+            },
             judges: stats
                 .judges
                 .iter()
@@ -587,6 +604,25 @@ fn findings(rubric: &ScoringRubric, s: &Summary) -> Vec<Finding> {
     out
 }
 
+/// One sentence per question the program did not ask, such as "CN3 on
+/// 12 records (fewer exchanges than its min_turns)", in rubric order.
+pub fn not_asked_lines(s: &Summary) -> Vec<String> {
+    let mut out = Vec::new();
+    for (reason, questions) in &s.not_asked {
+        let why = match *reason {
+            "min_turns" => "fewer exchanges than its min_turns",
+            other => other,
+        };
+        for (id, n) in questions {
+            out.push(format!(
+                "{id} on {} ({why})",
+                count(*n, "record", "records")
+            ));
+        }
+    }
+    out
+}
+
 /// ` (5 timeout, 2 unclassified)`: the classes of the ERROR answers,
 /// most frequent first; nothing when no line gives a class.
 fn error_classes(s: &Summary) -> String {
@@ -696,6 +732,9 @@ pub fn terminal(s: &Summary) -> String {
             },
             count(s.unanswered_records, "record has", "records have")
         ));
+    }
+    for line in not_asked_lines(s) {
+        out.push_str(&format!("Not asked: {line}\n"));
     }
     if !s.per_judge.is_empty() {
         out.push('\n');

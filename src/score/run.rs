@@ -232,6 +232,7 @@ pub fn answer_str(a: Answer) -> &'static str {
         Answer::Na => "NA",
         Answer::Omitted => "OMITTED",
         Answer::Error => "ERROR",
+        Answer::NotAsked => "NOT_ASKED",
     }
 }
 

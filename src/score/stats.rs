@@ -34,6 +34,8 @@ pub struct QuestionCounts {
     pub na: u64,
     pub omitted: u64,
     pub error: u64,
+    /// Not asked by the program (`min_turns`).
+    pub not_asked: u64,
 }
 
 impl QuestionCounts {
@@ -44,6 +46,7 @@ impl QuestionCounts {
             Answer::Na => self.na += 1,
             Answer::Omitted => self.omitted += 1,
             Answer::Error => self.error += 1,
+            Answer::NotAsked => self.not_asked += 1,
         }
     }
 
