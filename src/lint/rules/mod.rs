@@ -53,7 +53,7 @@ mod draw_weights_sum;
 mod min_turns_unreachable;
 mod single_value;
 mod unplayable_flaw;
-mod unreachable_persona;
+mod unused_persona_value;
 mod zero_draw_weight;
 
 /// Every rule, in code order.
@@ -93,7 +93,7 @@ pub static RULES: &[&dyn Rule] = &[
     &zero_draw_weight::ZeroDrawWeight,
     &single_value::SingleValue,
     &dominant_value::DominantValue,
-    &unreachable_persona::UnreachablePersona,
+    &unused_persona_value::UnusedPersonaValue,
     &unplayable_flaw::UnplayableFlaw,
     &conversation_budget::ConversationBudget,
     &min_turns_unreachable::MinTurnsUnreachable,

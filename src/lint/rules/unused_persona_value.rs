@@ -1,14 +1,14 @@
 use super::*;
 
-pub struct UnreachablePersona;
+pub struct UnusedPersonaValue;
 
 static META: RuleMeta = RuleMeta {
     code: "FT705",
-    name: "unreachable-persona-value",
+    name: "unused-persona-value",
     group: Group::Generation,
     level: Level::Warning,
     summary: "A flaw or trait value that no persona can get",
-    explanation: r#"# FT705 unreachable-persona-value
+    explanation: r#"# FT705 unused-persona-value
 
 **What it does.** Reports what the persona draw can never pick: a trait
 value or a flaw with weight 0, and, with `flaw_free 1`, every flaw at
@@ -43,7 +43,7 @@ personas {
 "#,
 };
 
-impl Rule for UnreachablePersona {
+impl Rule for UnusedPersonaValue {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
