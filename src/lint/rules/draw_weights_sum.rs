@@ -19,10 +19,10 @@ the `trajectory` lines, and the user simulator's `behaviour` lines.
 
 **Why it matters.** A weight is the share of the generated data that gets
 that value: `weight 0.3` reads as "30% of the conversations". Weights that
-sum to 0.9 or 1.2 still sample (the planner divides by their sum), but
-then no weight means what it says, and the coverage report compares the
-sample against shares nobody wrote. Usually a value was added or removed
-without rebalancing the rest.
+sum to 0.9 or 1.2 cannot all mean what they say: at best they are rescaled
+when the plan is drawn, and the coverage report then compares the sample
+against shares nobody wrote. Usually a value was added or removed without
+rebalancing the rest.
 
 **Bad**
 ```ftprep
