@@ -16,10 +16,11 @@
 //!    policies only on conditional questions, a rubric small enough for
 //!    exact scoring.
 //! 5. **Calibration.** Every calibration example answers every question,
-//!    then scores as its declared verdict (see [`super::calibration`]);
-//!    skipped when the rubric itself has errors.
+//!    then scores as its declared verdict, and every example's answer to a
+//!    question decided in code agrees with its counts (see
+//!    [`super::calibration`]); skipped when the rubric itself has errors.
 
-use super::calibration::check_calibration;
+use super::calibration::{check_calibration, check_decided_answers};
 use super::*;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::syntax::ast::{self, Kw};
@@ -371,6 +372,7 @@ impl Lowerer {
         // Pass 5: calibration verdicts, only on a sound rubric.
         if rubric_sound {
             check_calibration(&spec, &complete, &mut self.diagnostics);
+            check_decided_answers(&spec, &mut self.diagnostics);
         }
         Some(spec)
     }
