@@ -1592,6 +1592,12 @@ impl Lowerer {
         };
         let mut by_question: Vec<Option<Answer>> = vec![None; rubric.questions.len()];
         let mut ok = true;
+        // Exchanges of the example: its assistant turns.
+        let exchanges = block
+            .items
+            .iter()
+            .filter(|i| matches!(i, ast::ExampleItem::Turn(t) if t.role == ast::Role::Assistant))
+            .count();
         for answer in &answers.answers {
             let Some(&qi) = names.questions.get(&answer.question.name) else {
                 let candidates: Vec<String> =
@@ -1625,7 +1631,28 @@ impl Lowerer {
                 _ => AnswerValue::No,
             };
             let question = &rubric.questions[qi];
-            if value == AnswerValue::Na && !question.is_conditional() {
+            // A question with `min_turns` is not asked of a shorter
+            // conversation: the program decides it, whatever a judge says.
+            let not_asked = question
+                .min_turns
+                .is_some_and(|n| (exchanges as u64) < u64::from(n));
+            if not_asked && value != AnswerValue::Na {
+                self.error(
+                    Diagnostic::error(
+                        "answer-not-asked",
+                        format!(
+                            "question `{}` is not asked of this example: it has {}, and the question needs {}",
+                            question.id.name,
+                            crate::diagnostics::plural(exchanges, "exchange"),
+                            question.min_turns.unwrap_or(0)
+                        ),
+                    )
+                    .at(answer.value.span, format!("answered {}", answer.value.kind.as_str()))
+                    .help("the program decides a question N/A for a conversation with fewer exchanges than its `min_turns`: answer `na`, or lengthen the example"),
+                );
+                ok = false;
+            }
+            if value == AnswerValue::Na && !question.is_conditional() && !not_asked {
                 self.error(
                     Diagnostic::error("na-not-allowed", format!("question `{}` always applies; it cannot be answered N/A", question.id.name))
                         .at(answer.value.span, "N/A for an unconditional question")
