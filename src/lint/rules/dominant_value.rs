@@ -53,11 +53,11 @@ impl Rule for DominantValue {
             if !matches!(draw.kind, DrawKind::Dimension | DrawKind::Trait) || draw.items.len() < 2 {
                 continue;
             }
-            let total: i64 = draw.items.iter().map(|(_, w, _)| w.units).sum();
+            let total: i64 = draw.items.iter().map(|(_, w)| w.units).sum();
             if total <= 0 {
                 continue;
             }
-            for (name, weight, _) in &draw.items {
+            for (name, weight) in &draw.items {
                 // weight / total > limit / SCALE, in integers.
                 if (weight.units as i128) * (SCALE as i128) <= (limit as i128) * (total as i128) {
                     continue;

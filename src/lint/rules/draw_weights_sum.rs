@@ -54,11 +54,11 @@ impl Rule for DrawWeightsSum {
             if draw.items.is_empty() {
                 continue;
             }
-            let sum: i64 = draw.items.iter().map(|(_, w, _)| w.units).sum();
+            let sum: i64 = draw.items.iter().map(|(_, w)| w.units).sum();
             if (sum - SCALE).abs() <= 1 {
                 continue;
             }
-            let listed: Vec<&str> = draw.items.iter().map(|(_, w, _)| w.raw.as_str()).collect();
+            let listed: Vec<&str> = draw.items.iter().map(|(_, w)| w.raw.as_str()).collect();
             let difference = SCALE - sum;
             let fix = if difference > 0 {
                 format!("add {} to one or more weights", format_decimal(difference))
@@ -81,7 +81,7 @@ impl Rule for DrawWeightsSum {
                     draw.span,
                     format!("{} = {}", listed.join(" + "), format_decimal(sum)),
                 );
-            for (_, weight, _) in &draw.items {
+            for (_, weight) in &draw.items {
                 finding = finding.also(weight.span, "");
             }
             out.push(finding.help(format!(

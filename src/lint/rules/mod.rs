@@ -149,7 +149,7 @@ pub(crate) struct Draw<'a> {
     /// or trait, or the block's keyword.
     pub span: Span,
     /// Each item's reference (`topic.work`, `minimises`) and weight.
-    pub items: Vec<(String, &'a crate::model::Decimal, Span)>,
+    pub items: Vec<(String, &'a crate::model::Decimal)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,7 +177,7 @@ pub(crate) fn draws(spec: &crate::model::Spec) -> Vec<Draw<'_>> {
             .flaw_kinds
             .iter()
             .flat_map(|k| &k.flaws)
-            .map(|f| (f.id.name.clone(), &f.weight, f.id.span))
+            .map(|f| (f.id.name.clone(), &f.weight))
             .collect();
         if let Some(first) = p.flaw_kinds.first() {
             out.push(Draw {
@@ -195,7 +195,7 @@ pub(crate) fn draws(spec: &crate::model::Spec) -> Vec<Draw<'_>> {
                 items: p
                     .trajectories
                     .iter()
-                    .map(|t| (t.id.name.clone(), &t.weight, t.id.span))
+                    .map(|t| (t.id.name.clone(), &t.weight))
                     .collect(),
             });
         }
@@ -210,7 +210,7 @@ pub(crate) fn draws(spec: &crate::model::Spec) -> Vec<Draw<'_>> {
             items: u
                 .behaviours
                 .iter()
-                .map(|b| (b.id.name.clone(), &b.weight, b.id.span))
+                .map(|b| (b.id.name.clone(), &b.weight))
                 .collect(),
         });
     }
@@ -225,7 +225,7 @@ fn dimension_draw<'a>(kind: DrawKind, word: &str, d: &'a crate::model::Dimension
         items: d
             .values
             .iter()
-            .map(|v| (format!("{}.{}", d.id.name, v.id.name), &v.weight, v.id.span))
+            .map(|v| (format!("{}.{}", d.id.name, v.id.name), &v.weight))
             .collect(),
     }
 }

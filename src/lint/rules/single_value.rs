@@ -50,7 +50,7 @@ impl Rule for SingleValue {
                 DrawKind::Trait => ("trait", "persona"),
                 _ => continue,
             };
-            let [(only, _, _)] = draw.items.as_slice() else {
+            let [(only, _)] = draw.items.as_slice() else {
                 continue;
             };
             out.push(

@@ -46,7 +46,7 @@ impl Rule for ZeroDrawWeight {
                 DrawKind::Behaviours => ("behaviour", "no user turn is drawn with it"),
                 DrawKind::Trait | DrawKind::Flaws => continue,
             };
-            for (name, weight, _) in &draw.items {
+            for (name, weight) in &draw.items {
                 if weight.units != 0 {
                     continue;
                 }
