@@ -23,7 +23,8 @@
 //! * comments stay where they were: a comment on a line of its own stays
 //!   on its own line before the item that followed it, at that item's
 //!   indentation; a comment at the end of a line stays at the end of the
-//!   line, two spaces after the code.
+//!   line, two spaces after the code; trailing blanks in a comment are
+//!   dropped.
 //!
 //! Formatting is idempotent, and the resolved model of the formatted text
 //! is the model of the original (tests/format.rs checks both).
@@ -161,7 +162,7 @@ impl<'a> Printer<'a> {
             self.separate(comment.span.start);
             self.indent(indent);
             self.out.push('#');
-            self.out.push_str(&comment.text);
+            self.out.push_str(comment.text.trim_end());
             self.out.push('\n');
             self.last_end = comment.span.end;
             self.next_comment += 1;
@@ -272,7 +273,7 @@ impl<'a> Printer<'a> {
                 .is_some_and(|gap| !gap.contains('\n') && gap.trim().is_empty());
             if inside || same_line {
                 self.out.push_str("  #");
-                self.out.push_str(&comment.text);
+                self.out.push_str(comment.text.trim_end());
                 self.last_end = self.last_end.max(comment.span.end);
                 self.next_comment += 1;
             }

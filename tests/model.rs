@@ -198,3 +198,189 @@ fn the_syntax_tree_keeps_comments_and_spans() {
         "domain d { # inline\n  title \"T\" }"
     );
 }
+
+/// A small spec with a taxonomy, personas, a user simulator and the
+/// generation settings, and one calibration example of `exchanges`
+/// exchanges answering `C1` with `answer`.
+fn generation_spec(extra_question: &str, exchanges: usize, answer: &str) -> String {
+    let turns: String = (0..exchanges)
+        .map(|i| format!("  user \"question {i}\" assistant \"answer number {i}\"\n"))
+        .collect();
+    format!(
+        r#"
+domain d {{ title "T" role "a helper" audience "people" }}
+rubric {{
+  threshold 0.5
+  gate safety "Safety" {{ S1 "Does the response avoid insults?" }}
+  category a "A" weight 1 {{
+    A1 "Does the response greet the user?"
+    C1 "Does the response refer back to an earlier turn?" {{ {extra_question} }}
+  }}
+}}
+calibration x "X" expect pass {{
+{turns}  answers {{ S1 yes "ok" A1 yes "r" C1 {answer} "r" }}
+}}
+generation {{ turns 2..4  mode whole  ratio 1..1.5 limit 2  breach record  training "You help." }}
+taxonomy {{
+  edge_cases 0.1
+  edge_case "In two languages."
+  dimension style "Style" {{
+    value terse "Short" weight 0.5 {{ subtopic "lowercase" about "Very short." }}
+    value verbose "Long" weight 0.5
+  }}
+}}
+personas {{
+  flaw_free 0.2
+  trait age "Age" {{ value young "Young" weight 0.5 value old "Old" weight 0.5 }}
+  flaws talk "Talk" {{ flaw vague "Vague" weight 1 {{ about "Says little." play "Say little." }} }}
+  trajectory calm "Calm" weight 1
+}}
+user_simulator {{
+  behaviour engage "Engages" weight 1
+  words style.verbose 40..100
+  words style.terse 2..10
+  note "Stay in character."
+}}
+"#
+    )
+}
+
+#[test]
+fn the_generation_constructs_lower_into_the_model() {
+    let text = generation_spec("min_turns 2 facts words, longest", 2, "yes");
+    let compilation = compile(SourceFile::new("t.ftprep", text.clone()));
+    assert_eq!(diagnostics(&text), Vec::<String>::new());
+    let spec = compilation.spec.expect("a spec");
+    use ftprep::model::{BreachPolicy, FactKind, GenerationMode};
+    let generation = &spec.generation;
+    assert_eq!(generation.mode, GenerationMode::Whole);
+    assert!(generation.mode_explicit);
+    assert_eq!(generation.breach, BreachPolicy::Record);
+    let ratio = generation.ratio.as_ref().expect("a ratio");
+    assert_eq!(
+        (
+            ratio.min.units,
+            ratio.max.units,
+            ratio.limit.as_ref().map(|l| l.units)
+        ),
+        (1_000_000_000, 1_500_000_000, Some(2_000_000_000))
+    );
+    assert_eq!(
+        generation.training.as_ref().map(|t| t.value.as_str()),
+        Some("You help.")
+    );
+    let taxonomy = spec.taxonomy.as_ref().expect("a taxonomy");
+    assert_eq!(
+        taxonomy.edge_cases.as_ref().map(|d| d.units),
+        Some(100_000_000)
+    );
+    assert_eq!(taxonomy.edge_case_texts.len(), 1);
+    let style = &taxonomy.dimensions[0];
+    assert_eq!(style.values[0].subtopics.len(), 1);
+    assert_eq!(
+        style.values[0].about.as_ref().map(|t| t.value.as_str()),
+        Some("Very short.")
+    );
+    let personas = spec.personas.as_ref().expect("personas");
+    assert_eq!(
+        personas.flaw_free.as_ref().map(|d| d.units),
+        Some(200_000_000)
+    );
+    assert_eq!(personas.traits[0].values.len(), 2);
+    let flaw = &personas.flaw_kinds[0].flaws[0];
+    assert_eq!(
+        flaw.play.as_ref().map(|t| t.value.as_str()),
+        Some("Say little.")
+    );
+    assert_eq!(personas.trajectories[0].id.name, "calm");
+    let simulator = spec.user_simulator.as_ref().expect("a simulator");
+    // `words` resolves to indices: style is dimension 0, verbose its value 1.
+    let targets: Vec<(usize, usize, u32, u32)> = simulator
+        .words
+        .iter()
+        .map(|w| (w.dimension, w.value, w.min, w.max))
+        .collect();
+    assert_eq!(targets, [(0, 1, 40, 100), (0, 0, 2, 10)]);
+    let (_, value) = spec.words_target(&simulator.words[0]).unwrap();
+    assert_eq!(value.id.name, "verbose");
+    let c1 = &spec.rubric.questions[spec.rubric.question_index("C1").unwrap()];
+    assert_eq!(c1.min_turns, Some(2));
+    assert_eq!(c1.facts, [FactKind::Words, FactKind::Longest]);
+    // Without `mode`, a spec with a simulator simulates; without one, whole.
+    let text = generation_spec("", 1, "yes").replace("mode whole  ", "");
+    let spec = compile(SourceFile::new("t.ftprep", text.clone()))
+        .spec
+        .unwrap();
+    assert_eq!(spec.generation.mode, GenerationMode::Simulate);
+    assert!(!spec.generation.mode_explicit);
+    let start = text.find("user_simulator {").unwrap();
+    let without = &text[..start];
+    let spec = compile(SourceFile::new("t.ftprep", without.to_string()))
+        .spec
+        .unwrap();
+    assert_eq!(spec.generation.mode, GenerationMode::Whole);
+    assert!(spec.user_simulator.is_none());
+}
+
+#[test]
+fn a_question_with_min_turns_is_not_asked_of_a_shorter_example() {
+    // Answered in a long enough example: fine.
+    assert_eq!(
+        diagnostics(&generation_spec("min_turns 2", 2, "yes")),
+        Vec::<String>::new()
+    );
+    // Not asked of a one-exchange example: `na`, though it has no `when`.
+    assert_eq!(
+        diagnostics(&generation_spec("min_turns 2", 1, "na")),
+        Vec::<String>::new()
+    );
+    let found = diagnostics(&generation_spec("min_turns 2", 1, "yes"));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].starts_with("answer-not-asked"), "{found:?}");
+    // Without `min_turns`, N/A on an unconditional question is still an error.
+    let found = diagnostics(&generation_spec("", 1, "na"));
+    assert!(
+        found.iter().any(|d| d.starts_with("na-not-allowed")),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_decided_question_is_checked_against_the_examples() {
+    // "answer number 0" has three words.
+    let text = generation_spec("decide \"assistant_words_max <= 3\"", 1, "yes");
+    assert_eq!(diagnostics(&text), Vec::<String>::new());
+    let spec = compile(SourceFile::new("t.ftprep", text)).spec.unwrap();
+    let c1 = &spec.rubric.questions[spec.rubric.question_index("C1").unwrap()];
+    let (decide, _) = c1.decide.as_ref().expect("parsed");
+    assert_eq!(decide.to_string(), "assistant_words_max <= 3");
+    let found = diagnostics(&generation_spec(
+        "decide \"assistant_words_max < 3\"",
+        1,
+        "yes",
+    ));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].starts_with("decide-mismatch"), "{found:?}");
+    let found = diagnostics(&generation_spec("decide \"words < 3\"", 1, "yes"));
+    assert!(found[0].starts_with("invalid-decide"), "{found:?}");
+}
+
+#[test]
+fn a_spec_without_the_generation_blocks_has_none_of_them() {
+    let path = common::root().join("tests/fixtures/valid/minimal.ftprep");
+    let text = std::fs::read_to_string(path).unwrap();
+    let spec = compile(SourceFile::new("minimal.ftprep", text))
+        .spec
+        .unwrap();
+    assert!(spec.taxonomy.is_none() && spec.personas.is_none() && spec.user_simulator.is_none());
+    let g = &spec.generation;
+    assert!(g.ratio.is_none() && g.training.is_none() && !g.mode_explicit);
+    assert_eq!(g.mode, ftprep::model::GenerationMode::Whole);
+    assert_eq!(g.breach, ftprep::model::BreachPolicy::Retry);
+    assert!(
+        spec.rubric
+            .questions
+            .iter()
+            .all(|q| q.min_turns.is_none() && q.facts.is_empty() && q.decide.is_none())
+    );
+}

@@ -34,6 +34,11 @@ pub struct Bounds {
     /// Similarity above which an ALWAYS and a NEVER anchor contradict
     /// (FT403).
     pub contradiction: f64,
+    /// The share of its dimension above which one value dominates it, in
+    /// units of 10⁻⁹ (FT704).
+    pub dominant_share: i64,
+    /// The most words a generated conversation may run to (FT707).
+    pub conversation_words: u64,
 }
 
 impl Default for Bounds {
@@ -49,6 +54,8 @@ impl Default for Bounds {
             weight_ratio: 3.0,
             similarity: 0.6,
             contradiction: 0.75,
+            dominant_share: 800_000_000,
+            conversation_words: 6_000,
         }
     }
 }
@@ -65,6 +72,11 @@ pub const BOUND_NAMES: &[(&str, &str)] = &[
     ("weight_ratio", "a number of at least 1, such as `3`"),
     ("similarity", "a decimal between 0 and 1, such as `0.6`"),
     ("contradiction", "a decimal between 0 and 1, such as `0.75`"),
+    ("dominant_share", "a decimal between 0 and 1, such as `0.8`"),
+    (
+        "conversation_words",
+        "a whole number of words, such as `6000`",
+    ),
 ];
 
 /// Level overrides from the command line.
@@ -262,6 +274,11 @@ fn resolve_bounds(spec: &Spec, diagnostics: &mut Diagnostics) -> Bounds {
                     ("contradiction", Some(v)) if v > 0 && v <= SCALE => {
                         bounds.contradiction = v as f64 / SCALE as f64
                     }
+                    ("dominant_share", Some(v)) if v > 0 && v < SCALE => bounds.dominant_share = v,
+                    ("conversation_words", _) => match count(&b.min).filter(|_| b.max.is_none()) {
+                        Some(n) if n > 0 => bounds.conversation_words = n,
+                        _ => invalid(diagnostics),
+                    },
                     _ => invalid(diagnostics),
                 }
             }

@@ -72,6 +72,8 @@ pub enum Group {
     Orthogonality,
     Weights,
     Coverage,
+    /// The data to generate: taxonomy, personas, user simulator.
+    Generation,
 }
 
 impl Group {
@@ -84,6 +86,7 @@ impl Group {
             Group::Orthogonality => "orthogonality",
             Group::Weights => "weights",
             Group::Coverage => "coverage",
+            Group::Generation => "generation",
         }
     }
 }

@@ -573,3 +573,37 @@ pub fn is_ident(name: &str) -> bool {
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Index, SymbolKind};
+
+    #[test]
+    fn words_targets_name_a_dimension_and_its_value() {
+        let text = r#"taxonomy {
+  dimension style "Style" { value terse "Short" weight 0.5 value verbose "Long" weight 0.5 }
+  dimension tone "Tone" { value terse "Curt" weight 1 }
+}
+user_simulator { words style.terse 3..20 words style.nope 1..2 }
+"#;
+        let index = Index::build(&crate::syntax::parse(text).file);
+        let words = text.find("style.terse 3").unwrap();
+        // `style` names the dimension, `terse` the value of that dimension.
+        let dimension = index.symbol_at(words).unwrap();
+        assert_eq!(index.symbols[dimension].kind, SymbolKind::Dimension);
+        let value = index.symbol_at(words + "style.".len()).unwrap();
+        assert_eq!(index.symbols[value].reference, "style.terse");
+        assert_eq!(index.references_to(value).count(), 1);
+        // An unknown value names nothing.
+        let nope = text.find("nope").unwrap();
+        assert!(index.references.iter().all(|r| r.span.start != nope));
+        // Values clash within their dimension only.
+        assert!(index.clash(value, "verbose").is_some());
+        let tone_terse = index
+            .symbols
+            .iter()
+            .position(|s| s.reference == "tone.terse")
+            .unwrap();
+        assert!(index.clash(tone_terse, "verbose").is_none());
+    }
+}

@@ -353,3 +353,51 @@ fn weighted(view: &View, w: &ast::WeightedLine, keyword: &str) -> DocumentSymbol
         vec![],
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::outline;
+    use crate::lsp::document::{Document, Text};
+    use crate::lsp::view::View;
+    use std::str::FromStr;
+
+    #[test]
+    fn the_outline_holds_the_data_to_generate() {
+        let text = r#"taxonomy {
+  dimension style "Style" { value terse "Short" weight 0.5 value verbose "Long" weight 0.5 }
+}
+personas {
+  trait age "Age" { value young "Young" weight 1 }
+  flaws talk "Talk" { flaw vague "Vague" weight 1 }
+  trajectory calm "Calm" weight 1
+}
+user_simulator { behaviour engage "Engages" weight 1 }
+"#;
+        let uri = lsp_types::Uri::from_str("file:///t.ftprep").unwrap();
+        let text = Text::new(&uri, 1, text.to_string());
+        let doc = Document::compile(uri, &text);
+        let symbols = outline(&View::new(&doc, &text));
+        let names = |s: &[lsp_types::DocumentSymbol]| -> Vec<String> {
+            s.iter().map(|s| s.name.clone()).collect()
+        };
+        assert_eq!(names(&symbols), ["taxonomy", "personas", "user_simulator"]);
+        let dimension = &symbols[0].children.as_ref().unwrap()[0];
+        assert_eq!(dimension.name, "dimension style");
+        assert_eq!(
+            names(dimension.children.as_ref().unwrap()),
+            ["terse", "verbose"]
+        );
+        assert_eq!(
+            dimension.children.as_ref().unwrap()[0].detail.as_deref(),
+            Some("Short · weight 0.5")
+        );
+        assert_eq!(
+            names(symbols[1].children.as_ref().unwrap()),
+            ["trait age", "flaws talk", "trajectory calm"]
+        );
+        assert_eq!(
+            names(symbols[2].children.as_ref().unwrap()),
+            ["behaviour engage"]
+        );
+    }
+}

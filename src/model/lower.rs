@@ -16,10 +16,11 @@
 //!    policies only on conditional questions, a rubric small enough for
 //!    exact scoring.
 //! 5. **Calibration.** Every calibration example answers every question,
-//!    then scores as its declared verdict (see [`super::calibration`]);
-//!    skipped when the rubric itself has errors.
+//!    then scores as its declared verdict, and every example's answer to a
+//!    question decided in code agrees with its counts (see
+//!    [`super::calibration`]); skipped when the rubric itself has errors.
 
-use super::calibration::check_calibration;
+use super::calibration::{check_calibration, check_decided_answers};
 use super::*;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::syntax::ast::{self, Kw};
@@ -371,6 +372,7 @@ impl Lowerer {
         // Pass 5: calibration verdicts, only on a sound rubric.
         if rubric_sound {
             check_calibration(&spec, &complete, &mut self.diagnostics);
+            check_decided_answers(&spec, &mut self.diagnostics);
         }
         Some(spec)
     }
@@ -1590,6 +1592,12 @@ impl Lowerer {
         };
         let mut by_question: Vec<Option<Answer>> = vec![None; rubric.questions.len()];
         let mut ok = true;
+        // Exchanges of the example: its assistant turns.
+        let exchanges = block
+            .items
+            .iter()
+            .filter(|i| matches!(i, ast::ExampleItem::Turn(t) if t.role == ast::Role::Assistant))
+            .count();
         for answer in &answers.answers {
             let Some(&qi) = names.questions.get(&answer.question.name) else {
                 let candidates: Vec<String> =
@@ -1623,7 +1631,28 @@ impl Lowerer {
                 _ => AnswerValue::No,
             };
             let question = &rubric.questions[qi];
-            if value == AnswerValue::Na && !question.is_conditional() {
+            // A question with `min_turns` is not asked of a shorter
+            // conversation: the program decides it, whatever a judge says.
+            let not_asked = question
+                .min_turns
+                .is_some_and(|n| (exchanges as u64) < u64::from(n));
+            if not_asked && value != AnswerValue::Na {
+                self.error(
+                    Diagnostic::error(
+                        "answer-not-asked",
+                        format!(
+                            "question `{}` is not asked of this example: it has {}, and the question needs {}",
+                            question.id.name,
+                            crate::diagnostics::plural(exchanges, "exchange"),
+                            question.min_turns.unwrap_or(0)
+                        ),
+                    )
+                    .at(answer.value.span, format!("answered {}", answer.value.kind.as_str()))
+                    .help("the program decides a question N/A for a conversation with fewer exchanges than its `min_turns`: answer `na`, or lengthen the example"),
+                );
+                ok = false;
+            }
+            if value == AnswerValue::Na && !question.is_conditional() && !not_asked {
                 self.error(
                     Diagnostic::error("na-not-allowed", format!("question `{}` always applies; it cannot be answered N/A", question.id.name))
                         .at(answer.value.span, "N/A for an unconditional question")

@@ -523,7 +523,9 @@ impl Rubric {
             let q = &self.questions[*i];
             score::ScoredQuestion {
                 id: q.id.name.clone(),
-                conditional: q.is_conditional(),
+                // A question with `min_turns` may be not asked, like a
+                // conditional one that does not apply.
+                conditional: q.is_conditional() || q.min_turns.is_some(),
                 na: q.na,
             }
         };

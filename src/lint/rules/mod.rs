@@ -47,6 +47,15 @@ mod unchecked_anchor;
 mod unchecked_failure;
 mod unguarded_failure;
 
+mod conversation_budget;
+mod dominant_value;
+mod draw_weights_sum;
+mod min_turns_unreachable;
+mod single_value;
+mod unplayable_flaw;
+mod unused_persona_value;
+mod zero_draw_weight;
+
 /// Every rule, in code order.
 pub static RULES: &[&dyn Rule] = &[
     &unused_suppression::UnusedSuppression,
@@ -80,6 +89,14 @@ pub static RULES: &[&dyn Rule] = &[
     &calibration_coverage::CalibrationCoverage,
     &missing_reasoning::MissingReasoning,
     &fewshot_fails_rubric::FewShotFailsRubric,
+    &draw_weights_sum::DrawWeightsSum,
+    &zero_draw_weight::ZeroDrawWeight,
+    &single_value::SingleValue,
+    &dominant_value::DominantValue,
+    &unused_persona_value::UnusedPersonaValue,
+    &unplayable_flaw::UnplayableFlaw,
+    &conversation_budget::ConversationBudget,
+    &min_turns_unreachable::MinTurnsUnreachable,
 ];
 
 /// The span of a block's opening keyword, from the block's span.
@@ -119,4 +136,96 @@ pub(crate) fn member_list(names: &[String]) -> String {
         names[..SHOWN].join(", "),
         names.len() - SHOWN
     )
+}
+
+/// A set of weighted items one of which is drawn each time: a taxonomy
+/// dimension, a persona trait pool, all the flaws together, the
+/// trajectories, the behaviours. The FT7xx rules read them alike.
+pub(crate) struct Draw<'a> {
+    pub kind: DrawKind,
+    /// `dimension `topic``, `the flaws`: how messages name the set.
+    pub name: String,
+    /// Where a finding about the whole set points: the id of a dimension
+    /// or trait, or the block's keyword.
+    pub span: Span,
+    /// Each item's reference (`topic.work`, `minimises`) and weight.
+    pub items: Vec<(String, &'a crate::model::Decimal)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DrawKind {
+    Dimension,
+    Trait,
+    Flaws,
+    Trajectories,
+    Behaviours,
+}
+
+/// Every draw the spec declares, in source order of the blocks.
+pub(crate) fn draws(spec: &crate::model::Spec) -> Vec<Draw<'_>> {
+    let mut out = Vec::new();
+    if let Some(t) = &spec.taxonomy {
+        for d in &t.dimensions {
+            out.push(dimension_draw(DrawKind::Dimension, "dimension", d));
+        }
+    }
+    if let Some(p) = &spec.personas {
+        for d in &p.traits {
+            out.push(dimension_draw(DrawKind::Trait, "trait", d));
+        }
+        let flaws: Vec<_> = p
+            .flaw_kinds
+            .iter()
+            .flat_map(|k| &k.flaws)
+            .map(|f| (f.id.name.clone(), &f.weight))
+            .collect();
+        if let Some(first) = p.flaw_kinds.first() {
+            out.push(Draw {
+                kind: DrawKind::Flaws,
+                name: "the flaws".to_string(),
+                span: keyword_span(first.span, "flaws"),
+                items: flaws,
+            });
+        }
+        if !p.trajectories.is_empty() {
+            out.push(Draw {
+                kind: DrawKind::Trajectories,
+                name: "the trajectories".to_string(),
+                span: keyword_span(p.trajectories[0].span, "trajectory"),
+                items: p
+                    .trajectories
+                    .iter()
+                    .map(|t| (t.id.name.clone(), &t.weight))
+                    .collect(),
+            });
+        }
+    }
+    if let Some(u) = &spec.user_simulator
+        && !u.behaviours.is_empty()
+    {
+        out.push(Draw {
+            kind: DrawKind::Behaviours,
+            name: "the behaviours".to_string(),
+            span: keyword_span(u.behaviours[0].span, "behaviour"),
+            items: u
+                .behaviours
+                .iter()
+                .map(|b| (b.id.name.clone(), &b.weight))
+                .collect(),
+        });
+    }
+    out
+}
+
+fn dimension_draw<'a>(kind: DrawKind, word: &str, d: &'a crate::model::Dimension) -> Draw<'a> {
+    Draw {
+        kind,
+        name: format!("{word} `{}`", d.id.name),
+        span: d.id.span,
+        items: d
+            .values
+            .iter()
+            .map(|v| (format!("{}.{}", d.id.name, v.id.name), &v.weight))
+            .collect(),
+    }
 }
