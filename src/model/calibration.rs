@@ -115,7 +115,7 @@ pub fn check_decided_answers(spec: &Spec, diagnostics: &mut Diagnostics) {
                 continue;
             }
             let values: Vec<String> = decide
-                .used_variables()
+                .used()
                 .iter()
                 .map(|v| match counts.get(v) {
                     Some(x) => format!("{v} = {}", format_count(x)),
