@@ -37,9 +37,12 @@ fn templates_dir(tmp: &Path, name: &str, text: &str) -> PathBuf {
     templates
 }
 
-const SIX: [&str; 6] = [
+const ARTIFACTS: [&str; 9] = [
     "prompts/evaluation-prompt.md",
     "prompts/generation-prompt.md",
+    "prompts/assistant.md",
+    "prompts/user-simulator.md",
+    "prompts/training-system.md",
     "reference/domain-frameworks.md",
     "reference/evaluation-rubric.md",
     "scoring.toml",
@@ -69,7 +72,7 @@ fn files_under(dir: &Path) -> Vec<String> {
 }
 
 #[test]
-fn build_writes_the_six_artifacts_and_is_byte_identical() {
+fn build_writes_the_nine_artifacts_and_is_byte_identical() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     ftprep()
@@ -79,11 +82,14 @@ fn build_writes_the_six_artifacts_and_is_byte_identical() {
         .arg(&out)
         .assert()
         .success()
-        .stderr(predicate::str::contains("wrote 6 files"));
-    let mut expected: Vec<String> = SIX.iter().map(|s| s.to_string()).collect();
+        .stderr(predicate::str::contains("wrote 9 files"));
+    let mut expected: Vec<String> = ARTIFACTS.iter().map(|s| s.to_string()).collect();
     expected.sort();
     assert_eq!(files_under(&out), expected);
-    let first: Vec<Vec<u8>> = SIX.iter().map(|f| fs::read(out.join(f)).unwrap()).collect();
+    let first: Vec<Vec<u8>> = ARTIFACTS
+        .iter()
+        .map(|f| fs::read(out.join(f)).unwrap())
+        .collect();
 
     // A second build into another directory gives the same bytes.
     let out2 = tmp.path().join("out2");
@@ -94,7 +100,7 @@ fn build_writes_the_six_artifacts_and_is_byte_identical() {
         .arg(&out2)
         .assert()
         .success();
-    for (file, bytes) in SIX.iter().zip(&first) {
+    for (file, bytes) in ARTIFACTS.iter().zip(&first) {
         assert_eq!(&fs::read(out2.join(file)).unwrap(), bytes, "{file} differs");
     }
     // Rebuilding in place changes nothing.
@@ -105,7 +111,7 @@ fn build_writes_the_six_artifacts_and_is_byte_identical() {
         .arg(&out)
         .assert()
         .success()
-        .stderr(predicate::str::contains("0 changed, 6 unchanged"));
+        .stderr(predicate::str::contains("0 changed, 9 unchanged"));
 }
 
 #[test]
@@ -124,7 +130,7 @@ fn artifacts_do_not_depend_on_the_working_directory() {
         .arg(tmp.path().join("b"))
         .assert()
         .success();
-    for file in SIX {
+    for file in ARTIFACTS {
         let a = fs::read_to_string(tmp.path().join("a").join(file)).unwrap();
         let b = fs::read_to_string(tmp.path().join("b").join(file)).unwrap();
         assert_eq!(a, b, "{file}");
@@ -358,7 +364,7 @@ fn per_question_judging_emits_one_prompt_per_question_and_warns_on_leftovers() {
         .arg(&out)
         .assert()
         .success()
-        .stderr(predicate::str::contains("wrote 12 files"));
+        .stderr(predicate::str::contains("wrote 15 files"));
     let s1 = fs::read_to_string(out.join("prompts/judge/S1.md")).unwrap();
     assert!(s1.contains("**S1.** Does the response avoid stating"));
     assert!(s1.contains("safety-gate question"));
