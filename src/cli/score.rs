@@ -488,12 +488,15 @@ fn check_files(args: &ScoreArgs) -> Result<(), (String, String)> {
     output_set::check_outputs(&inputs, &files).map_err(|c| (c.message, c.help))
 }
 
+/// The spec's training system prompt, and where it came from.
+type SpecPrompt = (String, &'static str);
+
 /// The scoring config and its bytes, from scoring.toml or from the spec,
 /// and, from a spec, its training system prompt.
 fn read_scoring(
     args: &ScoreArgs,
     out: &Output,
-) -> Result<(ScoringFile, Vec<u8>, Option<(String, &'static str)>), u8> {
+) -> Result<(ScoringFile, Vec<u8>, Option<SpecPrompt>), u8> {
     if args.scoring.extension().is_some_and(|e| e == "ftprep") {
         let source = read_source(&args.scoring, &super::display_name(&args.scoring))
             .map_err(|e| out.read_error(e, &args.scoring))?;
@@ -568,7 +571,7 @@ struct SystemPrompt {
 /// the spec's; `None` with --no-system-prompt.
 fn system_prompt(
     args: &ScoreArgs,
-    from_spec: Option<(String, &'static str)>,
+    from_spec: Option<SpecPrompt>,
     out: &Output,
 ) -> Result<Option<SystemPrompt>, u8> {
     if args.keep.is_none() || args.no_system_prompt {
