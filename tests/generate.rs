@@ -454,3 +454,49 @@ fn a_pilot_runs_the_loop_and_resumes_for_free() {
     assert_eq!(std::fs::read(dir.join("summary.json")).unwrap(), summary);
     assert_eq!(std::fs::read(dir.join("judgments.jsonl")).unwrap(), judged);
 }
+
+/// What the simulated user is told for the first items of a seeded plan of
+/// each shipped spec: the scenario card filled from the sampled cell and
+/// persona, and the note of each turn (behaviour, words, last message).
+#[test]
+fn scenario_cards_of_the_shipped_specs() {
+    use ftprep::flows::generate::Mode;
+    use ftprep::flows::scripts::{self, Prompts};
+    for path in common::shipped_specs() {
+        let compilation = common::compile_path(&path);
+        let spec = compilation.clean_spec().expect("a shipped spec compiles");
+        let input = scripts::plan_input(spec);
+        let plan = ftprep::generate::plan::plan(&input, 3, 1);
+        let prompts = Prompts {
+            assistant: "(assistant.md)".into(),
+            user_simulator: "(user-simulator.md)".into(),
+            generation: "(generation-prompt.md)".into(),
+        };
+        let mut text = String::new();
+        for item in &plan.items {
+            let script = scripts::script(spec, &input, &prompts, item, 1);
+            text.push_str(&format!(
+                "=== {} ({} exchanges)\n\n",
+                script.id, script.exchanges
+            ));
+            match &script.mode {
+                Mode::Simulate {
+                    user_system,
+                    turn_notes,
+                } => {
+                    text.push_str(user_system);
+                    text.push_str("\n\n");
+                    for (i, note) in turn_notes.iter().enumerate() {
+                        text.push_str(&format!("turn {}: {note}\n", i + 1));
+                    }
+                }
+                Mode::Whole { request, .. } => text.push_str(request),
+            }
+            text.push('\n');
+        }
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        common::settings("generate").bind(|| {
+            insta::assert_snapshot!(format!("{name}-scenario-cards"), text);
+        });
+    }
+}

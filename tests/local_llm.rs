@@ -119,3 +119,88 @@ fn a_real_model_judges_the_calibration_examples() {
         entries.len()
     );
 }
+
+/// `ftprep pilot --n 3` against the same server: calibration, three
+/// simulated conversations (the model plays both sides), their judgments,
+/// the score and the report. Plumbing only: SmolLM2 writes and judges
+/// badly, and may cut a turn off at the short `max_tokens` the
+/// configuration gives it so the run stays within CI's time; what must
+/// hold is that every step runs on a real server, writes its files, and
+/// that a second run sends nothing.
+#[test]
+fn a_real_model_runs_a_tiny_pilot() {
+    let Some(url) = std::env::var_os("FTPREP_LOCAL_LLM_URL") else {
+        if std::env::var_os("FTPREP_REQUIRE_LOCAL_LLM").is_some() {
+            panic!("FTPREP_LOCAL_LLM_URL is not set");
+        }
+        let _ = writeln!(
+            std::io::stderr(),
+            "\na_real_model_runs_a_tiny_pilot: SKIPPED, FTPREP_LOCAL_LLM_URL is not set"
+        );
+        return;
+    };
+    let url = url.to_string_lossy().into_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("returns.ftprep");
+    let text =
+        std::fs::read_to_string(common::root().join("tests/fixtures/generate/returns.ftprep"))
+            .unwrap()
+            .replace("turns    2..3", "turns    2")
+            .replace("breach   retry", "breach   record");
+    std::fs::write(&spec, text).unwrap();
+    std::fs::write(
+        dir.path().join("ftprep.toml"),
+        format!(
+            "[models.writer]\nprovider = \"openai\"\nbase_url = \"{url}\"\nmodel = \"local\"\ntemperature = 0.0\nmax_tokens = 160\n\n\
+             [models.judge]\nprovider = \"openai\"\nbase_url = \"{url}\"\nmodel = \"local\"\ntemperature = 0.0\nmax_tokens = 1024\n\n\
+             [models.judge.limits]\nconcurrency = 1\n\n[models.writer.limits]\nconcurrency = 1\n\n\
+             [roles]\njudge = [\"judge\"]\ngenerate = \"writer\"\nsimulate_user = \"writer\"\n\n[run]\ncache = \"off\"\n"
+        ),
+    )
+    .unwrap();
+    let pilot = || {
+        Command::cargo_bin("ftprep")
+            .unwrap()
+            .current_dir(dir.path())
+            .env_remove("OPENAI_API_KEY")
+            .env("HOME", dir.path())
+            .env("NO_COLOR", "1")
+            .arg("pilot")
+            .arg(&spec)
+            .args(["--n", "3", "--seed", "1", "--quiet", "--accept-calibration"])
+            .timeout(Duration::from_secs(1800))
+            .output()
+            .unwrap()
+    };
+    let first = pilot();
+    let stdout = String::from_utf8_lossy(&first.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&first.stderr).into_owned();
+    let run = dir.path().join("runs/pilot-returns-s1");
+    assert!(
+        run.join("build/prompts/user-simulator.md").is_file(),
+        "{stderr}"
+    );
+    assert!(run.join("generate/plan.json").is_file(), "{stderr}");
+    let journal = |step: &str| {
+        std::fs::read_to_string(run.join(step).join("journal.jsonl"))
+            .map(|t| t.lines().count())
+            .unwrap_or(0)
+    };
+    assert!(journal("generate") >= 4, "{stdout}\n{stderr}");
+    let _ = writeln!(
+        std::io::stderr(),
+        "\nlocal pilot: exit {:?}; {} generation and {} judge calls journaled\n{stdout}",
+        first.status.code(),
+        journal("generate"),
+        journal("judge")
+    );
+    if first.status.success() {
+        assert!(stdout.contains("Pass rate"), "{stdout}");
+        assert!(run.join("report.html").is_file());
+    }
+    // A second run sends nothing: every call it needs is journaled.
+    let calls = (journal("generate"), journal("judge"));
+    let second = pilot();
+    assert_eq!(second.status.code(), first.status.code());
+    assert_eq!((journal("generate"), journal("judge")), calls);
+}

@@ -58,6 +58,10 @@ pub fn plan_input(spec: &Spec) -> PlanInput {
         ..PlanInput::default()
     };
     if let Some(t) = &spec.taxonomy {
+        // The taxonomy says what each conversation is about; the spec's
+        // `scenario` lines are for specs without one (a scenario drawn
+        // beside a cell would contradict it).
+        input.scenarios.clear();
         input.dimensions = t.dimensions.iter().map(dimension).collect();
         input.edge_case_share = t.edge_cases.as_ref().map(units).unwrap_or(0);
         input.edge_cases = t.edge_case_texts.iter().map(|e| e.value.clone()).collect();
@@ -97,10 +101,10 @@ pub fn script(spec: &Spec, input: &PlanInput, prompts: &Prompts, item: &Item, se
         let turn_notes = (0..item.turns)
             .map(|turn| {
                 let behaviour = plan::behaviour_for(input, seed, item.index, turn)
-                    .and_then(|id| behaviour_text(spec, id));
+                    .and_then(|id| Some((id, behaviour_text(spec, id)?)));
                 let mut note = match (turn, behaviour) {
                     (0, _) => "This is your first message: open the conversation as this person would, about your situation.".to_string(),
-                    (_, Some(text)) => format!("In this message: {}", sentence(text)),
+                    (_, Some((id, text))) => format!("In this message, {id}: {}", sentence(text)),
                     (_, None) => "In this message: answer the assistant as this person would.".to_string(),
                 };
                 if let Some((min, max)) = user_words {
