@@ -189,6 +189,9 @@ fn pilot(args: &PilotArgs, out: &Output) -> Result<u8, Failure> {
     };
 
     // 2. The judge against the calibration examples.
+    out.stderr(&format!(
+        "pilot {name}: 2/4 the judge against the calibration examples\n"
+    ));
     let mut calibrate: JudgeArgs = step_args(judge_argv(&["--calibrate".into()]))?;
     calibrate.run_dir = Some(dir.join("judge"));
     calibrate.accept_calibration = args.accept_calibration;
@@ -201,6 +204,10 @@ fn pilot(args: &PilotArgs, out: &Output) -> Result<u8, Failure> {
     }
 
     // 3. The conversations.
+    out.stderr(&format!(
+        "pilot {name}: 3/4 generating {} conversations\n",
+        args.n
+    ));
     let mut argv = vec![
         path(&args.spec),
         "--n".into(),
@@ -231,6 +238,7 @@ fn pilot(args: &PilotArgs, out: &Output) -> Result<u8, Failure> {
     }
 
     // 4. The judge, then the score.
+    out.stderr(&format!("pilot {name}: 4/4 judging and scoring them\n"));
     let mut judge: JudgeArgs = step_args(judge_argv(&[
         "--in".into(),
         path(&generated.out_path),

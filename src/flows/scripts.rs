@@ -95,7 +95,7 @@ pub fn simulates(spec: &Spec) -> bool {
 
 /// The script of one planned item.
 pub fn script(spec: &Spec, input: &PlanInput, prompts: &Prompts, item: &Item, seed: u64) -> Script {
-    let card = card(spec, item);
+    let card = card(spec, item, simulates(spec));
     let user_words = user_words(spec, item);
     let mode = if simulates(spec) {
         let turn_notes = (0..item.turns)
@@ -117,16 +117,21 @@ pub fn script(spec: &Spec, input: &PlanInput, prompts: &Prompts, item: &Item, se
             })
             .collect();
         Mode::Simulate {
-            user_system: Arc::from(format!("{}\n\n{card}", prompts.user_simulator.trim_end())),
+            user_system: Arc::from(if card.is_empty() {
+                prompts.user_simulator.trim_end().to_string()
+            } else {
+                format!("{}\n\n{card}", prompts.user_simulator.trim_end())
+            }),
             turn_notes,
         }
     } else {
         Mode::Whole {
             system: Arc::clone(&prompts.generation),
             request: Arc::from(format!(
-                "Write the conversation with id `{}`: {} exchanges.\n\n{card}\n\n{}",
+                "Write the conversation with id `{}`: {} exchanges.\n\n{card}{}{}",
                 item.id,
                 item.turns,
+                if card.is_empty() { "" } else { "\n\n" },
                 crate::flows::generate::WHOLE_FORMAT
             )),
         }
@@ -194,9 +199,16 @@ fn sentence(text: &str) -> String {
     }
 }
 
-/// The scenario card of an item: the sampled cell and persona, in words.
-pub fn card(spec: &Spec, item: &Item) -> String {
-    let mut out = String::from("## Who you are in this conversation\n");
+/// The scenario card of an item: the sampled cell and persona, in words,
+/// addressed to the simulated user (`to_user`) or, in whole mode, to the
+/// writer of both sides. Empty when the spec draws nothing.
+pub fn card(spec: &Spec, item: &Item, to_user: bool) -> String {
+    let title = if to_user {
+        "## Who you are in this conversation\n"
+    } else {
+        "## The user in this conversation (play them as described)\n"
+    };
+    let mut out = String::from(title);
     if let Some(taxonomy) = &spec.taxonomy {
         out.push('\n');
         for dimension in &taxonomy.dimensions {
@@ -283,6 +295,9 @@ pub fn card(spec: &Spec, item: &Item) -> String {
                 sentence(&trajectory.text.value)
             ));
         }
+    }
+    if out == title {
+        return String::new();
     }
     out.trim_end().to_string()
 }
