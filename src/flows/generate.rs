@@ -152,9 +152,14 @@ pub struct Generation<'s> {
     scripts: &'s [Script],
     roles: Roles,
     conversations: Vec<Conversation>,
-    /// Conversations whose next call can be asked, front first: one that
-    /// has just been answered goes to the front, so started conversations
-    /// finish before new ones start and few are held half-done.
+    /// Conversations whose next call can be asked, in the order their
+    /// last call was answered. A started conversation is always taken
+    /// before a new one, so the engine's bound on jobs held also bounds
+    /// the conversations half-done; among those, first answered is first
+    /// asked, so they all move on together and the gate stays full to
+    /// the end (with the last-answered first, the first 64 conversations
+    /// of 100 ran to their end while 36 waited, then those 36 ran with
+    /// 28 places empty: 1.19 times the ideal, against 1.08).
     ready: VecDeque<usize>,
     /// Index of the next script not yet started.
     next_new: usize,
@@ -478,7 +483,7 @@ impl JobSource for Generation<'_> {
             Some(entry) => {
                 self.answered(index, &entry);
                 if self.conversations[index].end.is_none() {
-                    self.ready.push_front(index);
+                    self.ready.push_back(index);
                 }
             }
         }

@@ -655,7 +655,7 @@ async fn call(
     mut rng: Rng,
 ) -> TaskEnd {
     let target = &live.target;
-    let _place = live.gate.enter().await;
+    let place = live.gate.enter().await;
     if shared.is_stopped() {
         return TaskEnd::Unfinished;
     }
@@ -683,7 +683,32 @@ async fn call(
     )
     .await;
     lock(&shared.spend).1 -= ceiling;
-    end
+    // The place bounds requests at the provider; waiting for the journal's
+    // fsync is not one, so another call may use it meanwhile.
+    drop(place);
+    match end {
+        Ended::Unfinished => TaskEnd::Unfinished,
+        Ended::Answered {
+            key,
+            written,
+            entry,
+        } => {
+            let end = journaled(&shared, key, written, entry).await;
+            shared.count(|c| c.done += 1);
+            end
+        }
+    }
+}
+
+/// How a call's attempts ended: an answer on its way to the journal, or
+/// nothing to journal.
+enum Ended {
+    Answered {
+        key: [u8; 32],
+        written: tokio::sync::oneshot::Receiver<std::io::Result<u64>>,
+        entry: Entry,
+    },
+    Unfinished,
 }
 
 async fn attempts(
@@ -694,7 +719,7 @@ async fn attempts(
     estimated_input: u64,
     max_output: u64,
     rng: &mut Rng,
-) -> TaskEnd {
+) -> Ended {
     let target = &live.target;
     let policy = &target.retry;
     let wire = target.dialect.request(&target.endpoint, &job.request);
@@ -705,7 +730,7 @@ async fn attempts(
         tries += 1;
         live.limiter.take(estimated_input, max_output).await;
         if shared.is_stopped() {
-            return TaskEnd::Unfinished;
+            return Ended::Unfinished;
         }
         let sent = Instant::now();
         let outcome = attempt(shared, live, &wire, job, estimated_input, max_output).await;
@@ -714,7 +739,7 @@ async fn attempts(
             Attempt::Answer(response) => {
                 live.gate.success();
                 *lock(&live.failures_in_a_row) = 0;
-                return finish(shared, live, job, key, response, None, tries, latency_ms).await;
+                return finish(shared, live, job, key, response, None, tries, latency_ms);
             }
             Attempt::Unusable(class, detail, response) => {
                 let count = match unusable_tries.iter_mut().find(|(c, _)| *c == class) {
@@ -739,8 +764,7 @@ async fn attempts(
                         Some(detail),
                         tries,
                         latency_ms,
-                    )
-                    .await;
+                    );
                 }
                 (None, format!("{}: {detail}", class.as_str()), false)
             }
@@ -751,7 +775,7 @@ async fn attempts(
             } => (asked, why, rate_limited),
             Attempt::Stop(stop) => {
                 shared.stop(stop);
-                return TaskEnd::Unfinished;
+                return Ended::Unfinished;
             }
         };
         if rate_limited {
@@ -772,12 +796,12 @@ async fn attempts(
                 "gave up on {} after {tries} attempts: {why} (a run of the same command tries it again)",
                 job.tag
             ));
-            return TaskEnd::Unfinished;
+            return Ended::Unfinished;
         }
         shared.count(|c| c.retries += 1);
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
-            () = shared.stopped.notified() => return TaskEnd::Unfinished,
+            () = shared.stopped.notified() => return Ended::Unfinished,
         }
     }
 }
@@ -956,9 +980,10 @@ fn describe(e: &reqwest::Error) -> String {
     }
 }
 
-/// Journals a finished call (and caches a usable answer).
+/// Sends a finished call to the journal (and a usable answer to the
+/// cache); the caller waits for it to be on disk.
 #[allow(clippy::too_many_arguments)]
-async fn finish(
+fn finish(
     shared: &Shared,
     live: &Live,
     job: &Job,
@@ -967,7 +992,7 @@ async fn finish(
     unusable: Option<UnusableDetail>,
     attempts: u32,
     latency_ms: u64,
-) -> TaskEnd {
+) -> Ended {
     let entry = Entry {
         key: key.hex(),
         tag: job.tag.clone(),
@@ -979,9 +1004,11 @@ async fn finish(
         unusable,
     };
     let written = shared.writer.append(key, &entry, shared.write_cache);
-    let end = journaled(shared, key.key, written, entry).await;
-    shared.count(|c| c.done += 1);
-    end
+    Ended::Answered {
+        key: key.key,
+        written,
+        entry,
+    }
 }
 
 #[cfg(test)]
