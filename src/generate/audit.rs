@@ -54,10 +54,9 @@
 //! conversation. Every hash is our own (FNV-1a and SplitMix64), so the
 //! figures are the same on every machine.
 
-use super::rng::mix64;
+use super::rng::{FastMap, FastSet, mix64};
 use crate::facts::{Facts, Role, words};
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 /// A conversation: (role, text) in order.
@@ -221,53 +220,74 @@ pub struct Pair {
 // ---------------------------------------------------------------------------
 // hashing
 
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+/// The multiplier of the polynomial hashes of word sequences (odd).
+const POLY: u64 = 0x9e37_79b9_7f4a_7c15;
 
-/// The hash of a word's lower-case form.
+/// Bytes hashed eight at a time through the SplitMix64 finaliser.
+#[derive(Default)]
+struct ByteHash {
+    acc: u64,
+    buf: u64,
+    n: u32,
+    len: u64,
+}
+
+impl ByteHash {
+    #[inline]
+    fn push(&mut self, b: u8) {
+        self.buf |= u64::from(b) << (8 * self.n);
+        self.n += 1;
+        self.len += 1;
+        if self.n == 8 {
+            self.acc = mix64(self.acc ^ self.buf);
+            self.buf = 0;
+            self.n = 0;
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        mix64(mix64(self.acc ^ self.buf) ^ self.len)
+    }
+}
+
+/// The hash of a word's lower-case form (its UTF-8 bytes).
 fn word_hash(word: &str) -> u64 {
-    let mut h = FNV_OFFSET;
+    let mut h = ByteHash::default();
     if word.is_ascii() {
         for b in word.bytes() {
-            h = (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(FNV_PRIME);
+            h.push(b.to_ascii_lowercase());
         }
     } else {
         let mut buf = [0u8; 4];
         for c in word.chars().flat_map(char::to_lowercase) {
             for &b in c.encode_utf8(&mut buf).as_bytes() {
-                h = (h ^ u64::from(b)).wrapping_mul(FNV_PRIME);
+                h.push(b);
             }
         }
     }
-    mix64(h)
+    h.finish()
 }
 
-fn step(h: u64, w: u64) -> u64 {
-    mix64(h ^ w).wrapping_add(0x9e37_79b9_7f4a_7c15)
-}
-
-fn finish(h: u64, n: usize) -> u64 {
-    mix64(h ^ (n as u64).wrapping_mul(0xd6e8_feb8_6659_fd93))
-}
-
-/// Calls `f(hash, n, start)` for every n-gram of `MIN..=MAX` words.
+/// Calls `f(hash, n, start)` for every n-gram of `min..=max` words. The
+/// hash is the polynomial `Σ w_i·POLY^(n-1-i)` of the word hashes, which
+/// are uniform already, so its bits are too.
 fn ngrams(hashes: &[u64], min: usize, max: usize, mut f: impl FnMut(u64, usize, usize)) {
     for start in 0..hashes.len() {
-        let mut h = FNV_OFFSET;
+        let mut h = 0u64;
         for (k, &w) in hashes[start..].iter().take(max).enumerate() {
-            h = step(h, w);
+            h = h.wrapping_mul(POLY).wrapping_add(w);
             if k + 1 >= min {
-                f(finish(h, k + 1), k + 1, start);
+                f(h, k + 1, start);
             }
         }
     }
 }
 
+/// A well-mixed hash of a sequence of hashes.
 fn sequence_hash(hashes: &[u64]) -> u64 {
-    finish(
-        hashes.iter().fold(FNV_OFFSET, |h, &w| step(h, w)),
-        hashes.len(),
-    )
+    mix64(hashes.iter().fold(hashes.len() as u64, |h, &w| {
+        h.wrapping_mul(POLY).wrapping_add(w)
+    }))
 }
 
 // ---------------------------------------------------------------------------
@@ -359,7 +379,7 @@ struct RepeatCount {
 
 /// Records a sentence used by conversation `c` (from 1) in message `m`.
 fn record(
-    map: &mut HashMap<u64, RepeatCount>,
+    map: &mut FastMap<u64, RepeatCount>,
     sentence: &str,
     c: usize,
     m: usize,
@@ -385,7 +405,7 @@ fn ratio(a: u64, b: u64) -> f64 {
 }
 
 fn repeats(
-    map: &HashMap<u64, RepeatCount>,
+    map: &FastMap<u64, RepeatCount>,
     conversations: &[Conversation],
     n: u64,
     messages: u64,
@@ -495,7 +515,7 @@ fn find(parent: &mut [usize], mut x: usize) -> usize {
 }
 
 fn near_duplicates(signatures: &[Option<Vec<u64>>]) -> NearDuplicates {
-    let mut found: HashMap<(usize, usize), f64> = HashMap::new();
+    let mut found: FastMap<(usize, usize), f64> = FastMap::default();
     let mut keys: Vec<(u64, usize)> = Vec::with_capacity(signatures.len());
     for band in 0..BANDS {
         keys.clear();
@@ -530,7 +550,7 @@ fn near_duplicates(signatures: &[Option<Vec<u64>>]) -> NearDuplicates {
         }
     }
     let mut parent: Vec<usize> = (0..signatures.len()).collect();
-    let mut members: HashSet<usize> = HashSet::new();
+    let mut members: FastSet<usize> = FastSet::default();
     for &(a, b) in found.keys() {
         members.insert(a);
         members.insert(b);
@@ -539,7 +559,7 @@ fn near_duplicates(signatures: &[Option<Vec<u64>>]) -> NearDuplicates {
             parent[ra.max(rb)] = ra.min(rb);
         }
     }
-    let mut sizes: HashMap<usize, u64> = HashMap::new();
+    let mut sizes: FastMap<usize, u64> = FastMap::default();
     for &m in &members {
         *sizes.entry(find(&mut parent, m)).or_default() += 1;
     }
@@ -600,42 +620,53 @@ fn about(a: u64, b: u64) -> bool {
     a * 20 <= b * 21
 }
 
-fn phrases(conversations: &[Conversation], total_words: usize) -> (Phrases, Vec<Finding>) {
+/// An assistant message's words, hashed in the first pass: conversation,
+/// message, and the range of its hashes.
+struct Span {
+    conversation: usize,
+    message: usize,
+    start: usize,
+    end: usize,
+}
+
+fn phrases(
+    conversations: &[Conversation],
+    hashes: &[u64],
+    spans: &[Span],
+) -> (Phrases, Vec<Finding>) {
     let n = conversations.len() as u64;
     // The lowest band: more than 10% and at least two conversations.
     let lowest = PHRASE_BANDS.iter().map(|b| b.0).min().unwrap_or(10);
     let needed = (n * u64::from(lowest) / 100 + 1).max(2);
-    let bits = (total_words.saturating_mul(NGRAM_MAX - NGRAM_MIN + 1) / 4)
+    // Counters enough for the average load to stay under a tenth of what
+    // a candidate needs, and small enough to stay in the processor's cache.
+    let instances = hashes.len().saturating_mul(NGRAM_MAX - NGRAM_MIN + 1);
+    let bits = (instances.saturating_mul(8) / needed as usize)
         .next_power_of_two()
         .clamp(1 << 10, 1 << 21)
         .trailing_zeros();
     let mut counts = vec![0u32; 1 << bits];
     let slot = |h: u64| (h >> (64 - bits)) as usize;
-    let mut buf: Vec<u64> = Vec::new();
-    let assistant = |role: &str| Role::parse(role) == Some(Role::Assistant);
-    for c in conversations {
-        for (role, text) in c {
-            if !assistant(role) {
-                continue;
-            }
-            buf.clear();
-            buf.extend(words(text).map(word_hash));
-            ngrams(&buf, NGRAM_MIN, NGRAM_MAX, |h, _, _| {
+    for span in spans {
+        ngrams(
+            &hashes[span.start..span.end],
+            NGRAM_MIN,
+            NGRAM_MAX,
+            |h, _, _| {
                 let s = &mut counts[slot(h)];
                 *s = s.saturating_add(1);
-            });
-        }
+            },
+        );
     }
-    let mut candidates: HashMap<u64, Candidate> = HashMap::new();
+    let mut candidates: FastMap<u64, Candidate> = FastMap::default();
     if n >= 2 {
-        for (ci, c) in conversations.iter().enumerate() {
-            for (mi, (role, text)) in c.iter().enumerate() {
-                if !assistant(role) {
-                    continue;
-                }
-                buf.clear();
-                buf.extend(words(text).map(word_hash));
-                ngrams(&buf, NGRAM_MIN, NGRAM_MAX, |h, words, start| {
+        for span in spans {
+            let ci = span.conversation;
+            ngrams(
+                &hashes[span.start..span.end],
+                NGRAM_MIN,
+                NGRAM_MAX,
+                |h, words, start| {
                     if u64::from(counts[slot(h)]) < needed {
                         return;
                     }
@@ -643,14 +674,14 @@ fn phrases(conversations: &[Conversation], total_words: usize) -> (Phrases, Vec<
                         words,
                         conversations: 0,
                         last: usize::MAX,
-                        at: (ci, mi, start),
+                        at: (ci, span.message, start),
                     });
                     if entry.last != ci {
                         entry.last = ci;
                         entry.conversations += 1;
                     }
-                });
-            }
+                },
+            );
         }
     }
     // Shared enough: longest first, then most shared, then first seen.
@@ -671,7 +702,7 @@ fn phrases(conversations: &[Conversation], total_words: usize) -> (Phrases, Vec<
         .filter(|c| c.words == NGRAM_MAX)
         .map(|c| (phrase_words(conversations, c.at, c.words), c.conversations))
         .collect();
-    let mut by_prefix: HashMap<&[String], usize> = HashMap::new();
+    let mut by_prefix: FastMap<&[String], usize> = FastMap::default();
     let mut has_predecessor = vec![false; longest.len()];
     for (i, (w, _)) in longest.iter().enumerate() {
         if w.len() == NGRAM_MAX {
@@ -807,9 +838,10 @@ fn phrases(conversations: &[Conversation], total_words: usize) -> (Phrases, Vec<
 pub fn audit(conversations: &[Conversation]) -> Audit {
     let n = conversations.len() as u64;
     let mut assistant_messages = 0u64;
-    let mut assistant_words = 0usize;
-    let mut openings: HashMap<u64, RepeatCount> = HashMap::new();
-    let mut closings: HashMap<u64, RepeatCount> = HashMap::new();
+    let mut openings: FastMap<u64, RepeatCount> = FastMap::default();
+    let mut closings: FastMap<u64, RepeatCount> = FastMap::default();
+    let mut assistant_hashes: Vec<u64> = Vec::new();
+    let mut spans: Vec<Span> = Vec::new();
     let mut sentence_messages = 0u64;
     let mut ratios: Vec<f64> = Vec::new();
     let mut without_user_words = 0u64;
@@ -830,7 +862,14 @@ pub fn audit(conversations: &[Conversation]) -> Audit {
             counts.push((role, u32::try_from(count).unwrap_or(u32::MAX)));
             if role == Role::Assistant {
                 assistant_messages += 1;
-                assistant_words += count;
+                let at = assistant_hashes.len();
+                assistant_hashes.extend_from_slice(&hashes[start..]);
+                spans.push(Span {
+                    conversation: ci,
+                    message: mi,
+                    start: at,
+                    end: assistant_hashes.len(),
+                });
                 if let Some((first, last)) = first_and_last_sentence(text) {
                     sentence_messages += 1;
                     record(&mut openings, first, ci + 1, mi, &mut buf);
@@ -848,7 +887,7 @@ pub fn audit(conversations: &[Conversation]) -> Audit {
         signatures.push(signature(&hashes));
     }
 
-    let (phrases, mut findings) = phrases(conversations, assistant_words);
+    let (phrases, mut findings) = phrases(conversations, &assistant_hashes, &spans);
 
     let openings = repeats(&openings, conversations, n, sentence_messages, false);
     let closings = repeats(&closings, conversations, n, sentence_messages, true);
