@@ -111,8 +111,16 @@ impl<'a> Iterator for Words<'a> {
             }
             i += len;
         };
+        let bytes = text.as_bytes();
         let mut end = start;
-        while let Some((c, len)) = char_at(text, end) {
+        loop {
+            // A run of ASCII letters and digits, the common case, by bytes.
+            while bytes.get(end).is_some_and(u8::is_ascii_alphanumeric) {
+                end += 1;
+            }
+            let Some((c, len)) = char_at(text, end) else {
+                break;
+            };
             if is_word_char(c) {
                 end += len;
             } else if is_joiner(c)

@@ -48,11 +48,14 @@
 //!
 //! # Cost
 //!
-//! Linear in the text. Phrases are counted in two passes: a counting array
-//! of hashed n-grams (occurrences, which never undercount conversations)
-//! finds the candidates, then only those are counted exactly per
-//! conversation. Every hash is our own (FNV-1a and SplitMix64), so the
-//! figures are the same on every machine.
+//! Linear in the text, which is read once: each word is hashed (its
+//! lower-case bytes, eight at a time through SplitMix64's finaliser), and
+//! everything after works on the hashes. Phrases are counted in two passes
+//! over the assistant messages' hashes: a counting array of hashed n-grams
+//! (occurrences, which never undercount conversations), sized to stay in
+//! the processor's cache, finds the candidates, then only those are counted
+//! exactly per conversation. Every hash is our own, so the figures are the
+//! same on every machine.
 
 use super::rng::{FastMap, FastSet, mix64};
 use crate::facts::{Facts, Role, words};
@@ -299,54 +302,74 @@ fn sequence_hash(hashes: &[u64]) -> u64 {
 fn sentences(text: &str) -> impl Iterator<Item = &str> {
     let mut rest = text;
     std::iter::from_fn(move || {
-        loop {
-            if rest.is_empty() {
-                return None;
-            }
-            let mut end = rest.len();
-            let mut next = rest.len();
-            let mut chars = rest.char_indices().peekable();
-            while let Some((i, c)) = chars.next() {
-                if c == '\n' {
-                    end = i;
-                    next = i + 1;
-                    break;
-                }
-                if matches!(c, '.' | '!' | '?' | '…') {
-                    let mut stop = i + c.len_utf8();
-                    while let Some(&(j, d)) = chars.peek() {
-                        if matches!(
-                            d,
-                            '.' | '!' | '?' | '…' | '"' | '\'' | '”' | '’' | ')' | ']'
-                        ) {
-                            stop = j + d.len_utf8();
-                            chars.next();
-                        } else {
-                            break;
-                        }
-                    }
-                    match chars.peek() {
-                        None => {
-                            end = stop;
-                            next = stop;
-                            break;
-                        }
-                        Some(&(_, d)) if d.is_whitespace() => {
-                            end = stop;
-                            next = stop;
-                            break;
-                        }
-                        _ => {}
-                    }
-                }
-            }
-            let sentence = rest[..end].trim();
-            rest = &rest[next..];
+        while !rest.is_empty() {
+            let (end, next) = sentence_end(rest);
+            let sentence = rest.get(..end).unwrap_or("").trim();
+            rest = rest.get(next..).unwrap_or("");
             if words(sentence).next().is_some() {
                 return Some(sentence);
             }
         }
+        None
     })
+}
+
+/// The length of a terminator (`.`, `!`, `?`, `…`) at byte `i`, or 0.
+fn terminator(bytes: &[u8], i: usize) -> usize {
+    match bytes.get(i..) {
+        Some([b'.' | b'!' | b'?', ..]) => 1,
+        Some([0xe2, 0x80, 0xa6, ..]) => 3,
+        _ => 0,
+    }
+}
+
+/// The length of a terminator or a closing quote or bracket at byte `i`.
+fn closer(bytes: &[u8], i: usize) -> usize {
+    match bytes.get(i..) {
+        Some([b'"' | b'\'' | b')' | b']', ..]) => 1,
+        // ” and ’
+        Some([0xe2, 0x80, 0x9d | 0x99, ..]) => 3,
+        _ => terminator(bytes, i),
+    }
+}
+
+/// Where the first sentence of `text` ends, and where the next begins:
+/// scanned by bytes (every marker but `…`, `”` and `’` is ASCII, and those
+/// are matched whole, so a match is always on a character boundary).
+fn sentence_end(text: &str) -> (usize, usize) {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\n' {
+            return (i, i + 1);
+        }
+        let t = terminator(bytes, i);
+        if t == 0 {
+            i += 1;
+            continue;
+        }
+        let mut stop = i + t;
+        loop {
+            let c = closer(bytes, stop);
+            if c == 0 {
+                break;
+            }
+            stop += c;
+        }
+        let followed_by_space = match bytes.get(stop) {
+            None => true,
+            Some(b) if b.is_ascii() => b.is_ascii_whitespace(),
+            Some(_) => text
+                .get(stop..)
+                .and_then(|r| r.chars().next())
+                .is_some_and(char::is_whitespace),
+        };
+        if followed_by_space {
+            return (stop, stop);
+        }
+        i = stop;
+    }
+    (bytes.len(), bytes.len())
 }
 
 fn first_and_last_sentence(text: &str) -> Option<(&str, &str)> {

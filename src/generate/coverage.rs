@@ -416,9 +416,11 @@ fn cells(dims: &[&DimensionIn], plan: &Plan) -> Cells {
         };
         let mut hit: FastSet<u128> = FastSet::default();
         for item in &plan.items {
-            let found: Option<Vec<usize>> = (0..dims.len()).map(|k| value_of(item, k)).collect();
+            let found = (0..dims.len()).try_fold(0u128, |acc, k| {
+                value_of(item, k).map(|v| acc * sizes[k] as u128 + v as u128)
+            });
             if let Some(found) = found {
-                hit.insert(number(&found));
+                hit.insert(found);
             }
         }
         loop {

@@ -375,6 +375,19 @@ fn cells(sizes: &[usize], quotas: &[Vec<u64>], n: usize, seed: u64) -> Vec<u32> 
 
 /// The persona of item `index`: see the module's documentation.
 pub fn persona(input: &PlanInput, seed: u64, index: u64) -> Persona {
+    persona_with(input, &first_of_id(&input.flaws), seed, index)
+}
+
+/// For each flaw, the index of the first flaw with its id (ids repeat only
+/// in a spec the compiler rejects, but a persona must not hold one twice).
+fn first_of_id(flaws: &[FlawIn]) -> Vec<usize> {
+    let mut first: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    (0..flaws.len())
+        .map(|i| *first.entry(flaws[i].id.as_str()).or_insert(i))
+        .collect()
+}
+
+fn persona_with(input: &PlanInput, first: &[usize], seed: u64, index: u64) -> Persona {
     let mut rng = Rng::for_item(seed, index, stream::TRAITS);
     let traits = input
         .traits
@@ -402,7 +415,7 @@ pub fn persona(input: &PlanInput, seed: u64, index: u64) -> Persona {
         // At most three, so a list is the cheapest set.
         let mut chosen: Vec<usize> = vec![p];
         for _ in 0..wanted {
-            let free = |i: usize| chosen.iter().all(|&c| c != i && flaws[c].id != flaws[i].id);
+            let free = |i: usize| chosen.iter().all(|&c| first[c] != first[i]);
             let weight = |i: usize| flaws[i].weight;
             let Some(k) = rng
                 .weighted_where(flaws.len(), |i| flaws[i].kind != *kind && free(i), weight)
@@ -521,6 +534,7 @@ pub fn plan(input: &PlanInput, n: usize, seed: u64) -> Plan {
         .map(|&d| vec![None; input.dimensions[d].values.len()])
         .collect();
 
+    let first_flaws = first_of_id(&input.flaws);
     let mut items = Vec::with_capacity(n);
     for i in 0..n {
         let index = i as u64;
@@ -549,7 +563,7 @@ pub fn plan(input: &PlanInput, n: usize, seed: u64) -> Plan {
             cell,
             subtopic,
             edge_case: edge_text[i].map(|t| input.edge_cases[t].clone()),
-            persona: persona(input, seed, index),
+            persona: persona_with(input, &first_flaws, seed, index),
             turns: turns_for(input, seed, index),
             scenario: (!scenario_order.is_empty())
                 .then(|| input.scenarios[scenario_order[i % scenario_order.len()]].clone()),

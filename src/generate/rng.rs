@@ -318,7 +318,7 @@ mod tests {
     #[test]
     fn weighted_where_draws_as_weighted_over_the_eligible() {
         let weights = [5u64, 0, 3, 9, 1, 0];
-        let eligible = |i: usize| i % 2 == 0;
+        let eligible = |i: usize| i.is_multiple_of(2);
         let subset: Vec<u64> = (0..6)
             .filter(|&i| eligible(i))
             .map(|i| weights[i])
