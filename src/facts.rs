@@ -99,8 +99,16 @@ impl<'a> Iterator for Words<'a> {
 
     fn next(&mut self) -> Option<&'a str> {
         let text = self.text;
+        let bytes = text.as_bytes();
         let mut i = self.pos;
-        // The first alphanumeric character.
+        // ASCII that is not a letter or digit, by bytes; then the first
+        // alphanumeric character.
+        while bytes
+            .get(i)
+            .is_some_and(|b| b.is_ascii() && !b.is_ascii_alphanumeric())
+        {
+            i += 1;
+        }
         let start = loop {
             let Some((c, len)) = char_at(text, i) else {
                 self.pos = text.len();
@@ -111,7 +119,6 @@ impl<'a> Iterator for Words<'a> {
             }
             i += len;
         };
-        let bytes = text.as_bytes();
         let mut end = start;
         loop {
             // A run of ASCII letters and digits, the common case, by bytes.

@@ -226,49 +226,42 @@ pub struct Pair {
 /// The multiplier of the polynomial hashes of word sequences (odd).
 const POLY: u64 = 0x9e37_79b9_7f4a_7c15;
 
-/// Bytes hashed eight at a time through the SplitMix64 finaliser.
-#[derive(Default)]
-struct ByteHash {
-    acc: u64,
-    buf: u64,
-    n: u32,
-    len: u64,
+/// ASCII upper-case letters of eight bytes made lower case at once (bytes
+/// of 0x80 and above are left alone).
+const fn ascii_lower(v: u64) -> u64 {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let low = v & !HIGH;
+    // Bit 7 of a byte: set from `A` (0x41 + 0x3f) and from past `Z`
+    // (0x5b + 0x25); no carry crosses a byte, as each is at most 0x7f.
+    let from_a = low.wrapping_add(0x3f3f_3f3f_3f3f_3f3f);
+    let past_z = low.wrapping_add(0x2525_2525_2525_2525);
+    let upper = from_a & !past_z & !v & HIGH;
+    v | (upper >> 2)
 }
 
-impl ByteHash {
-    #[inline]
-    fn push(&mut self, b: u8) {
-        self.buf |= u64::from(b) << (8 * self.n);
-        self.n += 1;
-        self.len += 1;
-        if self.n == 8 {
-            self.acc = mix64(self.acc ^ self.buf);
-            self.buf = 0;
-            self.n = 0;
-        }
+/// The hash of bytes made ASCII lower case: eight at a time through the
+/// SplitMix64 finaliser, then the length.
+fn hash_lower(bytes: &[u8]) -> u64 {
+    let mut acc = 0u64;
+    let chunks = bytes.chunks_exact(8);
+    let tail = chunks.remainder();
+    for chunk in chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        acc = mix64(acc ^ ascii_lower(u64::from_le_bytes(word)));
     }
-
-    fn finish(&self) -> u64 {
-        mix64(mix64(self.acc ^ self.buf) ^ self.len)
-    }
+    let mut word = [0u8; 8];
+    word[..tail.len()].copy_from_slice(tail);
+    mix64(mix64(acc ^ ascii_lower(u64::from_le_bytes(word))) ^ bytes.len() as u64)
 }
 
-/// The hash of a word's lower-case form (its UTF-8 bytes).
+/// The hash of a word's lower-case form.
 fn word_hash(word: &str) -> u64 {
-    let mut h = ByteHash::default();
     if word.is_ascii() {
-        for b in word.bytes() {
-            h.push(b.to_ascii_lowercase());
-        }
+        hash_lower(word.as_bytes())
     } else {
-        let mut buf = [0u8; 4];
-        for c in word.chars().flat_map(char::to_lowercase) {
-            for &b in c.encode_utf8(&mut buf).as_bytes() {
-                h.push(b);
-            }
-        }
+        hash_lower(word.to_lowercase().as_bytes())
     }
-    h.finish()
 }
 
 /// Calls `f(hash, n, start)` for every n-gram of `min..=max` words. The
@@ -337,9 +330,23 @@ fn closer(bytes: &[u8], i: usize) -> usize {
 /// scanned by bytes (every marker but `…`, `”` and `’` is ASCII, and those
 /// are matched whole, so a match is always on a character boundary).
 fn sentence_end(text: &str) -> (usize, usize) {
+    // Bytes that can start a marker: `\n`, `.`, `!`, `?`, and 0xe2 (`…`).
+    const MARKS: [bool; 256] = {
+        let mut t = [false; 256];
+        t[b'\n' as usize] = true;
+        t[b'.' as usize] = true;
+        t[b'!' as usize] = true;
+        t[b'?' as usize] = true;
+        t[0xe2] = true;
+        t
+    };
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
+        if !MARKS[usize::from(bytes[i])] {
+            i += 1;
+            continue;
+        }
         if bytes[i] == b'\n' {
             return (i, i + 1);
         }
@@ -1295,6 +1302,26 @@ mod tests {
         let codes: Vec<&str> = a.findings.iter().map(|f| f.code).collect();
         assert!(codes.contains(&"ratio-over-limit"));
         assert!(codes.contains(&"ratio-over-target"));
+    }
+
+    #[test]
+    fn words_hash_in_lower_case() {
+        assert_eq!(
+            ascii_lower(u64::from_le_bytes(*b"AZaz@[`{")),
+            u64::from_le_bytes(*b"azaz@[`{")
+        );
+        assert_eq!(
+            ascii_lower(u64::from_le_bytes([
+                0xc1, 0xda, b'Q', 0x80, 0, 0x7f, b'M', 0xff
+            ])),
+            u64::from_le_bytes([0xc1, 0xda, b'q', 0x80, 0, 0x7f, b'm', 0xff])
+        );
+        assert_eq!(word_hash("Hello"), word_hash("hELLO"));
+        assert_eq!(word_hash("Understanding"), word_hash("understanding"));
+        assert_eq!(word_hash("ÉCOLE"), word_hash("école"));
+        assert_ne!(word_hash("école"), word_hash("ecole"));
+        assert_ne!(word_hash("abcdefgh"), word_hash("abcdefgh\0"));
+        assert_ne!(word_hash(""), word_hash("\0"));
     }
 
     #[test]
