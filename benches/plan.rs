@@ -1,7 +1,7 @@
 //! Planning and auditing timings: a plan of 100,000 cells over a
 //! therapy-like taxonomy (with its coverage report), and the diversity
 //! audit of 5,000 conversations of 15 exchanges, generated here from a
-//! seeded vocabulary (about 8.6 million words), with a few stock phrases
+//! seeded vocabulary (8.39 million words), with a few stock phrases
 //! and openings mixed in so that the audit's candidate paths do work.
 
 use criterion::{Criterion, criterion_group, criterion_main};

@@ -73,37 +73,74 @@ pub struct Words<'a> {
     pos: usize,
 }
 
+/// The character at byte `i` of `text` and its length; ASCII without
+/// decoding.
+#[inline]
+fn char_at(text: &str, i: usize) -> Option<(char, usize)> {
+    let b = *text.as_bytes().get(i)?;
+    if b < 0x80 {
+        return Some((char::from(b), 1));
+    }
+    let c = text.get(i..)?.chars().next()?;
+    Some((c, c.len_utf8()))
+}
+
+#[inline]
+fn is_word_char(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric()
+    } else {
+        c.is_alphanumeric()
+    }
+}
+
 impl<'a> Iterator for Words<'a> {
     type Item = &'a str;
 
     fn next(&mut self) -> Option<&'a str> {
         let text = self.text;
+        let bytes = text.as_bytes();
         let mut i = self.pos;
-        // Find the first alphanumeric character.
+        // ASCII that is not a letter or digit, by bytes; then the first
+        // alphanumeric character.
+        while bytes
+            .get(i)
+            .is_some_and(|b| b.is_ascii() && !b.is_ascii_alphanumeric())
+        {
+            i += 1;
+        }
         let start = loop {
-            let c = text[i..].chars().next()?;
-            if c.is_alphanumeric() {
+            let Some((c, len)) = char_at(text, i) else {
+                self.pos = text.len();
+                return None;
+            };
+            if is_word_char(c) {
                 break i;
             }
-            i += c.len_utf8();
+            i += len;
         };
         let mut end = start;
-        let mut chars = text[start..].char_indices().peekable();
-        while let Some((off, c)) = chars.next() {
-            if c.is_alphanumeric() {
-                end = start + off + c.len_utf8();
+        loop {
+            // A run of ASCII letters and digits, the common case, by bytes.
+            while bytes.get(end).is_some_and(u8::is_ascii_alphanumeric) {
+                end += 1;
+            }
+            let Some((c, len)) = char_at(text, end) else {
+                break;
+            };
+            if is_word_char(c) {
+                end += len;
             } else if is_joiner(c)
-                && chars
-                    .peek()
-                    .is_some_and(|&(_, next)| next.is_alphanumeric())
+                && char_at(text, end + len).is_some_and(|(next, _)| is_word_char(next))
             {
-                // The joiner and what follows it stay in the word.
+                // The joiner stays in the word, with what follows it.
+                end += len;
             } else {
                 break;
             }
         }
         self.pos = end;
-        Some(&text[start..end])
+        text.get(start..end)
     }
 }
 

@@ -48,16 +48,18 @@
 //!
 //! # Cost
 //!
-//! Linear in the text. Phrases are counted in two passes: a counting array
-//! of hashed n-grams (occurrences, which never undercount conversations)
-//! finds the candidates, then only those are counted exactly per
-//! conversation. Every hash is our own (FNV-1a and SplitMix64), so the
-//! figures are the same on every machine.
+//! Linear in the text, which is read once: each word is hashed (its
+//! lower-case bytes, eight at a time through SplitMix64's finaliser), and
+//! everything after works on the hashes. Phrases are counted in two passes
+//! over the assistant messages' hashes: a counting array of hashed n-grams
+//! (occurrences, which never undercount conversations), sized to stay in
+//! the processor's cache, finds the candidates, then only those are counted
+//! exactly per conversation. Every hash is our own, so the figures are the
+//! same on every machine.
 
-use super::rng::mix64;
+use super::rng::{FastMap, FastSet, mix64};
 use crate::facts::{Facts, Role, words};
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 /// A conversation: (role, text) in order.
@@ -221,53 +223,67 @@ pub struct Pair {
 // ---------------------------------------------------------------------------
 // hashing
 
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+/// The multiplier of the polynomial hashes of word sequences (odd).
+const POLY: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// ASCII upper-case letters of eight bytes made lower case at once (bytes
+/// of 0x80 and above are left alone).
+const fn ascii_lower(v: u64) -> u64 {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let low = v & !HIGH;
+    // Bit 7 of a byte: set from `A` (0x41 + 0x3f) and from past `Z`
+    // (0x5b + 0x25); no carry crosses a byte, as each is at most 0x7f.
+    let from_a = low.wrapping_add(0x3f3f_3f3f_3f3f_3f3f);
+    let past_z = low.wrapping_add(0x2525_2525_2525_2525);
+    let upper = from_a & !past_z & !v & HIGH;
+    v | (upper >> 2)
+}
+
+/// The hash of bytes made ASCII lower case: eight at a time through the
+/// SplitMix64 finaliser, then the length.
+fn hash_lower(bytes: &[u8]) -> u64 {
+    let mut acc = 0u64;
+    let chunks = bytes.chunks_exact(8);
+    let tail = chunks.remainder();
+    for chunk in chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        acc = mix64(acc ^ ascii_lower(u64::from_le_bytes(word)));
+    }
+    let mut word = [0u8; 8];
+    word[..tail.len()].copy_from_slice(tail);
+    mix64(mix64(acc ^ ascii_lower(u64::from_le_bytes(word))) ^ bytes.len() as u64)
+}
 
 /// The hash of a word's lower-case form.
 fn word_hash(word: &str) -> u64 {
-    let mut h = FNV_OFFSET;
     if word.is_ascii() {
-        for b in word.bytes() {
-            h = (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(FNV_PRIME);
-        }
+        hash_lower(word.as_bytes())
     } else {
-        let mut buf = [0u8; 4];
-        for c in word.chars().flat_map(char::to_lowercase) {
-            for &b in c.encode_utf8(&mut buf).as_bytes() {
-                h = (h ^ u64::from(b)).wrapping_mul(FNV_PRIME);
-            }
-        }
+        hash_lower(word.to_lowercase().as_bytes())
     }
-    mix64(h)
 }
 
-fn step(h: u64, w: u64) -> u64 {
-    mix64(h ^ w).wrapping_add(0x9e37_79b9_7f4a_7c15)
-}
-
-fn finish(h: u64, n: usize) -> u64 {
-    mix64(h ^ (n as u64).wrapping_mul(0xd6e8_feb8_6659_fd93))
-}
-
-/// Calls `f(hash, n, start)` for every n-gram of `MIN..=MAX` words.
+/// Calls `f(hash, n, start)` for every n-gram of `min..=max` words. The
+/// hash is the polynomial `Σ w_i·POLY^(n-1-i)` of the word hashes, which
+/// are uniform already, so its bits are too.
 fn ngrams(hashes: &[u64], min: usize, max: usize, mut f: impl FnMut(u64, usize, usize)) {
     for start in 0..hashes.len() {
-        let mut h = FNV_OFFSET;
+        let mut h = 0u64;
         for (k, &w) in hashes[start..].iter().take(max).enumerate() {
-            h = step(h, w);
+            h = h.wrapping_mul(POLY).wrapping_add(w);
             if k + 1 >= min {
-                f(finish(h, k + 1), k + 1, start);
+                f(h, k + 1, start);
             }
         }
     }
 }
 
+/// A well-mixed hash of a sequence of hashes.
 fn sequence_hash(hashes: &[u64]) -> u64 {
-    finish(
-        hashes.iter().fold(FNV_OFFSET, |h, &w| step(h, w)),
-        hashes.len(),
-    )
+    mix64(hashes.iter().fold(hashes.len() as u64, |h, &w| {
+        h.wrapping_mul(POLY).wrapping_add(w)
+    }))
 }
 
 // ---------------------------------------------------------------------------
@@ -279,54 +295,88 @@ fn sequence_hash(hashes: &[u64]) -> u64 {
 fn sentences(text: &str) -> impl Iterator<Item = &str> {
     let mut rest = text;
     std::iter::from_fn(move || {
-        loop {
-            if rest.is_empty() {
-                return None;
-            }
-            let mut end = rest.len();
-            let mut next = rest.len();
-            let mut chars = rest.char_indices().peekable();
-            while let Some((i, c)) = chars.next() {
-                if c == '\n' {
-                    end = i;
-                    next = i + 1;
-                    break;
-                }
-                if matches!(c, '.' | '!' | '?' | '…') {
-                    let mut stop = i + c.len_utf8();
-                    while let Some(&(j, d)) = chars.peek() {
-                        if matches!(
-                            d,
-                            '.' | '!' | '?' | '…' | '"' | '\'' | '”' | '’' | ')' | ']'
-                        ) {
-                            stop = j + d.len_utf8();
-                            chars.next();
-                        } else {
-                            break;
-                        }
-                    }
-                    match chars.peek() {
-                        None => {
-                            end = stop;
-                            next = stop;
-                            break;
-                        }
-                        Some(&(_, d)) if d.is_whitespace() => {
-                            end = stop;
-                            next = stop;
-                            break;
-                        }
-                        _ => {}
-                    }
-                }
-            }
-            let sentence = rest[..end].trim();
-            rest = &rest[next..];
+        while !rest.is_empty() {
+            let (end, next) = sentence_end(rest);
+            let sentence = rest.get(..end).unwrap_or("").trim();
+            rest = rest.get(next..).unwrap_or("");
             if words(sentence).next().is_some() {
                 return Some(sentence);
             }
         }
+        None
     })
+}
+
+/// The length of a terminator (`.`, `!`, `?`, `…`) at byte `i`, or 0.
+fn terminator(bytes: &[u8], i: usize) -> usize {
+    match bytes.get(i..) {
+        Some([b'.' | b'!' | b'?', ..]) => 1,
+        Some([0xe2, 0x80, 0xa6, ..]) => 3,
+        _ => 0,
+    }
+}
+
+/// The length of a terminator or a closing quote or bracket at byte `i`.
+fn closer(bytes: &[u8], i: usize) -> usize {
+    match bytes.get(i..) {
+        Some([b'"' | b'\'' | b')' | b']', ..]) => 1,
+        // ” and ’
+        Some([0xe2, 0x80, 0x9d | 0x99, ..]) => 3,
+        _ => terminator(bytes, i),
+    }
+}
+
+/// Where the first sentence of `text` ends, and where the next begins:
+/// scanned by bytes (every marker but `…`, `”` and `’` is ASCII, and those
+/// are matched whole, so a match is always on a character boundary).
+fn sentence_end(text: &str) -> (usize, usize) {
+    // Bytes that can start a marker: `\n`, `.`, `!`, `?`, and 0xe2 (`…`).
+    const MARKS: [bool; 256] = {
+        let mut t = [false; 256];
+        t[b'\n' as usize] = true;
+        t[b'.' as usize] = true;
+        t[b'!' as usize] = true;
+        t[b'?' as usize] = true;
+        t[0xe2] = true;
+        t
+    };
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !MARKS[usize::from(bytes[i])] {
+            i += 1;
+            continue;
+        }
+        if bytes[i] == b'\n' {
+            return (i, i + 1);
+        }
+        let t = terminator(bytes, i);
+        if t == 0 {
+            i += 1;
+            continue;
+        }
+        let mut stop = i + t;
+        loop {
+            let c = closer(bytes, stop);
+            if c == 0 {
+                break;
+            }
+            stop += c;
+        }
+        let followed_by_space = match bytes.get(stop) {
+            None => true,
+            Some(b) if b.is_ascii() => b.is_ascii_whitespace(),
+            Some(_) => text
+                .get(stop..)
+                .and_then(|r| r.chars().next())
+                .is_some_and(char::is_whitespace),
+        };
+        if followed_by_space {
+            return (stop, stop);
+        }
+        i = stop;
+    }
+    (bytes.len(), bytes.len())
 }
 
 fn first_and_last_sentence(text: &str) -> Option<(&str, &str)> {
@@ -359,7 +409,7 @@ struct RepeatCount {
 
 /// Records a sentence used by conversation `c` (from 1) in message `m`.
 fn record(
-    map: &mut HashMap<u64, RepeatCount>,
+    map: &mut FastMap<u64, RepeatCount>,
     sentence: &str,
     c: usize,
     m: usize,
@@ -385,7 +435,7 @@ fn ratio(a: u64, b: u64) -> f64 {
 }
 
 fn repeats(
-    map: &HashMap<u64, RepeatCount>,
+    map: &FastMap<u64, RepeatCount>,
     conversations: &[Conversation],
     n: u64,
     messages: u64,
@@ -495,7 +545,7 @@ fn find(parent: &mut [usize], mut x: usize) -> usize {
 }
 
 fn near_duplicates(signatures: &[Option<Vec<u64>>]) -> NearDuplicates {
-    let mut found: HashMap<(usize, usize), f64> = HashMap::new();
+    let mut found: FastMap<(usize, usize), f64> = FastMap::default();
     let mut keys: Vec<(u64, usize)> = Vec::with_capacity(signatures.len());
     for band in 0..BANDS {
         keys.clear();
@@ -530,7 +580,7 @@ fn near_duplicates(signatures: &[Option<Vec<u64>>]) -> NearDuplicates {
         }
     }
     let mut parent: Vec<usize> = (0..signatures.len()).collect();
-    let mut members: HashSet<usize> = HashSet::new();
+    let mut members: FastSet<usize> = FastSet::default();
     for &(a, b) in found.keys() {
         members.insert(a);
         members.insert(b);
@@ -539,7 +589,7 @@ fn near_duplicates(signatures: &[Option<Vec<u64>>]) -> NearDuplicates {
             parent[ra.max(rb)] = ra.min(rb);
         }
     }
-    let mut sizes: HashMap<usize, u64> = HashMap::new();
+    let mut sizes: FastMap<usize, u64> = FastMap::default();
     for &m in &members {
         *sizes.entry(find(&mut parent, m)).or_default() += 1;
     }
@@ -600,42 +650,53 @@ fn about(a: u64, b: u64) -> bool {
     a * 20 <= b * 21
 }
 
-fn phrases(conversations: &[Conversation], total_words: usize) -> (Phrases, Vec<Finding>) {
+/// An assistant message's words, hashed in the first pass: conversation,
+/// message, and the range of its hashes.
+struct Span {
+    conversation: usize,
+    message: usize,
+    start: usize,
+    end: usize,
+}
+
+fn phrases(
+    conversations: &[Conversation],
+    hashes: &[u64],
+    spans: &[Span],
+) -> (Phrases, Vec<Finding>) {
     let n = conversations.len() as u64;
     // The lowest band: more than 10% and at least two conversations.
     let lowest = PHRASE_BANDS.iter().map(|b| b.0).min().unwrap_or(10);
     let needed = (n * u64::from(lowest) / 100 + 1).max(2);
-    let bits = (total_words.saturating_mul(NGRAM_MAX - NGRAM_MIN + 1) / 4)
+    // Counters enough for the average load to stay under a tenth of what
+    // a candidate needs, and small enough to stay in the processor's cache.
+    let instances = hashes.len().saturating_mul(NGRAM_MAX - NGRAM_MIN + 1);
+    let bits = (instances.saturating_mul(8) / needed as usize)
         .next_power_of_two()
         .clamp(1 << 10, 1 << 21)
         .trailing_zeros();
     let mut counts = vec![0u32; 1 << bits];
     let slot = |h: u64| (h >> (64 - bits)) as usize;
-    let mut buf: Vec<u64> = Vec::new();
-    let assistant = |role: &str| Role::parse(role) == Some(Role::Assistant);
-    for c in conversations {
-        for (role, text) in c {
-            if !assistant(role) {
-                continue;
-            }
-            buf.clear();
-            buf.extend(words(text).map(word_hash));
-            ngrams(&buf, NGRAM_MIN, NGRAM_MAX, |h, _, _| {
+    for span in spans {
+        ngrams(
+            &hashes[span.start..span.end],
+            NGRAM_MIN,
+            NGRAM_MAX,
+            |h, _, _| {
                 let s = &mut counts[slot(h)];
                 *s = s.saturating_add(1);
-            });
-        }
+            },
+        );
     }
-    let mut candidates: HashMap<u64, Candidate> = HashMap::new();
+    let mut candidates: FastMap<u64, Candidate> = FastMap::default();
     if n >= 2 {
-        for (ci, c) in conversations.iter().enumerate() {
-            for (mi, (role, text)) in c.iter().enumerate() {
-                if !assistant(role) {
-                    continue;
-                }
-                buf.clear();
-                buf.extend(words(text).map(word_hash));
-                ngrams(&buf, NGRAM_MIN, NGRAM_MAX, |h, words, start| {
+        for span in spans {
+            let ci = span.conversation;
+            ngrams(
+                &hashes[span.start..span.end],
+                NGRAM_MIN,
+                NGRAM_MAX,
+                |h, words, start| {
                     if u64::from(counts[slot(h)]) < needed {
                         return;
                     }
@@ -643,14 +704,14 @@ fn phrases(conversations: &[Conversation], total_words: usize) -> (Phrases, Vec<
                         words,
                         conversations: 0,
                         last: usize::MAX,
-                        at: (ci, mi, start),
+                        at: (ci, span.message, start),
                     });
                     if entry.last != ci {
                         entry.last = ci;
                         entry.conversations += 1;
                     }
-                });
-            }
+                },
+            );
         }
     }
     // Shared enough: longest first, then most shared, then first seen.
@@ -671,7 +732,7 @@ fn phrases(conversations: &[Conversation], total_words: usize) -> (Phrases, Vec<
         .filter(|c| c.words == NGRAM_MAX)
         .map(|c| (phrase_words(conversations, c.at, c.words), c.conversations))
         .collect();
-    let mut by_prefix: HashMap<&[String], usize> = HashMap::new();
+    let mut by_prefix: FastMap<&[String], usize> = FastMap::default();
     let mut has_predecessor = vec![false; longest.len()];
     for (i, (w, _)) in longest.iter().enumerate() {
         if w.len() == NGRAM_MAX {
@@ -807,9 +868,10 @@ fn phrases(conversations: &[Conversation], total_words: usize) -> (Phrases, Vec<
 pub fn audit(conversations: &[Conversation]) -> Audit {
     let n = conversations.len() as u64;
     let mut assistant_messages = 0u64;
-    let mut assistant_words = 0usize;
-    let mut openings: HashMap<u64, RepeatCount> = HashMap::new();
-    let mut closings: HashMap<u64, RepeatCount> = HashMap::new();
+    let mut openings: FastMap<u64, RepeatCount> = FastMap::default();
+    let mut closings: FastMap<u64, RepeatCount> = FastMap::default();
+    let mut assistant_hashes: Vec<u64> = Vec::new();
+    let mut spans: Vec<Span> = Vec::new();
     let mut sentence_messages = 0u64;
     let mut ratios: Vec<f64> = Vec::new();
     let mut without_user_words = 0u64;
@@ -830,7 +892,14 @@ pub fn audit(conversations: &[Conversation]) -> Audit {
             counts.push((role, u32::try_from(count).unwrap_or(u32::MAX)));
             if role == Role::Assistant {
                 assistant_messages += 1;
-                assistant_words += count;
+                let at = assistant_hashes.len();
+                assistant_hashes.extend_from_slice(&hashes[start..]);
+                spans.push(Span {
+                    conversation: ci,
+                    message: mi,
+                    start: at,
+                    end: assistant_hashes.len(),
+                });
                 if let Some((first, last)) = first_and_last_sentence(text) {
                     sentence_messages += 1;
                     record(&mut openings, first, ci + 1, mi, &mut buf);
@@ -848,7 +917,7 @@ pub fn audit(conversations: &[Conversation]) -> Audit {
         signatures.push(signature(&hashes));
     }
 
-    let (phrases, mut findings) = phrases(conversations, assistant_words);
+    let (phrases, mut findings) = phrases(conversations, &assistant_hashes, &spans);
 
     let openings = repeats(&openings, conversations, n, sentence_messages, false);
     let closings = repeats(&closings, conversations, n, sentence_messages, true);
@@ -1233,6 +1302,26 @@ mod tests {
         let codes: Vec<&str> = a.findings.iter().map(|f| f.code).collect();
         assert!(codes.contains(&"ratio-over-limit"));
         assert!(codes.contains(&"ratio-over-target"));
+    }
+
+    #[test]
+    fn words_hash_in_lower_case() {
+        assert_eq!(
+            ascii_lower(u64::from_le_bytes(*b"AZaz@[`{")),
+            u64::from_le_bytes(*b"azaz@[`{")
+        );
+        assert_eq!(
+            ascii_lower(u64::from_le_bytes([
+                0xc1, 0xda, b'Q', 0x80, 0, 0x7f, b'M', 0xff
+            ])),
+            u64::from_le_bytes([0xc1, 0xda, b'q', 0x80, 0, 0x7f, b'm', 0xff])
+        );
+        assert_eq!(word_hash("Hello"), word_hash("hELLO"));
+        assert_eq!(word_hash("Understanding"), word_hash("understanding"));
+        assert_eq!(word_hash("ÉCOLE"), word_hash("école"));
+        assert_ne!(word_hash("école"), word_hash("ecole"));
+        assert_ne!(word_hash("abcdefgh"), word_hash("abcdefgh\0"));
+        assert_ne!(word_hash(""), word_hash("\0"));
     }
 
     #[test]

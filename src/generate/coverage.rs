@@ -18,11 +18,10 @@
 //! weights (equal when all are zero), and differences are share minus
 //! declared. Flaw shares are fractions of the items that have a flaw.
 
-use super::plan::{Plan, PlanInput, behaviour_for};
-use super::rng::UNIT;
+use super::plan::{DimensionIn, Plan, PlanInput, WeightedIn, behaviour_index};
+use super::rng::{FastMap, FastSet, UNIT};
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
-use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 /// How many unhit cells the report keeps (the count is always exact).
@@ -173,13 +172,18 @@ fn share(count: u64, of: u64, declared: u64) -> Share {
     }
 }
 
-/// Counts of `chosen(item)` over the values of a group, by id (the first
-/// value of a repeated id takes the count).
-fn count_by_id<'a>(ids: &[&'a str], chosen: impl Iterator<Item = Option<&'a str>>) -> Vec<u64> {
-    let mut index: HashMap<&str, usize> = HashMap::new();
-    for (i, id) in ids.iter().enumerate().rev() {
-        index.insert(id, i);
+/// Index of each id (the first of a repeated id).
+fn index_of<'a>(ids: impl Iterator<Item = &'a str>) -> FastMap<&'a str, usize> {
+    let mut index = FastMap::default();
+    for (i, id) in ids.enumerate() {
+        index.entry(id).or_insert(i);
     }
+    index
+}
+
+/// Counts of `chosen` over the ids of a group.
+fn count_by_id<'a>(ids: &[&'a str], chosen: impl Iterator<Item = Option<&'a str>>) -> Vec<u64> {
+    let index = index_of(ids.iter().copied());
     let mut counts = vec![0u64; ids.len()];
     for id in chosen.flatten() {
         if let Some(&i) = index.get(id) {
@@ -189,41 +193,65 @@ fn count_by_id<'a>(ids: &[&'a str], chosen: impl Iterator<Item = Option<&'a str>
     counts
 }
 
+/// The value of `dimension` in (dimension, value) pairs, looked for first at
+/// position `k`, where a plan puts it.
+fn value_at<'a>(pairs: &'a [(String, String)], k: usize, dimension: &str) -> Option<&'a str> {
+    match pairs.get(k) {
+        Some((d, v)) if d == dimension => Some(v),
+        _ => pairs
+            .iter()
+            .find(|(d, _)| d == dimension)
+            .map(|(_, v)| v.as_str()),
+    }
+}
+
+fn group_shares<'a>(
+    group: &'a DimensionIn,
+    chosen: impl Iterator<Item = Option<&'a str>>,
+    items: u64,
+) -> Shares {
+    let ids: Vec<&str> = group.values.iter().map(|v| v.id.as_str()).collect();
+    let weights: Vec<u64> = group.values.iter().map(|v| v.weight).collect();
+    let counts = count_by_id(&ids, chosen);
+    Shares {
+        id: group.id.clone(),
+        values: rows(&ids, &weights, &counts, items),
+    }
+}
+
+fn weighted_rows(list: &[WeightedIn], counts: &[u64], of: u64) -> Vec<ShareRow> {
+    let ids: Vec<&str> = list.iter().map(|w| w.id.as_str()).collect();
+    let weights: Vec<u64> = list.iter().map(|w| w.weight).collect();
+    rows(&ids, &weights, counts, of)
+}
+
 /// The coverage of `plan`'s items against `input`.
 pub fn coverage(input: &PlanInput, plan: &Plan) -> Coverage {
     let items = plan.items.len() as u64;
-    let group = |g: &super::plan::DimensionIn,
-                 pick: &dyn Fn(&super::plan::Item) -> Option<&str>| {
-        let ids: Vec<&str> = g.values.iter().map(|v| v.id.as_str()).collect();
-        let weights: Vec<u64> = g.values.iter().map(|v| v.weight).collect();
-        let counts = count_by_id(&ids, plan.items.iter().map(pick));
-        Shares {
-            id: g.id.clone(),
-            values: rows(&ids, &weights, &counts, items),
-        }
-    };
-
-    let dims: Vec<&super::plan::DimensionIn> = input
+    let dims: Vec<&DimensionIn> = input
         .dimensions
         .iter()
         .filter(|d| !d.values.is_empty())
         .collect();
     let dimensions = dims
         .iter()
-        .map(|d| group(d, &|item| item.value(&d.id)))
+        .enumerate()
+        .map(|(k, d)| {
+            let chosen = plan.items.iter().map(|i| value_at(&i.cell, k, &d.id));
+            group_shares(d, chosen, items)
+        })
         .collect();
     let traits = input
         .traits
         .iter()
         .filter(|t| !t.values.is_empty())
-        .map(|t| {
-            group(t, &|item| {
-                item.persona
-                    .traits
-                    .iter()
-                    .find(|(p, _)| p == &t.id)
-                    .map(|(_, v)| v.as_str())
-            })
+        .enumerate()
+        .map(|(k, t)| {
+            let chosen = plan
+                .items
+                .iter()
+                .map(|i| value_at(&i.persona.traits, k, &t.id));
+            group_shares(t, chosen, items)
         })
         .collect();
 
@@ -272,53 +300,50 @@ pub fn coverage(input: &PlanInput, plan: &Plan) -> Coverage {
         })
         .collect();
 
-    let weighted = |list: &[super::plan::WeightedIn], counts: &[u64], of: u64| {
-        let ids: Vec<&str> = list.iter().map(|w| w.id.as_str()).collect();
-        let weights: Vec<u64> = list.iter().map(|w| w.weight).collect();
-        rows(&ids, &weights, counts, of)
-    };
     let trajectory_ids: Vec<&str> = input.trajectories.iter().map(|t| t.id.as_str()).collect();
     let trajectory_counts = count_by_id(
         &trajectory_ids,
         plan.items.iter().map(|i| i.persona.trajectory.as_deref()),
     );
-    let trajectories = weighted(&input.trajectories, &trajectory_counts, items);
+    let trajectories = weighted_rows(&input.trajectories, &trajectory_counts, items);
 
     let (lo, hi) = (
         input.turns.0.min(input.turns.1),
         input.turns.0.max(input.turns.1),
     );
     let turns = if hi - lo < 1000 {
+        let mut counts = vec![0u64; (hi - lo) as usize + 1];
+        for item in &plan.items {
+            if let Some(c) = item
+                .turns
+                .checked_sub(lo)
+                .and_then(|t| counts.get_mut(t as usize))
+            {
+                *c += 1;
+            }
+        }
         let labels: Vec<String> = (lo..=hi).map(|t| t.to_string()).collect();
         let ids: Vec<&str> = labels.iter().map(String::as_str).collect();
-        let counts: Vec<u64> = (lo..=hi)
-            .map(|t| plan.items.iter().filter(|i| i.turns == t).count() as u64)
-            .collect();
         rows(&ids, &vec![1; ids.len()], &counts, items)
     } else {
         Vec::new()
     };
 
+    // Behaviours are drawn per exchange from the seed, as the flow draws
+    // them: every exchange after each conversation's first.
     let mut exchanges = 0u64;
     let mut behaviour_counts = vec![0u64; input.behaviours.len()];
     if !input.behaviours.is_empty() {
-        let ids: Vec<&str> = input.behaviours.iter().map(|b| b.id.as_str()).collect();
-        let mut index: HashMap<&str, usize> = HashMap::new();
-        for (i, id) in ids.iter().enumerate().rev() {
-            index.insert(id, i);
-        }
         for item in &plan.items {
             for turn in 1..item.turns {
-                if let Some(b) = behaviour_for(input, plan.seed, item.index, turn) {
+                if let Some(b) = behaviour_index(&input.behaviours, plan.seed, item.index, turn) {
                     exchanges += 1;
-                    if let Some(&i) = index.get(b) {
-                        behaviour_counts[i] += 1;
-                    }
+                    behaviour_counts[b] += 1;
                 }
             }
         }
     }
-    let behaviours = weighted(&input.behaviours, &behaviour_counts, exchanges);
+    let behaviours = weighted_rows(&input.behaviours, &behaviour_counts, exchanges);
 
     Coverage {
         items,
@@ -336,7 +361,7 @@ pub fn coverage(input: &PlanInput, plan: &Plan) -> Coverage {
     }
 }
 
-fn cells(dims: &[&super::plan::DimensionIn], plan: &Plan) -> Cells {
+fn cells(dims: &[&DimensionIn], plan: &Plan) -> Cells {
     if dims.is_empty() {
         return Cells {
             total: 0,
@@ -345,58 +370,92 @@ fn cells(dims: &[&super::plan::DimensionIn], plan: &Plan) -> Cells {
             unhit_cells: Vec::new(),
         };
     }
-    // Value index per dimension, by id.
-    let lookups: Vec<HashMap<&str, u32>> = dims
+    let lookups: Vec<FastMap<&str, usize>> = dims
         .iter()
-        .map(|d| {
-            let mut m = HashMap::new();
-            for (i, v) in d.values.iter().enumerate().rev() {
-                m.insert(v.id.as_str(), i as u32);
-            }
-            m
-        })
+        .map(|d| index_of(d.values.iter().map(|v| v.id.as_str())))
         .collect();
-    let mut hit: HashSet<Vec<u32>> = HashSet::new();
-    for item in &plan.items {
-        let key: Option<Vec<u32>> = dims
-            .iter()
-            .zip(&lookups)
-            .map(|(d, m)| item.value(&d.id).and_then(|v| m.get(v).copied()))
-            .collect();
-        if let Some(key) = key {
-            hit.insert(key);
-        }
-    }
-    let total = dims
+    let value_of = |item: &super::plan::Item, k: usize| -> Option<usize> {
+        let v = value_at(&item.cell, k, &dims[k].id)?;
+        lookups[k].get(v).copied()
+    };
+    let cell_of = |key: &[usize]| {
+        CellKey(
+            dims.iter()
+                .zip(key)
+                .map(|(d, &v)| (d.id.clone(), d.values[v].id.clone()))
+                .collect(),
+        )
+    };
+    let sizes: Vec<usize> = dims.iter().map(|d| d.values.len()).collect();
+    let total = sizes
         .iter()
-        .fold(1u64, |acc, d| acc.saturating_mul(d.values.len() as u64));
-    // Walk the cross product in order until enough unhit cells are found:
-    // at most `hit + UNHIT_KEPT` steps.
+        .fold(1u64, |acc, &s| acc.saturating_mul(s as u64));
     let mut unhit_cells = Vec::new();
-    let mut key = vec![0u32; dims.len()];
-    'walk: loop {
-        if !hit.contains(&key) {
-            if unhit_cells.len() == UNHIT_KEPT {
-                break;
-            }
-            unhit_cells.push(CellKey(
-                dims.iter()
-                    .zip(&key)
-                    .map(|(d, &v)| (d.id.clone(), d.values[v as usize].id.clone()))
-                    .collect(),
-            ));
-        }
-        // The next key in mixed radix, last dimension fastest.
-        for d in (0..dims.len()).rev() {
+    let mut key = vec![0usize; dims.len()];
+    // Walks the cross product in order, last dimension fastest, until enough
+    // unhit cells are listed: at most `hit + UNHIT_KEPT` steps.
+    let next = |key: &mut [usize]| -> bool {
+        for d in (0..key.len()).rev() {
             key[d] += 1;
-            if (key[d] as usize) < dims[d].values.len() {
-                continue 'walk;
+            if key[d] < sizes[d] {
+                return true;
             }
             key[d] = 0;
         }
-        break;
-    }
-    let hit = hit.len() as u64;
+        false
+    };
+    let radix = sizes
+        .iter()
+        .try_fold(1u128, |acc, &s| acc.checked_mul(s as u128));
+    let hit = if radix.is_some() {
+        // Cells as mixed-radix numbers: no allocation per item.
+        let number = |key: &[usize]| {
+            key.iter()
+                .zip(&sizes)
+                .fold(0u128, |acc, (&v, &s)| acc * s as u128 + v as u128)
+        };
+        let mut hit: FastSet<u128> = FastSet::default();
+        for item in &plan.items {
+            let found = (0..dims.len()).try_fold(0u128, |acc, k| {
+                value_of(item, k).map(|v| acc * sizes[k] as u128 + v as u128)
+            });
+            if let Some(found) = found {
+                hit.insert(found);
+            }
+        }
+        loop {
+            if !hit.contains(&number(&key)) {
+                if unhit_cells.len() == UNHIT_KEPT {
+                    break;
+                }
+                unhit_cells.push(cell_of(&key));
+            }
+            if !next(&mut key) {
+                break;
+            }
+        }
+        hit.len() as u64
+    } else {
+        let mut hit: FastSet<Vec<usize>> = FastSet::default();
+        for item in &plan.items {
+            let found: Option<Vec<usize>> = (0..dims.len()).map(|k| value_of(item, k)).collect();
+            if let Some(found) = found {
+                hit.insert(found);
+            }
+        }
+        loop {
+            if !hit.contains(&key) {
+                if unhit_cells.len() == UNHIT_KEPT {
+                    break;
+                }
+                unhit_cells.push(cell_of(&key));
+            }
+            if !next(&mut key) {
+                break;
+            }
+        }
+        hit.len() as u64
+    };
     Cells {
         total,
         hit,

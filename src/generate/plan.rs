@@ -373,66 +373,68 @@ fn cells(sizes: &[usize], quotas: &[Vec<u64>], n: usize, seed: u64) -> Vec<u32> 
     out
 }
 
-fn weights_of<'a>(items: impl Iterator<Item = &'a u64>) -> Vec<u64> {
-    items.copied().collect()
-}
-
 /// The persona of item `index`: see the module's documentation.
 pub fn persona(input: &PlanInput, seed: u64, index: u64) -> Persona {
+    persona_with(input, &first_of_id(&input.flaws), seed, index)
+}
+
+/// For each flaw, the index of the first flaw with its id (ids repeat only
+/// in a spec the compiler rejects, but a persona must not hold one twice).
+fn first_of_id(flaws: &[FlawIn]) -> Vec<usize> {
+    let mut first: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    (0..flaws.len())
+        .map(|i| *first.entry(flaws[i].id.as_str()).or_insert(i))
+        .collect()
+}
+
+fn persona_with(input: &PlanInput, first: &[usize], seed: u64, index: u64) -> Persona {
     let mut rng = Rng::for_item(seed, index, stream::TRAITS);
     let traits = input
         .traits
         .iter()
         .filter_map(|pool| {
-            let weights = weights_of(pool.values.iter().map(|v| &v.weight));
-            let v = rng.weighted(&weights)?;
-            Some((pool.id.clone(), pool.values[v].id.clone()))
+            let values = &pool.values;
+            let v = rng.weighted_where(values.len(), |_| true, |i| values[i].weight)?;
+            Some((pool.id.clone(), values[v].id.clone()))
         })
         .collect();
 
     let mut rng = Rng::for_item(seed, index, stream::FLAWS);
+    let flaws = &input.flaws;
     let flaw_free = rng.chance(input.flaw_free);
     let mut primary_flaw = None;
     let mut secondary_flaws = Vec::new();
-    if !flaw_free && !input.flaws.is_empty() {
-        let weights = weights_of(input.flaws.iter().map(|f| &f.weight));
-        if let Some(p) = rng.weighted(&weights) {
-            let primary = &input.flaws[p];
-            let wanted = 1 + rng.below(2);
-            let mut chosen: Vec<usize> = vec![p];
-            for _ in 0..wanted {
-                let free = |i: &usize| {
-                    !chosen.contains(i)
-                        && !chosen
-                            .iter()
-                            .any(|&c| input.flaws[c].id == input.flaws[*i].id)
-                };
-                let mut pool: Vec<usize> = (0..input.flaws.len())
-                    .filter(|i| input.flaws[*i].kind != primary.kind)
-                    .filter(free)
-                    .collect();
-                if pool.is_empty() {
-                    pool = (0..input.flaws.len())
-                        .filter(|i| input.flaws[*i].kind == primary.kind)
-                        .filter(free)
-                        .collect();
-                }
-                let weights: Vec<u64> = pool.iter().map(|&i| input.flaws[i].weight).collect();
-                let Some(k) = rng.weighted(&weights) else {
-                    break;
-                };
-                chosen.push(pool[k]);
-                secondary_flaws.push(input.flaws[pool[k]].id.clone());
-            }
-            primary_flaw = Some(primary.id.clone());
+    let primary = if flaw_free {
+        None
+    } else {
+        rng.weighted_where(flaws.len(), |_| true, |i| flaws[i].weight)
+    };
+    if let Some(p) = primary {
+        let kind = &flaws[p].kind;
+        let wanted = 1 + rng.below(2);
+        // At most three, so a list is the cheapest set.
+        let mut chosen: Vec<usize> = vec![p];
+        for _ in 0..wanted {
+            let free = |i: usize| chosen.iter().all(|&c| first[c] != first[i]);
+            let weight = |i: usize| flaws[i].weight;
+            let Some(k) = rng
+                .weighted_where(flaws.len(), |i| flaws[i].kind != *kind && free(i), weight)
+                .or_else(|| {
+                    rng.weighted_where(flaws.len(), |i| flaws[i].kind == *kind && free(i), weight)
+                })
+            else {
+                break;
+            };
+            chosen.push(k);
+            secondary_flaws.push(flaws[k].id.clone());
         }
+        primary_flaw = Some(flaws[p].id.clone());
     }
 
-    let mut rng = Rng::for_item(seed, index, stream::TRAJECTORY);
-    let weights = weights_of(input.trajectories.iter().map(|t| &t.weight));
-    let trajectory = rng
-        .weighted(&weights)
-        .map(|t| input.trajectories[t].id.clone());
+    let trajectories = &input.trajectories;
+    let trajectory = Rng::for_item(seed, index, stream::TRAJECTORY)
+        .weighted_where(trajectories.len(), |_| true, |i| trajectories[i].weight)
+        .map(|t| trajectories[t].id.clone());
 
     Persona {
         traits,
@@ -456,13 +458,24 @@ pub fn turns_for(input: &PlanInput, seed: u64, index: u64) -> u32 {
 /// message (turn 0, which answers nothing yet) and when the spec declares
 /// no behaviours. Depends only on the seed, the index and the turn.
 pub fn behaviour_for(input: &PlanInput, seed: u64, index: u64, turn: u32) -> Option<&str> {
+    behaviour_index(&input.behaviours, seed, index, turn).map(|b| input.behaviours[b].id.as_str())
+}
+
+/// [`behaviour_for`] as an index into `behaviours`.
+pub fn behaviour_index(
+    behaviours: &[WeightedIn],
+    seed: u64,
+    index: u64,
+    turn: u32,
+) -> Option<usize> {
     if turn == 0 {
         return None;
     }
-    let weights = weights_of(input.behaviours.iter().map(|b| &b.weight));
-    Rng::for_item(seed, index, stream::BEHAVIOUR + u64::from(turn))
-        .weighted(&weights)
-        .map(|b| input.behaviours[b].id.as_str())
+    Rng::for_item(seed, index, stream::BEHAVIOUR + u64::from(turn)).weighted_where(
+        behaviours.len(),
+        |_| true,
+        |i| behaviours[i].weight,
+    )
 }
 
 /// A seeded order of a value's subtopics and how many were dealt.
@@ -481,7 +494,11 @@ pub fn plan(input: &PlanInput, n: usize, seed: u64) -> Plan {
     let quota_lists: Vec<Vec<u64>> = dims
         .iter()
         .map(|&d| {
-            let weights = weights_of(input.dimensions[d].values.iter().map(|v| &v.weight));
+            let weights: Vec<u64> = input.dimensions[d]
+                .values
+                .iter()
+                .map(|v| v.weight)
+                .collect();
             quotas(
                 &weights,
                 n as u64,
@@ -517,6 +534,7 @@ pub fn plan(input: &PlanInput, n: usize, seed: u64) -> Plan {
         .map(|&d| vec![None; input.dimensions[d].values.len()])
         .collect();
 
+    let first_flaws = first_of_id(&input.flaws);
     let mut items = Vec::with_capacity(n);
     for i in 0..n {
         let index = i as u64;
@@ -545,7 +563,7 @@ pub fn plan(input: &PlanInput, n: usize, seed: u64) -> Plan {
             cell,
             subtopic,
             edge_case: edge_text[i].map(|t| input.edge_cases[t].clone()),
-            persona: persona(input, seed, index),
+            persona: persona_with(input, &first_flaws, seed, index),
             turns: turns_for(input, seed, index),
             scenario: (!scenario_order.is_empty())
                 .then(|| input.scenarios[scenario_order[i % scenario_order.len()]].clone()),

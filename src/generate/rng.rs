@@ -34,6 +34,40 @@ pub const fn mix64(mut z: u64) -> u64 {
 /// The weight of a certainty: shares and weights are integers of 1e-9.
 pub const UNIT: u64 = 1_000_000_000;
 
+/// A fast `Hasher` for the crate's maps whose keys are hashes already or
+/// short ids (SipHash, `std`'s default, resists hostile keys, which
+/// nothing here has to). Eight bytes at a time through the finaliser.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct FastHasher(u64);
+
+impl std::hash::Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = mix64(self.0 ^ u64::from_le_bytes(word)).wrapping_add(chunk.len() as u64);
+        }
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = mix64(self.0 ^ v);
+    }
+
+    fn write_usize(&mut self, v: usize) {
+        self.write_u64(v as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A `HashMap` with [`FastHasher`].
+pub type FastMap<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherDefault<FastHasher>>;
+
+/// A `HashSet` with [`FastHasher`].
+pub type FastSet<K> = std::collections::HashSet<K, std::hash::BuildHasherDefault<FastHasher>>;
+
 /// A SplitMix64 generator. Cloning it forks an identical sequence.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rng {
@@ -112,33 +146,56 @@ impl Rng {
     /// a spec whose weights the linter already rejects still plans. `None`
     /// only for an empty slice.
     pub fn weighted(&mut self, weights: &[u64]) -> Option<usize> {
-        if weights.is_empty() {
+        self.weighted_where(weights.len(), |_| true, |i| weights[i])
+    }
+
+    /// An index of `0..len` for which `eligible` holds, drawn with
+    /// probability proportional to `weight` (uniform among the eligible when
+    /// all their weights are 0); `None`, drawing nothing, when no index is
+    /// eligible. The same draw as `weighted` over the eligible weights in
+    /// order, without collecting them.
+    pub fn weighted_where(
+        &mut self,
+        len: usize,
+        eligible: impl Fn(usize) -> bool,
+        weight: impl Fn(usize) -> u64,
+    ) -> Option<usize> {
+        let mut count = 0usize;
+        let mut total: u128 = 0;
+        for i in (0..len).filter(|&i| eligible(i)) {
+            count += 1;
+            total += u128::from(weight(i));
+        }
+        if count == 0 {
             return None;
         }
-        let total: u128 = weights.iter().map(|&w| u128::from(w)).sum();
+        let nth_eligible = |k: usize| (0..len).filter(|&i| eligible(i)).nth(k);
         if total == 0 {
-            return Some(self.index(weights.len()));
+            let k = self.index(count);
+            return nth_eligible(k);
         }
         // Weights summing past 2^64 are scaled down by a power of two, the
         // same on every machine (a zero weight stays zero; a tiny one may
         // become zero, which only weights near 2^64 times smaller can).
-        let shift = 128 - total.leading_zeros();
-        let shift = shift.saturating_sub(64);
-        let scaled = |w: u64| w >> shift;
-        let total: u64 = weights.iter().map(|&w| scaled(w)).sum();
+        let shift = (128 - total.leading_zeros()).saturating_sub(64);
+        let scaled = |i: usize| weight(i) >> shift;
+        let total: u64 = (0..len).filter(|&i| eligible(i)).map(scaled).sum();
         if total == 0 {
-            return Some(self.index(weights.len()));
+            let k = self.index(count);
+            return nth_eligible(k);
         }
         let mut point = self.below(total);
-        for (i, &w) in weights.iter().enumerate() {
-            let w = scaled(w);
+        let mut last = None;
+        for i in (0..len).filter(|&i| eligible(i)) {
+            let w = scaled(i);
             if point < w {
                 return Some(i);
             }
             point -= w;
+            last = Some(i);
         }
         // Unreachable: `point < total`, the sum of the scaled weights.
-        Some(weights.len() - 1)
+        last
     }
 
     /// Shuffles a slice in place (Fisher–Yates, uniform over orders).
@@ -256,6 +313,26 @@ mod tests {
         }
         assert_eq!(c[2], 0);
         assert!((4_500..=5_500).contains(&c[0]), "{c:?}");
+    }
+
+    #[test]
+    fn weighted_where_draws_as_weighted_over_the_eligible() {
+        let weights = [5u64, 0, 3, 9, 1, 0];
+        let eligible = |i: usize| i.is_multiple_of(2);
+        let subset: Vec<u64> = (0..6)
+            .filter(|&i| eligible(i))
+            .map(|i| weights[i])
+            .collect();
+        let (mut a, mut b) = (Rng::new(3), Rng::new(3));
+        for _ in 0..1000 {
+            let x = a.weighted_where(6, eligible, |i| weights[i]).unwrap();
+            let y = b.weighted(&subset).unwrap();
+            assert_eq!(x, 2 * y);
+        }
+        assert_eq!(a.weighted_where(6, |_| false, |i| weights[i]), None);
+        assert_eq!(a, b, "nothing eligible draws nothing");
+        let zero = |i: usize| i == 1 || i == 5;
+        assert!((0..100).all(|_| zero(a.weighted_where(6, zero, |i| weights[i]).unwrap())));
     }
 
     #[test]
