@@ -123,10 +123,13 @@ fn a_real_model_judges_the_calibration_examples() {
 /// `ftprep pilot --n 3` against the same server: calibration, three
 /// simulated conversations (the model plays both sides), their judgments,
 /// the score and the report. Plumbing only: SmolLM2 writes and judges
-/// badly, and may cut a turn off at the short `max_tokens` the
-/// configuration gives it so the run stays within CI's time; what must
-/// hold is that every step runs on a real server, writes its files, and
-/// that a second run sends nothing.
+/// badly, and at temperature 0 it often repeats itself until `max_tokens`,
+/// so its turns are cut off and the conversations end in ERROR (the
+/// pilot then stops after generation and says so); what must hold is that
+/// every step that runs does so on a real server, journals its calls and
+/// writes its files, and that a second run sends nothing. The loop to the
+/// report is tested end to end against the loopback server
+/// (tests/generate.rs).
 #[test]
 fn a_real_model_runs_a_tiny_pilot() {
     let Some(url) = std::env::var_os("FTPREP_LOCAL_LLM_URL") else {
@@ -151,7 +154,7 @@ fn a_real_model_runs_a_tiny_pilot() {
     std::fs::write(
         dir.path().join("ftprep.toml"),
         format!(
-            "[models.writer]\nprovider = \"openai\"\nbase_url = \"{url}\"\nmodel = \"local\"\ntemperature = 0.0\nmax_tokens = 160\n\n\
+            "[models.writer]\nprovider = \"openai\"\nbase_url = \"{url}\"\nmodel = \"local\"\ntemperature = 0.0\nmax_tokens = 256\n\n\
              [models.judge]\nprovider = \"openai\"\nbase_url = \"{url}\"\nmodel = \"local\"\ntemperature = 0.0\nmax_tokens = 1024\n\n\
              [models.judge.limits]\nconcurrency = 1\n\n[models.writer.limits]\nconcurrency = 1\n\n\
              [roles]\njudge = [\"judge\"]\ngenerate = \"writer\"\nsimulate_user = \"writer\"\n\n[run]\ncache = \"off\"\n"
@@ -186,7 +189,9 @@ fn a_real_model_runs_a_tiny_pilot() {
             .map(|t| t.lines().count())
             .unwrap_or(0)
     };
-    assert!(journal("generate") >= 4, "{stdout}\n{stderr}");
+    // Each conversation's first call, at least, reached the model and was
+    // journaled (an answer, or an ERROR with its class).
+    assert!(journal("generate") >= 3, "{stdout}\n{stderr}");
     let _ = writeln!(
         std::io::stderr(),
         "\nlocal pilot: exit {:?}; {} generation and {} judge calls journaled\n{stdout}",
@@ -197,6 +202,10 @@ fn a_real_model_runs_a_tiny_pilot() {
     if first.status.success() {
         assert!(stdout.contains("Pass rate"), "{stdout}");
         assert!(run.join("report.html").is_file());
+    } else {
+        // SmolLM2-135M often loops until max_tokens: its turns are then
+        // cut off, which is an ERROR, and the pilot says where it stopped.
+        assert!(stderr.contains("pilot: stopped at"), "{stderr}");
     }
     // A second run sends nothing: every call it needs is journaled.
     let calls = (journal("generate"), journal("judge"));
