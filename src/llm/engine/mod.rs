@@ -693,7 +693,7 @@ async fn call(
             written,
             entry,
         } => {
-            let end = journaled(&shared, key, written, entry).await;
+            let end = journaled(&shared, key, written, *entry).await;
             shared.count(|c| c.done += 1);
             end
         }
@@ -706,7 +706,7 @@ enum Ended {
     Answered {
         key: [u8; 32],
         written: tokio::sync::oneshot::Receiver<std::io::Result<u64>>,
-        entry: Entry,
+        entry: Box<Entry>,
     },
     Unfinished,
 }
@@ -1007,7 +1007,7 @@ fn finish(
     Ended::Answered {
         key: key.key,
         written,
-        entry,
+        entry: Box::new(entry),
     }
 }
 
