@@ -500,3 +500,19 @@ fn scenario_cards_of_the_shipped_specs() {
         });
     }
 }
+
+#[test]
+fn the_output_is_never_the_spec() {
+    let server = LlmServer::start(Plan::default());
+    let p = project(|t| t);
+    let before = std::fs::read(&p.spec).unwrap();
+    let output = generate(&p, &server, 2, "o")
+        .arg("--out")
+        .arg(&p.spec)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("is the spec"));
+    assert_eq!(std::fs::read(&p.spec).unwrap(), before);
+    assert_eq!(server.calls().len(), 0);
+}

@@ -123,6 +123,18 @@ pub(super) fn generate(
             "--max-cost {cost} is not an amount of dollars"
         )));
     }
+    if let Some(out_path) = &args.out {
+        let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        };
+        if same(out_path, &args.spec) {
+            return Err(Failure::usage(format!(
+                "--out {} is the spec: the conversations would overwrite it",
+                out_path.display()
+            )));
+        }
+    }
     let source = read_source(&args.spec, &super::display_name(&args.spec)).map_err(|e| {
         Failure::usage(match e {
             crate::compile::ReadError::Io(e) => format!("cannot read {}: {e}", args.spec.display()),
