@@ -337,6 +337,7 @@ fn defaults() {
     assert_eq!(m.sampling.top_p, None);
     assert_eq!(m.sampling.seed, None);
     assert_eq!(m.sampling.max_tokens, 4096);
+    assert!(m.sampling.stop.is_empty());
     assert_eq!(m.timeout, Duration::from_secs(120));
     assert_eq!(m.limits.concurrency, 8);
     assert_eq!(m.limits.requests_per_minute, None);
@@ -845,4 +846,31 @@ fn mutated_files_never_panic() {
     }
     // The mutations are not all harmless: most break something.
     assert!(failed > 1000, "{failed}");
+}
+
+#[test]
+fn stop_sequences_are_a_short_list_of_strings() {
+    let config = parse(
+        "[models.m]\nprovider = \"openai\"\nmodel = \"x\"\nstop = [\"\\n\\n\", \"User:\"]\n",
+        &env(&[]),
+    )
+    .unwrap();
+    assert_eq!(config.models["m"].sampling.stop, ["\n\n", "User:"]);
+    for bad in [
+        "stop = \"x\"",
+        "stop = []",
+        "stop = [\"\"]",
+        "stop = [1]",
+        "stop = [\"a\", \"b\", \"c\", \"d\", \"e\"]",
+    ] {
+        let text = format!("[models.m]\nprovider = \"openai\"\nmodel = \"x\"\n{bad}\n");
+        let report = parse(&text, &env(&[]))
+            .err()
+            .unwrap_or_else(|| panic!("{bad} was accepted"));
+        let codes = codes(&report);
+        assert!(
+            codes.contains(&"config-out-of-range") || codes.contains(&"config-wrong-type"),
+            "{bad}: {codes:?}"
+        );
+    }
 }

@@ -46,6 +46,7 @@ fn target(base_url: &str, anthropic: bool) -> Target {
                 top_p: None,
                 max_tokens: 512,
                 seed: None,
+                stop: Vec::new(),
             },
             structured: if anthropic {
                 StructuredOutput::Tool

@@ -154,7 +154,7 @@ fn a_real_model_runs_a_tiny_pilot() {
     std::fs::write(
         dir.path().join("ftprep.toml"),
         format!(
-            "[models.writer]\nprovider = \"openai\"\nbase_url = \"{url}\"\nmodel = \"local\"\ntemperature = 0.0\nmax_tokens = 256\n\n\
+            "[models.writer]\nprovider = \"openai\"\nbase_url = \"{url}\"\nmodel = \"local\"\ntemperature = 0.0\nmax_tokens = 256\nstop = [\"\\n\\n\"]\n\n\
              [models.judge]\nprovider = \"openai\"\nbase_url = \"{url}\"\nmodel = \"local\"\ntemperature = 0.0\nmax_tokens = 1024\n\n\
              [models.judge.limits]\nconcurrency = 1\n\n[models.writer.limits]\nconcurrency = 1\n\n\
              [roles]\njudge = [\"judge\"]\ngenerate = \"writer\"\nsimulate_user = \"writer\"\n\n[run]\ncache = \"off\"\n"

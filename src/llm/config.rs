@@ -178,6 +178,9 @@ pub struct Sampling {
     pub max_tokens: u32,
     /// `None` for Anthropic, which takes no seed.
     pub seed: Option<i64>,
+    /// Sequences that end the answer where they first appear (OpenAI's
+    /// `stop`, Anthropic's `stop_sequences`); empty: none sent.
+    pub stop: Vec<String>,
 }
 
 /// How hard a model's server may be pressed. `None`: no limit but the
@@ -300,6 +303,7 @@ impl Model {
                 top_p: None,
                 max_tokens: DEFAULT_MAX_TOKENS,
                 seed: None,
+                stop: Vec::new(),
             },
             structured_output: dialect.default_structured_output(),
             timeout: DEFAULT_TIMEOUT,

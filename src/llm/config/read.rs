@@ -98,6 +98,11 @@ const TEMPERATURE: Key = key("temperature", "a number from 0 to 2", "temperature
 const TOP_P: Key = key("top_p", "a number above 0 and at most 1", "top_p = 1.0");
 const MAX_TOKENS: Key = key("max_tokens", WHOLE, "max_tokens = 4096");
 const SEED: Key = key("seed", "a whole number", "seed = 7");
+const STOP: Key = key(
+    "stop",
+    "a list of one to four non-empty strings",
+    "stop = [\"\\n\\n\"]",
+);
 const TIMEOUT: Key = key(
     "timeout_seconds",
     "a number of seconds above 0 and at most 86400",
@@ -120,6 +125,7 @@ const MODEL_KEYS: &[Key] = &[
     TOP_P,
     MAX_TOKENS,
     SEED,
+    STOP,
     TIMEOUT,
     STRUCTURED_OUTPUT,
     LIMITS,
@@ -571,6 +577,40 @@ impl<'e> Reader<'e> {
         }
     }
 
+    /// A list of one to `most` non-empty strings; empty when absent or
+    /// wrong (the error is reported).
+    fn strings(&mut self, table: &Table, key: &Key, most: usize) -> Vec<String> {
+        let Some(entry) = table.get(key.name) else {
+            return Vec::new();
+        };
+        let items = match entry.value {
+            DeValue::Array(items) => items,
+            _ => {
+                self.wrong_type(entry, key, key.takes);
+                return Vec::new();
+            }
+        };
+        let strings: Option<Vec<String>> = items
+            .iter()
+            .map(|item| match item.get_ref() {
+                DeValue::String(s) if !s.is_empty() => Some(s.to_string()),
+                _ => None,
+            })
+            .collect();
+        match strings {
+            Some(strings) if !strings.is_empty() && strings.len() <= most => strings,
+            _ => {
+                self.out_of_range(
+                    entry,
+                    key,
+                    key.takes,
+                    "not one to four non-empty strings".into(),
+                );
+                Vec::new()
+            }
+        }
+    }
+
     /// A whole number from `min` to `max`.
     fn integer(&mut self, table: &Table, key: &Key, min: i128, max: i128) -> Option<i128> {
         let entry = table.get(key.name)?;
@@ -821,6 +861,7 @@ impl<'e> Reader<'e> {
         let max_tokens = self
             .integer(&table, &MAX_TOKENS, 1, u32::MAX as i128)
             .map(|v| v as u32);
+        let stop = self.strings(&table, &STOP, 4);
         let mut seed = self
             .integer(&table, &SEED, i64::MIN as i128, i64::MAX as i128)
             .map(|v| v as i64);
@@ -937,6 +978,7 @@ impl<'e> Reader<'e> {
                 top_p,
                 max_tokens: max_tokens.unwrap_or(super::DEFAULT_MAX_TOKENS),
                 seed,
+                stop,
             },
             structured_output: structured_output
                 .unwrap_or_else(|| dialect.default_structured_output()),

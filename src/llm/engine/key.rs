@@ -8,7 +8,7 @@
 //! | part | holds | why it is in |
 //! |---|---|---|
 //! | `target` | the dialect, the base URL (without a trailing `/`), the model | another server or model answers differently |
-//! | `sampling` | temperature, top_p, max tokens, seed, how the schema is sent | each changes the answer (max tokens can cut it off) |
+//! | `sampling` | temperature, top_p, max tokens, seed, stop sequences (when set), how the schema is sent | each changes the answer (max tokens can cut it off) |
 //! | `schema` | the answer's JSON Schema, as sent | a constrained decoder follows it |
 //! | `system` | the system message | the prompt, rubric and calibration examples are in it |
 //! | `conversation` | the other messages, with their roles | what is judged or continued |
@@ -164,6 +164,11 @@ pub fn call_key_with(target: &Target, request: &ChatRequest, memo: &KeyMemo) -> 
             b
         }))
         .add(endpoint.structured.name().as_bytes());
+    // Added only when set, so the keys of calls without stop sequences
+    // (every key written before they existed) stay what they were.
+    for stop in &sampling.stop {
+        s.add(b"stop").add(stop.as_bytes());
+    }
     let mut schema = Fields::new("schema");
     match &request.schema {
         Some(out) => {

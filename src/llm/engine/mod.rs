@@ -1030,6 +1030,7 @@ pub(crate) mod tests {
                     top_p: None,
                     max_tokens: 256,
                     seed: None,
+                    stop: Vec::new(),
                 },
                 structured: StructuredOutput::JsonSchema,
             },

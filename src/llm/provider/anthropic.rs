@@ -30,6 +30,8 @@ struct Body<'a> {
     temperature: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     top_p: Option<f64>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    stop_sequences: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     tools: Option<[Tool<'a>; 1]>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -100,6 +102,7 @@ impl Dialect for Anthropic {
                 .collect(),
             temperature: sampling.temperature,
             top_p: sampling.top_p,
+            stop_sequences: &sampling.stop,
             tools: schema.map(|s| {
                 [Tool {
                     name: &s.name,
@@ -259,6 +262,7 @@ mod tests {
                 top_p: None,
                 max_tokens: 256,
                 seed: None,
+                stop: Vec::new(),
             },
             structured: StructuredOutput::Tool,
         };

@@ -63,6 +63,8 @@ struct Body<'a> {
     top_p: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     seed: Option<i64>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    stop: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     response_format: Option<ResponseFormat<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -146,6 +148,7 @@ impl Dialect for OpenAi {
             seed: sampling
                 .seed
                 .map(|seed| seed.wrapping_add(i64::from(request.sample))),
+            stop: &sampling.stop,
             response_format: None,
             tools: None,
             tool_choice: None,
@@ -324,9 +327,32 @@ mod tests {
                 top_p: None,
                 max_tokens: 512,
                 seed: Some(7),
+                stop: Vec::new(),
             },
             structured: StructuredOutput::JsonSchema,
         }
+    }
+
+    #[test]
+    fn stop_sequences_are_sent_only_when_set() {
+        let request = ChatRequest {
+            messages: vec![Message::new(Role::User, "hi")],
+            schema: None,
+            sample: 0,
+        };
+        let mut e = endpoint("http://127.0.0.1:9/v1");
+        let body: Value = serde_json::from_slice(&OpenAi.request(&e, &request).body).unwrap();
+        assert!(body.get("stop").is_none());
+        e.sampling.stop = vec!["\n\n".into()];
+        let body: Value = serde_json::from_slice(&OpenAi.request(&e, &request).body).unwrap();
+        assert_eq!(body["stop"], json!(["\n\n"]));
+        let body: Value = serde_json::from_slice(
+            &crate::llm::provider::anthropic::Anthropic
+                .request(&e, &request)
+                .body,
+        )
+        .unwrap();
+        assert_eq!(body["stop_sequences"], json!(["\n\n"]));
     }
 
     #[test]
