@@ -275,17 +275,7 @@ pub(super) fn generate(
                     generated
                         .messages
                         .iter()
-                        .map(|(role, t)| {
-                            (
-                                match role {
-                                    crate::llm::chat::Role::User => "user",
-                                    crate::llm::chat::Role::Assistant => "assistant",
-                                    crate::llm::chat::Role::System => "system",
-                                }
-                                .to_string(),
-                                t.clone(),
-                            )
-                        })
+                        .map(|(role, t)| (role.as_str().to_string(), t.clone()))
                         .collect::<Vec<_>>(),
                 );
             }

@@ -281,7 +281,14 @@ fn pilot(args: &PilotArgs, out: &Output) -> Result<u8, Failure> {
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or(Value::Null);
-    out.stdout(&conclusion(&spec, &args.spec, &summary, args, &dir));
+    out.stdout(&conclusion(
+        &spec,
+        &args.spec,
+        &compilation.source.text,
+        &summary,
+        args,
+        &dir,
+    ));
     Ok(exit::OK)
 }
 
@@ -290,6 +297,7 @@ fn pilot(args: &PilotArgs, out: &Output) -> Result<u8, Failure> {
 fn conclusion(
     spec: &crate::model::Spec,
     spec_path: &Path,
+    spec_text: &str,
     summary: &Value,
     args: &PilotArgs,
     dir: &Path,
@@ -333,8 +341,7 @@ fn conclusion(
     questions.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(b.0)));
     if !questions.is_empty() {
         out.push_str("\nFailed most:\n");
-        let text = std::fs::read_to_string(spec_path).unwrap_or_default();
-        let index = crate::source::LineIndex::new(&text);
+        let index = crate::source::LineIndex::new(spec_text);
         for (id, rate) in questions.iter().take(5) {
             let Some(q) = spec
                 .rubric

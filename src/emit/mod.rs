@@ -202,7 +202,7 @@ fn fence(text: String, language: String) -> String {
 
 /// Ends a fragment of user text with a full stop unless it already ends
 /// with punctuation: `{{ t.when | sentence }}`.
-fn sentence(text: String) -> String {
+pub(crate) fn sentence(text: String) -> String {
     let trimmed = text.trim_end();
     // Look through closing quotes and brackets: `... 'wrong'` needs a full
     // stop, `... "Go home."` does not.

@@ -645,7 +645,7 @@ pub fn output_line(script: &Script, generated: &Generated, models: &[String; 2])
             .messages
             .iter()
             .map(|(role, content)| json!({
-                "role": match role { Role::User => "user", Role::Assistant => "assistant", Role::System => "system" },
+                "role": role.as_str(),
                 "content": content
             }))
             .collect::<Vec<_>>(),

@@ -191,12 +191,7 @@ fn behaviour_text<'s>(spec: &'s Spec, id: &str) -> Option<&'s str> {
 }
 
 fn sentence(text: &str) -> String {
-    let t = text.trim_end();
-    if t.ends_with(['.', '!', '?']) {
-        t.to_string()
-    } else {
-        format!("{t}.")
-    }
+    crate::emit::sentence(text.to_string())
 }
 
 /// The scenario card of an item: the sampled cell and persona, in words,

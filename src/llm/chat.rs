@@ -17,6 +17,17 @@ pub enum Role {
     Assistant,
 }
 
+impl Role {
+    /// As chat APIs and generations lines write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::System => "system",
+            Role::User => "user",
+            Role::Assistant => "assistant",
+        }
+    }
+}
+
 /// One message of a conversation sent to a model. The text is shared:
 /// the same 25 KB system prompt goes into every call of a judge run.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
