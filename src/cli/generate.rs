@@ -19,7 +19,7 @@ use crate::flows::generate::{Generation, NotFinished, Roles, Script, accept, out
 use crate::flows::scripts::{self, Prompts};
 use crate::generate::{audit, coverage, plan};
 use crate::llm::config::{ModelSpec, ProjectConfig, Role};
-use crate::llm::engine::store::{CacheMode, Journal};
+use crate::llm::engine::store::Journal;
 use crate::llm::engine::{Engine, RunSettings, Target};
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -169,18 +169,7 @@ pub(super) fn generate(
         .map(|item| scripts::script(&spec, &input, &prompts, item, args.seed))
         .collect();
 
-    let config =
-        ProjectConfig::discover(&args.spec, args.config.as_deref()).map_err(|d| Failure {
-            message: format!(
-                "the configuration has errors:\n{}",
-                d.render(out.render_options())
-            ),
-            help: None,
-            code: exit::USAGE,
-        })?;
-    if !config.warnings.is_empty() {
-        out.stderr(&config.warnings.render(out.render_options()));
-    }
+    let config = super::judge::load_config(&args.spec, args.config.as_deref(), out)?;
     let name = args
         .run
         .clone()
@@ -236,15 +225,7 @@ pub(super) fn generate(
                 run_dir.display()
             ))
         })?;
-    let cache_path = match &config.run.cache {
-        crate::llm::config::Cache::File(path) => Some(path.clone()),
-        crate::llm::config::Cache::Off => None,
-    };
-    let cache = CacheMode {
-        path: cache_path.filter(|_| !args.no_cache),
-        read: !args.no_cache && !args.refresh,
-        write: !args.no_cache,
-    };
+    let cache = super::judge::cache_mode(&config, args.no_cache, args.refresh);
     let mut generation = Generation::new(&scripts, roles);
     let settings = RunSettings {
         label: "generate".into(),

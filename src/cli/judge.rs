@@ -192,15 +192,7 @@ fn judge(args: &JudgeArgs, out: &Output) -> Result<u8, Failure> {
         .run_dir
         .clone()
         .unwrap_or_else(|| config.run.dir.join(&name));
-    let cache_path = match &config.run.cache {
-        crate::llm::config::Cache::File(path) => Some(path.clone()),
-        crate::llm::config::Cache::Off => None,
-    };
-    let cache = CacheMode {
-        path: cache_path.filter(|_| !args.no_cache),
-        read: !args.no_cache && !args.refresh,
-        write: !args.no_cache,
-    };
+    let cache = cache_mode(&config, args.no_cache, args.refresh);
     std::fs::create_dir_all(&run_dir)
         .map_err(|e| Failure::usage(format!("cannot create {}: {e}", run_dir.display())))?;
     let _lock = lock_run(&run_dir)?;
@@ -391,17 +383,7 @@ pub(super) fn prepare(
         .unwrap_or_default();
     let judge_spec = JudgeSpec::from_spec(&spec, &file_name, &compilation.source.text)
         .map_err(Failure::usage)?;
-    let config = ProjectConfig::discover(spec_path, config_path).map_err(|d| Failure {
-        message: format!(
-            "the configuration has errors:\n{}",
-            d.render(out.render_options())
-        ),
-        help: None,
-        code: exit::USAGE,
-    })?;
-    if !config.warnings.is_empty() {
-        out.stderr(&config.warnings.render(out.render_options()));
-    }
+    let config = load_config(spec_path, config_path, out)?;
     let cli: Vec<ModelSpec> = models
         .iter()
         .map(|m| ModelSpec::from_cli(m))
@@ -629,6 +611,41 @@ fn summarise(
             "note: {} not finished: run the same command again to finish them (nothing finished is sent again)\n",
             crate::diagnostics::plural(missing, "judgment")
         ));
+    }
+}
+
+/// The project configuration of a spec (the file beside it or above it, or
+/// `--config`), its warnings printed.
+pub(super) fn load_config(
+    spec: &Path,
+    explicit: Option<&Path>,
+    out: &Output,
+) -> Result<ProjectConfig, Failure> {
+    let config = ProjectConfig::discover(spec, explicit).map_err(|d| Failure {
+        message: format!(
+            "the configuration has errors:\n{}",
+            d.render(out.render_options())
+        ),
+        help: None,
+        code: exit::USAGE,
+    })?;
+    if !config.warnings.is_empty() {
+        out.stderr(&config.warnings.render(out.render_options()));
+    }
+    Ok(config)
+}
+
+/// Whether a run reads and writes the configuration's response cache:
+/// `--no-cache` does neither, `--refresh` only writes.
+pub(super) fn cache_mode(config: &ProjectConfig, no_cache: bool, refresh: bool) -> CacheMode {
+    let path = match &config.run.cache {
+        crate::llm::config::Cache::File(path) => Some(path.clone()),
+        crate::llm::config::Cache::Off => None,
+    };
+    CacheMode {
+        path: path.filter(|_| !no_cache),
+        read: !no_cache && !refresh,
+        write: !no_cache,
     }
 }
 

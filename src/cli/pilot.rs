@@ -24,7 +24,6 @@ use super::judge::{Failure, JudgeArgs};
 use super::output::{Output, write_atomic};
 use super::score::ScoreArgs;
 use crate::compile::{compile, read_source};
-use crate::llm::config::ProjectConfig;
 use clap::{Args, Parser};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -124,15 +123,7 @@ fn pilot(args: &PilotArgs, out: &Output) -> Result<u8, Failure> {
             code: exit::SPEC_ERRORS,
         });
     };
-    let config =
-        ProjectConfig::discover(&args.spec, args.config.as_deref()).map_err(|d| Failure {
-            message: format!(
-                "the configuration has errors:\n{}",
-                d.render(out.render_options())
-            ),
-            help: None,
-            code: exit::USAGE,
-        })?;
+    let config = super::judge::load_config(&args.spec, args.config.as_deref(), out)?;
     let name = args
         .run
         .clone()
